@@ -1,0 +1,1 @@
+"""Events, the append-only log that stores them, and its adapters."""

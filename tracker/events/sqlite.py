@@ -1,0 +1,83 @@
+"""The log in one SQLite file, through aiosqlite. All of this adapter's SQL is here.
+
+WAL journal with ``synchronous=FULL``: a commit returns only once the WAL is fsynced. Triggers
+refuse UPDATE and DELETE on the events table, so the file itself says "append-only". The
+primary key on ``position`` refuses a second writer that decided against an old head.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import aiosqlite
+
+from tracker.errors import Conflict
+from tracker.events.base import Event
+from tracker.events.store import GENESIS, StoredRow, chain_rows
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY,
+    type     TEXT NOT NULL,
+    data     BLOB NOT NULL,
+    hash     BLOB NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+"""
+
+_HEAD = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
+_INSERT = "INSERT INTO events (position, type, data, hash) VALUES (?, ?, ?, ?)"
+_READ = "SELECT position, type, data, hash FROM events WHERE position > ? ORDER BY position"
+
+
+class SQLiteEventStore:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SQLiteEventStore:
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=FULL")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        await conn.executescript(SCHEMA)
+        return cls(conn)
+
+    async def append(self, events: Sequence[Event], expected_position: int) -> int:
+        conn = self._conn
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            async with conn.execute(_HEAD) as cursor:
+                row = await cursor.fetchone()
+            head, head_hash = (row[0], row[1]) if row else (0, GENESIS)
+            if head != expected_position:
+                raise Conflict()
+            rows = chain_rows(events, head, head_hash)
+            await conn.executemany(_INSERT, [(r.position, r.type, r.data, r.hash) for r in rows])
+            await conn.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            await conn.execute("ROLLBACK")
+            raise Conflict() from exc
+        except BaseException:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
+        return head + len(rows)
+
+    async def read(self, after: int = 0, batch_size: int = 10_000) -> AsyncIterator[list[StoredRow]]:
+        async with self._conn.execute(_READ, (after,)) as cursor:
+            while rows := await cursor.fetchmany(batch_size):
+                yield [StoredRow(p, t, bytes(d), bytes(h)) for p, t, d, h in rows]
+
+    async def head(self) -> int:
+        async with self._conn.execute(_HEAD) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else 0
+
+    async def close(self) -> None:
+        await self._conn.close()

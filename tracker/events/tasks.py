@@ -1,0 +1,68 @@
+"""Events in the life of a task: submitted, assigned, released, expired, reset."""
+
+from __future__ import annotations
+
+import enum
+
+from tracker.events.base import Event
+
+
+class Outcome(enum.StrEnum):
+    """What a release did to its task; decided once, so replay never re-derives it."""
+
+    CLOSED = "closed"  # OK and verified: the task leaves the queue for good
+    VOTED = "voted"  # OK, verification recorded, more votes needed: back to the queue
+    RETRY = "retry"  # FAIL with attempts left: back to the queue, retries + 1
+    FAILED = "failed"  # FAIL with no attempts left: status FAILED
+    SKIPPED = "skipped"  # SKIP: back to the queue as if never touched
+
+
+class TaskSubmitted(Event, frozen=True, tag=True):
+    task_id: int
+    project_id: int
+    recipe: str
+    priority: int
+    max_retries: int
+    max_assign_time: int
+    verification_count: int
+    hash: int = 0  # 0 means "no hash"
+    chained_from: int = 0  # id of the closed task this is a chain copy of
+
+
+class TaskAssigned(Event, frozen=True, tag=True):
+    task_id: int
+    project_id: int
+    worker_id: int
+    deadline: float  # Unix time after which the assignment may be taken back
+
+
+class TaskReleased(Event, frozen=True, tag=True):
+    task_id: int
+    project_id: int
+    worker_id: int
+    result: int  # 0 OK, 1 FAIL, 2 SKIP as the worker sent it
+    outcome: Outcome
+    verification: int = 0
+
+
+class AssignmentExpired(Event, frozen=True, tag=True):
+    task_id: int
+    project_id: int
+    worker_id: int
+
+
+class AssignedTasksReclaimed(Event, frozen=True, tag=True):
+    project_id: int
+    task_ids: list[int]
+
+
+class FailedTasksReset(Event, frozen=True, tag=True):
+    project_id: int
+    task_ids: list[int]
+
+
+class ProjectTasksDeleted(Event, frozen=True, tag=True):
+    """A hard reset: every task of the project removed, none of them counted as closed."""
+
+    project_id: int
+    task_ids: list[int]
