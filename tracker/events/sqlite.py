@@ -7,6 +7,7 @@ primary key on ``position`` refuses a second writer that decided against an old 
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -38,6 +39,9 @@ _READ = "SELECT position, type, data, hash FROM events WHERE position > ? ORDER 
 class SQLiteEventStore:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        # One connection holds one transaction: concurrent appends through this instance
+        # must take turns, or the second BEGIN fails with a driver error instead of Conflict.
+        self._append_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteEventStore:
@@ -49,6 +53,10 @@ class SQLiteEventStore:
         return cls(conn)
 
     async def append(self, events: Sequence[Event], expected_position: int) -> int:
+        async with self._append_lock:
+            return await self._append(events, expected_position)
+
+    async def _append(self, events: Sequence[Event], expected_position: int) -> int:
         conn = self._conn
         await conn.execute("BEGIN IMMEDIATE")
         try:
