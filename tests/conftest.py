@@ -1,0 +1,133 @@
+"""Shared fixtures: the real app on a real SQLite file, with a clock the test controls."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from tracker import config
+from tracker.http.app import create_app
+from tracker.http.keys import TRACKER
+from tracker.service import Tracker
+
+
+class Clock:
+    """A settable clock: tests move time instead of sleeping."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> config.Settings:
+    return config.build(
+        {
+            "database": {"data_dir": str(data_dir)},
+            "server": {"address": "127.0.0.1:0"},
+            "maintenance": {"reset_timed_out_tasks_interval": "1h"},  # tests expire by hand
+        }
+    )
+
+
+MakeClient = Callable[..., Awaitable[TestClient]]
+
+
+@pytest.fixture
+def make_client(aiohttp_client: Any, settings: config.Settings, clock: Clock) -> MakeClient:
+    """Start the real app (again, after a restart) on the same data directory."""
+
+    async def make(app_settings: config.Settings | None = None) -> TestClient:
+        app = create_app(app_settings or settings, clock=clock)
+        return await aiohttp_client(app)
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: MakeClient) -> TestClient:
+    return await make_client()
+
+
+def tracker_of(client: TestClient) -> Tracker:
+    app: web.Application = client.server.app  # type: ignore[assignment]
+    return app[TRACKER]
+
+
+class Api:
+    """A small test client speaking the tracker's HTTP API, as a real client would."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    async def call(self, method: str, path: str, json: Any = None, *, worker: dict | None = None,
+                   status: int | None = None, **kwargs: Any) -> dict:  # fmt: skip
+        headers = _worker_headers(worker) if worker else {}
+        response = await self.client.request(method, path, json=json, headers=headers, **kwargs)
+        body = await response.json() if response.status != 204 else {}
+        if status is not None:
+            assert response.status == status, (response.status, body)
+        return body
+
+    async def register(self, username: str = "admin", password: str = "password1") -> dict:
+        return await self.call("POST", "/register", {"username": username, "password": password},
+                               status=200)  # fmt: skip
+
+    async def login(self, username: str, password: str = "password1") -> dict:
+        return await self.call("POST", "/login", {"username": username, "password": password},
+                               status=200)  # fmt: skip
+
+    async def create_project(self, name: str = "project", **fields: Any) -> int:
+        body = await self.call("POST", "/project/create", {"name": name, **fields}, status=200)
+        return int(body["content"]["id"])
+
+    async def create_worker(self, alias: str = "worker") -> dict:
+        body = await self.call("POST", "/worker/create", {"alias": alias}, status=200)
+        return dict(body["content"]["worker"])
+
+    async def grant(self, worker: dict, project: int, assign: bool = True, submit: bool = True) -> None:
+        """The worker requests access and the logged-in manager accepts it."""
+        await self.call("POST", "/project/request_access",
+                        {"project": project, "assign": assign, "submit": submit},
+                        worker=worker, status=200)  # fmt: skip
+        await self.call("POST", f"/project/accept_request/{project}/{worker['id']}", status=200)
+
+    async def submit(self, worker: dict, project: int, recipe: str = "recipe", **fields: Any) -> dict:
+        return await self.call("POST", "/task/submit", {"project": project, "recipe": recipe, **fields},
+                               worker=worker)  # fmt: skip
+
+    async def assign(self, worker: dict, project: int) -> dict:
+        return await self.call("GET", f"/task/get/{project}", worker=worker)
+
+    async def release(self, worker: dict, task_id: int, result: int = 0, **fields: Any) -> dict:
+        return await self.call("POST", "/task/release",
+                               {"task_id": task_id, "result": result, **fields}, worker=worker)  # fmt: skip
+
+
+def _worker_headers(worker: dict) -> dict[str, str]:
+    return {"X-Worker-Id": str(worker["id"]), "X-Secret": worker["secret"]}
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client)

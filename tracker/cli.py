@@ -1,0 +1,72 @@
+"""The ``tracker`` command: ``tracker serve`` runs the tracker on the embedded SQLite log."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from aiohttp import web
+
+from tracker import __version__, config
+
+
+def _serve(args: argparse.Namespace) -> int:
+    overrides: dict[str, dict[str, object]] = {}
+    if args.host or args.port:
+        current = config.load(args.config)
+        host = args.host or current.host
+        port = args.port or current.port
+        overrides["server"] = {"address": f"{host}:{port}"}
+    if args.data_dir:
+        overrides.setdefault("database", {})["data_dir"] = args.data_dir
+    try:
+        settings = config.load(args.config, overrides=overrides)
+    except (config.ConfigError, OSError) as exc:
+        print(f"tracker: {exc}", file=sys.stderr)
+        return 2
+    _setup_logging(settings.log.level)
+    _use_uvloop()
+    from tracker.http.app import create_app
+
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.port, access_log=None,
+        print=lambda message: logging.getLogger("tracker").info(message),
+    )  # fmt: skip
+    return 0
+
+
+def _setup_logging(level: str) -> None:
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = {"TRACE": logging.DEBUG, "PANIC": logging.CRITICAL, "FATAL": logging.CRITICAL}.get(
+            level.upper(), logging.INFO
+        )
+    logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))
+
+
+def _use_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:
+        return
+    uvloop.install()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tracker", description="Event-sourced task tracker")
+    parser.add_argument("--version", action="version", version=f"tracker {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--config", help="config file (.yml, .toml, .json); default $TRACKER_CONFIG")
+    serve.add_argument("--host", help="listen address (default from server.address, 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="listen port (default 3010)")
+    serve.add_argument("--data-dir", help="where the event log lives (default ./data)")
+    serve.set_defaults(run=_serve)
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

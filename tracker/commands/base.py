@@ -1,0 +1,37 @@
+"""What commands share: the base type and the rules every decision needs."""
+
+from __future__ import annotations
+
+import msgspec
+
+from tracker.errors import NotFound, TrackerError
+from tracker.projections.projects import Project
+from tracker.projections.state import State
+
+#: ``0`` in a rate field means "unlimited", stored and shown as the largest float.
+UNLIMITED = 1.7976931348623157e308
+
+INT32_MAX = 2**31 - 1
+
+
+class Command(msgspec.Struct, frozen=True, kw_only=True):
+    """Base of all commands: an imperative request, decided against the current state."""
+
+
+class ProjectNotFound(NotFound):
+    message = "Project not found"
+
+
+class WorkerNotFound(NotFound):
+    message = "Worker not found"
+
+
+class InvalidTask(TrackerError):
+    message = "Invalid task"
+
+
+def existing_project(state: State, project_id: int) -> Project:
+    project = state.projects.get(project_id)
+    if project is None:
+        raise ProjectNotFound()
+    return project

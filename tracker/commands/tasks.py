@@ -1,0 +1,253 @@
+"""Commands on tasks: submit, bulk submit, assign, release, expire.
+
+Every decision is a pure function of the state, the command and ``now``; it returns the
+events to append, or raises the error that names the broken rule.
+"""
+
+from __future__ import annotations
+
+from tracker.commands.base import (
+    INT32_MAX,
+    Command,
+    InvalidTask,
+    existing_project,
+)
+from tracker.errors import TrackerError
+from tracker.events.base import SYSTEM, Event, worker_actor
+from tracker.events.tasks import AssignmentExpired, Outcome, TaskAssigned, TaskReleased, TaskSubmitted
+from tracker.hashing import unique_string_hash
+from tracker.projections.state import State
+from tracker.projections.tasks import Task
+
+OK, FAIL, SKIP = 0, 1, 2
+
+
+class SubmitTask(Command, frozen=True):
+    worker_id: int
+    project: int
+    recipe: str
+    priority: int = 0
+    max_retries: int = 0
+    max_assign_time: int = 0
+    verification_count: int = 0
+    hash_u64: int = 0
+    unique_string: str = ""
+
+
+class BulkSubmit(Command, frozen=True):
+    worker_id: int
+    tasks: list[SubmitTask]
+
+
+class AssignTask(Command, frozen=True):
+    worker_id: int
+    project: int
+    default_assign_time: float  # seconds; used when the task's max_assign_time is 0
+
+
+class ReleaseTask(Command, frozen=True):
+    worker_id: int
+    task_id: int
+    result: int
+    verification: int = 0
+
+
+class ExpireAssignment(Command, frozen=True):
+    task_id: int
+    deadline: float
+
+
+class SubmitNotPermitted(TrackerError):
+    message = "unauthorized task submit"
+
+
+class DuplicateTaskHash(TrackerError):
+    message = "A live task of this project already has this hash (hash_u64 / unique_string)"
+
+
+class MixedBulkProjects(TrackerError):
+    message = "All the tasks in a bulk submit must be of the same project"
+
+
+class InvalidBulkTask(TrackerError):
+    message = "Invalid request"
+
+
+class WorkerPaused(TrackerError):
+    message = "A manager has paused you"
+
+
+class NoTaskAvailable(TrackerError):
+    """Answered as 200 with ``ok: false``, as the original does."""
+
+    status = 200
+    message = "No task available"
+
+
+def invalid_reason(command: SubmitTask) -> str | None:
+    """Why a submitted task is invalid, or None. The original said only "Invalid task"."""
+    if command.project <= 0:
+        return "project must be a positive project id"
+    if not command.recipe:
+        return "recipe must not be empty"
+    if command.max_retries < 0:
+        return "max_retries must be >= 0"
+    if not 0 <= command.max_assign_time <= INT32_MAX:
+        return f"max_assign_time must be between 0 and {INT32_MAX} seconds"
+    if command.hash_u64 and command.unique_string:
+        return "give hash_u64 or unique_string, not both"
+    return None
+
+
+def task_hash(command: SubmitTask) -> int:
+    if command.unique_string:
+        return unique_string_hash(command.unique_string)
+    return command.hash_u64
+
+
+def _new_task(command: SubmitTask, task_id: int, now: float, actor: str) -> TaskSubmitted:
+    return TaskSubmitted(
+        at=now, actor=actor, task_id=task_id, project_id=command.project,
+        recipe=command.recipe, priority=command.priority, max_retries=command.max_retries,
+        max_assign_time=command.max_assign_time,
+        verification_count=command.verification_count or 1, hash=task_hash(command),
+    )  # fmt: skip
+
+
+def submit_task(state: State, command: SubmitTask, now: float) -> list[Event]:
+    reason = invalid_reason(command)
+    if reason:
+        raise InvalidTask(f"Invalid task: {reason}")
+    existing_project(state, command.project)
+    if not state.access.can_submit(command.worker_id, command.project):
+        raise SubmitNotPermitted()
+    event = _new_task(command, state.tasks.next_id, now, worker_actor(command.worker_id))
+    if event.hash and event.hash in state.tasks.of(command.project).hashes:
+        raise DuplicateTaskHash()
+    return [event]
+
+
+def bulk_submit(state: State, command: BulkSubmit, now: float) -> list[Event]:
+    if not command.tasks:
+        raise InvalidBulkTask("Could not parse request: requests must be a non-empty list")
+    project_id = command.tasks[0].project
+    for index, task in enumerate(command.tasks):
+        reason = invalid_reason(task)
+        if reason:
+            raise InvalidBulkTask(f"Invalid request: requests[{index}]: {reason}")
+        if task.project != project_id:
+            raise MixedBulkProjects()
+    existing_project(state, project_id)
+    if not state.access.can_submit(command.worker_id, project_id):
+        raise SubmitNotPermitted()
+    live = state.tasks.of(project_id).hashes
+    seen: set[int] = set()
+    actor, first = worker_actor(command.worker_id), state.tasks.next_id
+    events: list[Event] = []
+    for index, task in enumerate(command.tasks):
+        event = _new_task(task, first + index, now, actor)
+        if event.hash:
+            if event.hash in live or event.hash in seen:
+                raise DuplicateTaskHash(
+                    f"requests[{index}]: {DuplicateTaskHash.message}; nothing was submitted"
+                )
+            seen.add(event.hash)
+        events.append(event)
+    return events
+
+
+def assign_task(state: State, command: AssignTask, now: float) -> list[Event]:
+    worker = state.workers.get(command.worker_id)
+    if worker is not None and worker.paused:
+        raise WorkerPaused()
+    project = existing_project(state, command.project)
+    if project.paused:
+        raise NoTaskAvailable()
+    if not project.public and not state.access.can_assign(command.worker_id, command.project):
+        raise NoTaskAvailable()
+    task = state.tasks.next_for(command.project, command.worker_id)
+    if task is None:
+        raise NoTaskAvailable()
+    timeout = task.max_assign_time or command.default_assign_time
+    return [
+        TaskAssigned(
+            at=now, actor=worker_actor(command.worker_id), task_id=task.id,
+            project_id=task.project_id, worker_id=command.worker_id, deadline=now + timeout,
+        )
+    ]  # fmt: skip
+
+
+def _outcome(task: Task, command: ReleaseTask) -> Outcome | None:
+    if command.result == OK:
+        if task.verification_count <= 1:
+            return Outcome.CLOSED
+        votes = list((task.votes or {}).values()) + [command.verification]
+        agreeing = votes.count(command.verification)
+        return Outcome.CLOSED if agreeing >= task.verification_count else Outcome.VOTED
+    if command.result == FAIL:
+        return Outcome.FAILED if task.retries + 1 >= task.max_retries else Outcome.RETRY
+    if command.result == SKIP:
+        return Outcome.SKIPPED
+    return None
+
+
+def release_task(state: State, command: ReleaseTask, now: float) -> list[Event]:
+    task = state.tasks.get(command.task_id)
+    if task is None or task.assignee != command.worker_id:
+        return []
+    outcome = _outcome(task, command)
+    if outcome is None:
+        return []
+    actor = worker_actor(command.worker_id)
+    events: list[Event] = [
+        TaskReleased(
+            at=now, actor=actor, task_id=task.id, project_id=task.project_id,
+            worker_id=command.worker_id, result=command.result, outcome=outcome,
+            verification=command.verification,
+        )
+    ]  # fmt: skip
+    if outcome is Outcome.CLOSED:
+        events.extend(_chain_copy(state, task, now, actor))
+    return events
+
+
+def _chain_copy(state: State, task: Task, now: float, actor: str) -> list[Event]:
+    """A closed task is copied into its project's chain target, unless its hash is taken there."""
+    project = state.projects.get(task.project_id)
+    if project is None or not project.view.chain:
+        return []
+    target = project.view.chain
+    if state.projects.get(target) is None:
+        return []
+    if task.hash and task.hash in state.tasks.of(target).hashes:
+        return []
+    return [
+        TaskSubmitted(
+            at=now, actor=actor, task_id=state.tasks.next_id, project_id=target,
+            recipe=task.recipe, priority=task.priority, max_retries=task.max_retries,
+            max_assign_time=task.max_assign_time, verification_count=task.verification_count,
+            hash=task.hash, chained_from=task.id,
+        )
+    ]  # fmt: skip
+
+
+def expire_assignment(state: State, command: ExpireAssignment, now: float) -> list[Event]:
+    task = state.tasks.get(command.task_id)
+    if task is None or not task.assignee or task.deadline != command.deadline:
+        return []  # released or reassigned since: expiring twice is harmless
+    return [
+        AssignmentExpired(
+            at=now, actor=SYSTEM, task_id=task.id, project_id=task.project_id,
+            worker_id=task.assignee,
+        )
+    ]  # fmt: skip
+
+
+
+DECIDERS = {
+    SubmitTask: submit_task,
+    BulkSubmit: bulk_submit,
+    AssignTask: assign_task,
+    ReleaseTask: release_task,
+    ExpireAssignment: expire_assignment,
+}

@@ -1,0 +1,60 @@
+"""``create_app(settings)``: the aiohttp application, its routes and its lifetime.
+
+Nothing is created at import. The tracker (log, replay, group committer) and the scheduler
+are opened in ``cleanup_ctx`` and closed in reverse order, flushing queued events first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from tracker import bootstrap
+from tracker.config import Settings
+from tracker.http import middleware
+from tracker.http.keys import LIMITER, SETTINGS, TRACKER
+from tracker.http.routes import access, accounts, meta, projects, tasks, workers
+from tracker.ratelimit import RateLimiter
+from tracker.scheduler import Scheduler
+from tracker.service import Clock
+
+log = logging.getLogger(__name__)
+
+ROUTES = (meta, workers, tasks, projects, access, accounts)
+
+
+def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
+    app = web.Application(
+        middlewares=[middleware.errors], client_max_size=settings.server.max_body_size
+    )
+    app[SETTINGS] = settings
+    app[LIMITER] = RateLimiter()
+    for module in ROUTES:
+        app.router.add_routes(module.routes)
+    app.on_response_prepare.append(middleware.server_header)
+    app.cleanup_ctx.append(_tracker_context(clock))
+    return app
+
+
+def _tracker_context(clock: Clock):  # type: ignore[no-untyped-def]
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        tracker = await bootstrap.open_tracker(app[SETTINGS], clock)
+        app[TRACKER] = tracker
+        writer = asyncio.create_task(tracker.committer.run(), name="group-commit")
+        scheduler = Scheduler(tracker, app[SETTINGS])
+        scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.shutdown()
+            tracker.committer.close()
+            with contextlib.suppress(Exception):
+                await writer  # a failed writer already logged why
+            await tracker.store.close()
+
+    return context

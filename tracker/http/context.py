@@ -1,0 +1,38 @@
+"""Small helpers every handler uses to reach the tracker and to know its caller."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from tracker.errors import Unauthorized
+from tracker.http import auth
+from tracker.http.keys import SETTINGS, TRACKER
+from tracker.projections.managers import Manager
+from tracker.projections.workers import Worker
+from tracker.service import Tracker
+
+
+def tracker(request: web.Request) -> Tracker:
+    return request.app[TRACKER]
+
+
+def now(request: web.Request) -> float:
+    return request.app[TRACKER].clock()
+
+
+def worker(request: web.Request, status: int) -> Worker:
+    """The calling worker; a failed check answers ``status`` (it differs by route)."""
+    return auth.worker(request, request.app[TRACKER].state, status)
+
+
+def manager(request: web.Request) -> Manager | None:
+    app = request.app
+    cookie = app[SETTINGS].session.cookie_name
+    return auth.manager(request, app[TRACKER].state, cookie, app[TRACKER].clock())
+
+
+def require_manager(request: web.Request, status: int = 401) -> Manager:
+    found = manager(request)
+    if found is None:
+        raise Unauthorized(status=status)
+    return found

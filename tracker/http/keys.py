@@ -1,0 +1,13 @@
+"""Typed application keys: the app's shared state, without globals."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from tracker.config import Settings
+from tracker.ratelimit import RateLimiter
+from tracker.service import Tracker
+
+SETTINGS = web.AppKey("settings", Settings)
+TRACKER = web.AppKey("tracker", Tracker)
+LIMITER = web.AppKey("limiter", RateLimiter)

@@ -1,0 +1,43 @@
+"""One error middleware: domain errors become envelopes; nothing leaks as a bare 500."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from tracker.errors import RateLimited, TrackerError
+from tracker.http import envelope
+
+log = logging.getLogger(__name__)
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, X-Worker-Id, X-Secret",
+}
+
+
+@web.middleware
+async def errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    if request.method == "OPTIONS":
+        return web.Response(status=200, headers=CORS_HEADERS)
+    try:
+        return await handler(request)
+    except RateLimited as exc:
+        return envelope.fail(exc.status, exc.message, delay=exc.delay)
+    except TrackerError as exc:
+        return envelope.fail(exc.status, exc.message)
+    except web.HTTPRequestEntityTooLarge as exc:
+        return envelope.fail(413, f"Request body too large: the limit is {exc.max_size} bytes")
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+        return envelope.fail(404, "Not found")
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("unhandled error", extra={"action": "unhandled_error", "path": request.path})
+        return envelope.fail(500, "Internal error")
+
+
+async def server_header(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = "task_tracker"

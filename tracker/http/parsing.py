@@ -1,0 +1,83 @@
+"""Request decoding with the original's rules, and errors that say what is wrong.
+
+The original decoded JSON with Go's ``encoding/json``: keys match fields case-insensitively
+(an exact match wins), unknown keys are ignored, ``null`` and missing keys take the zero value.
+Types are strict: ``"1"`` is not an int, ``1.5`` is not an int, and integers must fit their
+field (16-bit task fields included). Any failure is a 400 ``Could not parse request: <why>``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from aiohttp import web
+
+from tracker.errors import InvalidRequest
+
+T = TypeVar("T")
+
+Int16 = Annotated[int, msgspec.Meta(ge=-(2**15), le=2**15 - 1)]
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+
+_json = msgspec.json.Decoder()
+
+
+def normalize(value: Any) -> Any:
+    """Lower-case object keys (an exact lower-case key wins) and drop nulls, as Go would."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if item is None:
+            continue
+        lower = key.lower()
+        if lower == key or lower not in out:
+            out[lower] = item
+    return out
+
+
+def convert(data: Any, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
+    """Convert decoded JSON into ``into``; ``nested`` names list fields of objects to normalize."""
+    if data is None:
+        data = {}
+    data = normalize(data)
+    for field in nested:
+        items = data.get(field)
+        if isinstance(items, list):
+            data[field] = [normalize(item) for item in items]
+    try:
+        return msgspec.convert(data, into, strict=True)
+    except msgspec.ValidationError as exc:
+        raise InvalidRequest(f"Could not parse request: {exc}") from None
+
+
+def decode_json(body: bytes) -> Any:
+    if not body.strip():
+        raise InvalidRequest("Could not parse request: the body is empty")
+    try:
+        return _json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise InvalidRequest(f"Could not parse request: {exc}") from None
+
+
+async def body(request: web.Request, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
+    return convert(decode_json(await request.read()), into, nested=nested)
+
+
+def path_id(request: web.Request, name: str, message: str) -> int:
+    """A positive signed 64-bit id from the path; ``message`` is the route's error text."""
+    text = request.match_info[name]
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise InvalidRequest(message) from None
+    if not 0 < value < 2**63 or not text.lstrip("+-").isdigit():
+        raise InvalidRequest(message)
+    return value
+
+
+def query_uint(request: web.Request, name: str) -> int:
+    """An unsigned query integer; missing or malformed counts as 0, as in the original."""
+    text = request.query.get(name, "")
+    return int(text) if text.isdigit() else 0

@@ -1,0 +1,112 @@
+"""Manager account routes: register, login, logout, account.
+
+Passwords are hashed with argon2id (random salt, memory-hard) off the event loop. Each login
+draws a new session id from a cryptographic source (no fixation); the log and the read model
+keep only its SHA-256, and the session expires on the server after ``session.expiration``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+from aiohttp import web
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from tracker.commands.managers import USERNAME_BYTES, RegisterManager, StartSession, EndSession
+from tracker.errors import TrackerError
+from tracker.http import auth, context, envelope, parsing
+from tracker.http.keys import SETTINGS
+from tracker.http.views import manager_view
+
+routes = web.RouteTableDef()
+
+PASSWORD_BYTES = (8, 1024)
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+class Credentials(msgspec.Struct):
+    username: str = ""
+    password: str = ""
+
+
+class InvalidRegistration(TrackerError):
+    message = "Invalid register request"
+
+
+class InvalidLogin(TrackerError):
+    status = 403
+    message = "Invalid username/password"
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _start_session(request: web.Request, response: web.StreamResponse) -> tuple[str, float]:
+    settings = request.app[SETTINGS].session
+    session_id = auth.new_session_id()
+    expires = context.now(request) + settings.expiration
+    response.set_cookie(
+        settings.cookie_name, session_id, path="/", httponly=True, samesite="Lax",
+        max_age=int(settings.expiration),
+    )  # fmt: skip
+    return auth.session_hash(session_id), expires
+
+
+@routes.post("/register")
+async def register(request: web.Request) -> web.Response:
+    body = await parsing.body(request, Credentials)
+    low, high = USERNAME_BYTES
+    if not low <= len(body.username.encode()) <= high or not (
+        PASSWORD_BYTES[0] <= len(body.password.encode()) <= PASSWORD_BYTES[1]
+    ):
+        raise InvalidRegistration()
+    password_hash = await asyncio.to_thread(_hasher.hash, body.password)
+    response = envelope.ok()
+    session, expires = _start_session(request, response)
+    command = RegisterManager(
+        username=body.username, password_hash=password_hash, session_hash=session, expires=expires
+    )
+    await context.tracker(request).execute(command)
+    return response
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.Response:
+    body = await parsing.body(request, Credentials)
+    tracker = context.tracker(request)
+    manager = tracker.state.managers.by_name(body.username)
+    if len(body.password.encode()) > PASSWORD_BYTES[1]:
+        raise InvalidLogin()
+    stored = manager.password_hash if manager else _DUMMY_HASH  # same work for unknown names
+    if not await asyncio.to_thread(_verify, stored, body.password) or manager is None:
+        raise InvalidLogin()
+    response = envelope.ok({"manager": manager_view(manager)})
+    session, expires = _start_session(request, response)
+    await tracker.execute(StartSession(manager_id=manager.id, session_hash=session, expires=expires))
+    return response
+
+
+@routes.get("/logout")
+async def logout(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS].session
+    session_id = request.cookies.get(settings.cookie_name)
+    if session_id and len(session_id) <= 128:
+        await context.tracker(request).execute(EndSession(session_hash=auth.session_hash(session_id)))
+    response = envelope.no_content()
+    response.del_cookie(settings.cookie_name, path="/")
+    return response
+
+
+@routes.get("/account")
+async def account(request: web.Request) -> web.Response:
+    manager = context.manager(request)
+    if manager is None:
+        return envelope.fail(200, "", content={"logged_in": False})
+    return envelope.ok({"logged_in": True, "manager": manager_view(manager)})

@@ -1,0 +1,132 @@
+"""Task routes: submit, bulk submit, assign (``/task/get``), release."""
+
+from __future__ import annotations
+
+import msgspec
+from aiohttp import web
+
+from tracker.commands import tasks as cmd
+from tracker.commands.base import InvalidTask, existing_project
+from tracker.errors import InvalidRequest, RateLimited
+from tracker.http import context, envelope, parsing
+from tracker.http.keys import LIMITER, SETTINGS
+from tracker.http.parsing import Int16, Int64
+from tracker.http.views import task_view
+from tracker.projections.state import State
+
+routes = web.RouteTableDef()
+
+_NOT_CLOSED = envelope.encode(
+    envelope.Envelope(True, "Task was not marked as closed", content={"updated": False})
+)
+_CLOSED = envelope.encode(envelope.Envelope(True, content={"updated": True}))
+_UPDATED = {cmd.Outcome.CLOSED, cmd.Outcome.RETRY, cmd.Outcome.FAILED, cmd.Outcome.SKIPPED}
+
+
+class SubmitBody(msgspec.Struct):
+    project: Int64 = 0
+    recipe: str = ""
+    priority: Int16 = 0
+    max_retries: Int16 = 0
+    max_assign_time: Int64 = 0
+    verification_count: Int16 = 0
+    hash_u64: Int64 = 0
+    hash64: Int64 = 0  # the name API_DOCS and the original UI use; the original ignored it
+    unique_string: str = ""
+
+    def command(self, worker_id: int) -> cmd.SubmitTask:
+        if self.hash_u64 and self.hash64 and self.hash_u64 != self.hash64:
+            raise InvalidTask("Invalid task: hash_u64 and hash64 disagree")
+        return cmd.SubmitTask(
+            worker_id=worker_id, project=self.project, recipe=self.recipe,
+            priority=self.priority, max_retries=self.max_retries,
+            max_assign_time=self.max_assign_time, verification_count=self.verification_count,
+            hash_u64=self.hash_u64 or self.hash64, unique_string=self.unique_string,
+        )  # fmt: skip
+
+
+class BulkBody(msgspec.Struct):
+    requests: list[SubmitBody] = []
+
+
+class ReleaseBody(msgspec.Struct):
+    task_id: Int64 = 0
+    result: Int64 = 0
+    verification: Int64 = 0
+
+
+def _take_tokens(request: web.Request, project_id: int, kind: str, n: int) -> None:
+    """Pace the project (404 if it does not exist, 429 with the delay if over its rate)."""
+    tracker = context.tracker(request)
+    project = existing_project(tracker.state, project_id).view
+    rate = project.assign_rate if kind == "assign" else project.submit_rate
+    delay = request.app[LIMITER].take(project_id, kind, rate, n, tracker.clock())
+    if delay:
+        raise RateLimited(delay)
+
+
+@routes.post("/task/submit")
+async def submit(request: web.Request) -> web.Response:
+    worker = context.worker(request, 401)
+    command = (await parsing.body(request, SubmitBody)).command(worker.id)
+    reason = cmd.invalid_reason(command)
+    if reason:
+        raise InvalidTask(f"Invalid task: {reason}")
+    _take_tokens(request, command.project, "submit", 1)
+    await context.tracker(request).execute(command)
+    return envelope.ok()
+
+
+@routes.post("/task/bulk_submit")
+async def bulk_submit(request: web.Request) -> web.Response:
+    worker = context.worker(request, 401)
+    body = await parsing.body(request, BulkBody, nested=("requests",))
+    if not body.requests:
+        raise InvalidRequest("Could not parse request: requests must be a non-empty list")
+    command = cmd.BulkSubmit(
+        worker_id=worker.id, tasks=[item.command(worker.id) for item in body.requests]
+    )
+    for index, task in enumerate(command.tasks):
+        reason = cmd.invalid_reason(task)
+        if reason:
+            raise cmd.InvalidBulkTask(f"Invalid request: requests[{index}]: {reason}")
+        if task.project != command.tasks[0].project:
+            raise cmd.MixedBulkProjects()
+    _take_tokens(request, command.tasks[0].project, "submit", len(command.tasks))
+    await context.tracker(request).execute(command)
+    return envelope.ok()
+
+
+@routes.get("/task/get/{project}")
+async def assign(request: web.Request) -> web.Response:
+    worker = context.worker(request, 403)
+    if worker.paused:
+        raise cmd.WorkerPaused()
+    project_id = parsing.path_id(request, "project", "Invalid project id")
+    _take_tokens(request, project_id, "assign", 1)
+    command = cmd.AssignTask(
+        worker_id=worker.id, project=project_id,
+        default_assign_time=request.app[SETTINGS].tasks.default_max_assign_time,
+    )  # fmt: skip
+
+    def reply(state: State, events: list) -> bytes:
+        task = state.tasks.tasks[events[0].task_id]
+        project = state.projects.by_id[task.project_id].view
+        return envelope.encode(envelope.Envelope(True, content={"task": task_view(task, project)}))
+
+    return envelope.respond(await context.tracker(request).execute(command, reply))
+
+
+@routes.post("/task/release")
+async def release(request: web.Request) -> web.Response:
+    worker = context.worker(request, 403)
+    body = await parsing.body(request, ReleaseBody)
+    if body.task_id == 0:
+        raise InvalidRequest("Invalid request")
+    command = cmd.ReleaseTask(
+        worker_id=worker.id, task_id=body.task_id, result=body.result,
+        verification=body.verification,
+    )  # fmt: skip
+    events = await context.tracker(request).execute(command)
+    updated = bool(events) and events[0].outcome in _UPDATED  # type: ignore[union-attr]
+    return envelope.respond(_CLOSED if updated else _NOT_CLOSED)

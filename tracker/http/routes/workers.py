@@ -1,0 +1,59 @@
+"""Worker routes: create, update own alias, read one worker."""
+
+from __future__ import annotations
+
+import msgspec
+from aiohttp import web
+
+from tracker.commands.workers import CreateWorker, UpdateWorker
+from tracker.errors import InvalidRequest, NotFound
+from tracker.http import auth, context, envelope, parsing
+from tracker.http.keys import SETTINGS
+from tracker.http.views import worker_view
+from tracker.projections.state import State
+
+routes = web.RouteTableDef()
+
+
+class AliasBody(msgspec.Struct):
+    alias: str = ""
+
+
+@routes.post("/worker/create")
+async def create(request: web.Request) -> web.Response:
+    body = await parsing.body(request, AliasBody)
+    command = CreateWorker(
+        alias=body.alias, secret=auth.new_worker_secret(),
+        default_alias=request.app[SETTINGS].workers.default_alias,
+    )  # fmt: skip
+
+    def reply(state: State, events: list) -> dict:
+        worker = state.workers.by_id[events[0].worker_id]
+        return {"worker": worker_view(worker, with_secret=True)}
+
+    return envelope.ok(await context.tracker(request).execute(command, reply))
+
+
+@routes.post("/worker/update")
+async def update(request: web.Request) -> web.Response:
+    worker = context.worker(request, 401)
+    body = await parsing.body(request, AliasBody)
+    await context.tracker(request).execute(UpdateWorker(worker_id=worker.id, alias=body.alias))
+    return envelope.ok()
+
+
+@routes.get("/worker/get/{id}")
+async def get(request: web.Request) -> web.Response:
+    text = request.match_info["id"]
+    try:
+        worker_id = int(text, 10)
+    except ValueError:
+        raise InvalidRequest(f'strconv.ParseInt: parsing "{text[:64]}": invalid syntax') from None
+    if worker_id <= 0:
+        raise InvalidRequest("Invalid worker id")
+    worker = context.tracker(request).state.workers.get(worker_id)
+    if worker is None:
+        raise NotFound("Worker not found")
+    manager = context.manager(request)
+    with_secret = manager is not None and manager.tracker_admin
+    return envelope.ok({"worker": worker_view(worker, with_secret)})

@@ -1,0 +1,213 @@
+"""Read model of live tasks: the tasks themselves, per-project queues, and deadlines.
+
+A task is live from its submission until it is closed or deleted by a hard reset. Each live
+task of a project is in exactly one place: the queue (NEW, unassigned), the assigned set, or
+the failed set, so maintenance actions never scan other projects' tasks.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import msgspec
+
+from tracker.events import tasks as ev
+from tracker.projections.queue import Queue
+
+NEW = 1
+FAILED = 2
+
+
+class Task(msgspec.Struct, gc=False):
+    id: int
+    project_id: int
+    priority: int
+    max_retries: int
+    max_assign_time: int
+    verification_count: int
+    recipe: str
+    hash: int = 0
+    retries: int = 0
+    status: int = NEW
+    assignee: int = 0
+    assign_time: float = 0.0
+    deadline: float = 0.0
+    votes: dict[int, int] | None = None  # worker id -> verification value
+
+
+class ProjectTasks:
+    __slots__ = ("queue", "assigned", "failed", "hashes", "votes", "voted_tasks")
+
+    def __init__(self) -> None:
+        self.queue = Queue()
+        self.assigned: dict[int, None] = {}
+        self.failed: dict[int, None] = {}
+        self.hashes: dict[int, int] = {}  # hash -> live task id
+        self.votes = 0  # verification votes on live tasks
+        self.voted_tasks = 0  # live tasks with at least one vote
+
+    @property
+    def live(self) -> int:
+        return self.queue.size + len(self.assigned) + len(self.failed)
+
+
+class TaskBoard:
+    def __init__(self) -> None:
+        self.tasks: dict[int, Task] = {}
+        self.projects: dict[int, ProjectTasks] = {}
+        self.deadlines: list[tuple[float, int]] = []  # heap; stale entries skipped lazily
+        self.next_id = 1
+
+    def get(self, task_id: int) -> Task | None:
+        return self.tasks.get(task_id)
+
+    def of(self, project_id: int) -> ProjectTasks:
+        tasks = self.projects.get(project_id)
+        if tasks is None:
+            tasks = self.projects[project_id] = ProjectTasks()
+        return tasks
+
+    def next_for(self, project_id: int, worker_id: int) -> Task | None:
+        """The task that worker would be assigned next: best priority, never one it voted on."""
+        tasks = self.projects.get(project_id)
+        if tasks is None or not tasks.queue.size:
+            return None
+        board = self.tasks
+        if tasks.voted_tasks:
+            task_id = tasks.queue.first(lambda t: worker_id not in (board[t].votes or ()))
+        else:
+            task_id = tasks.queue.first()
+        return None if task_id is None else board[task_id]
+
+    def due(self, now: float) -> list[tuple[int, float]]:
+        """Assignments whose deadline has passed, as (task id, deadline); takes them off the heap."""
+        heap, found = self.deadlines, []
+        while heap and heap[0][0] <= now:
+            deadline, task_id = heapq.heappop(heap)
+            task = self.tasks.get(task_id)
+            if task is not None and task.assignee and task.deadline == deadline:
+                found.append((task_id, deadline))
+        return found
+
+
+def _requeue(board: TaskBoard, task: Task) -> None:
+    tasks = board.of(task.project_id)
+    del tasks.assigned[task.id]
+    task.assignee = 0
+    tasks.queue.push(task.priority, task.id)
+
+
+def _forget(board: TaskBoard, task: Task) -> None:
+    tasks = board.of(task.project_id)
+    del board.tasks[task.id]
+    if task.hash and tasks.hashes.get(task.hash) == task.id:
+        del tasks.hashes[task.hash]
+    if task.votes:
+        tasks.votes -= len(task.votes)
+        tasks.voted_tasks -= 1
+
+
+def submitted(board: TaskBoard, e: ev.TaskSubmitted) -> None:
+    task = Task(
+        e.task_id, e.project_id, e.priority, e.max_retries, e.max_assign_time,
+        e.verification_count, e.recipe, e.hash,
+    )  # fmt: skip
+    board.tasks[e.task_id] = task
+    tasks = board.of(e.project_id)
+    tasks.queue.push(e.priority, e.task_id)
+    if e.hash:
+        tasks.hashes[e.hash] = e.task_id
+    if e.task_id >= board.next_id:
+        board.next_id = e.task_id + 1
+
+
+def assigned(board: TaskBoard, e: ev.TaskAssigned) -> None:
+    task = board.tasks[e.task_id]
+    tasks = board.of(e.project_id)
+    tasks.queue.remove(task.priority, task.id)
+    tasks.assigned[task.id] = None
+    task.assignee = e.worker_id
+    task.assign_time = e.at
+    task.deadline = e.deadline
+    heap = board.deadlines
+    heapq.heappush(heap, (e.deadline, task.id))
+    if len(heap) % 4096 == 0:
+        _compact_deadlines(board)
+
+
+def _compact_deadlines(board: TaskBoard) -> None:
+    """Drop stale heap entries once they outnumber live assignments (bounds memory)."""
+    assigned = sum(len(tasks.assigned) for tasks in board.projects.values())
+    if assigned * 2 < len(board.deadlines):
+        live = [(board.tasks[t].deadline, t) for p in board.projects.values() for t in p.assigned]
+        heapq.heapify(live)
+        board.deadlines = live
+
+
+def released(board: TaskBoard, e: ev.TaskReleased) -> None:
+    task = board.tasks[e.task_id]
+    outcome = e.outcome
+    if outcome is ev.Outcome.CLOSED:
+        del board.of(task.project_id).assigned[task.id]
+        _forget(board, task)
+        return
+    if outcome is ev.Outcome.VOTED:
+        tasks = board.of(task.project_id)
+        if not task.votes:
+            task.votes = {}
+            tasks.voted_tasks += 1
+        task.votes[e.worker_id] = e.verification
+        tasks.votes += 1
+    elif outcome is ev.Outcome.RETRY:
+        task.retries += 1
+    elif outcome is ev.Outcome.FAILED:
+        task.retries += 1
+        task.status = FAILED
+        tasks = board.of(task.project_id)
+        del tasks.assigned[task.id]
+        task.assignee = 0
+        tasks.failed[task.id] = None
+        return
+    _requeue(board, task)
+
+
+def expired(board: TaskBoard, e: ev.AssignmentExpired) -> None:
+    task = board.tasks[e.task_id]
+    task.assign_time = 0.0
+    _requeue(board, task)
+
+
+def reclaimed(board: TaskBoard, e: ev.AssignedTasksReclaimed) -> None:
+    for task_id in e.task_ids:
+        task = board.tasks[task_id]
+        task.assign_time = 0.0
+        _requeue(board, task)
+
+
+def failed_reset(board: TaskBoard, e: ev.FailedTasksReset) -> None:
+    tasks = board.of(e.project_id)
+    for task_id in e.task_ids:
+        task = board.tasks[task_id]
+        del tasks.failed[task_id]
+        task.status, task.retries, task.assign_time = NEW, 0, 0.0
+        tasks.queue.push(task.priority, task_id)
+
+
+def deleted(board: TaskBoard, e: ev.ProjectTasksDeleted) -> None:
+    for task_id in e.task_ids:
+        _forget(board, board.tasks[task_id])
+    tasks = board.of(e.project_id)
+    tasks.queue.clear()
+    tasks.assigned.clear()
+    tasks.failed.clear()
+
+
+HANDLERS = {
+    ev.TaskSubmitted: submitted,
+    ev.TaskAssigned: assigned,
+    ev.TaskReleased: released,
+    ev.AssignmentExpired: expired,
+    ev.AssignedTasksReclaimed: reclaimed,
+    ev.FailedTasksReset: failed_reset,
+    ev.ProjectTasksDeleted: deleted,
+}

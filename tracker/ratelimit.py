@@ -1,0 +1,53 @@
+"""Per-project token buckets for assignment and submission (``assign_rate``, ``submit_rate``).
+
+A bucket refills at ``rate`` tokens per second and holds at most one token, as in the original
+(so two submits in a row on ``submit_rate: 2`` give a 429 for the second). A request for ``n``
+tokens is admitted as soon as the bucket is full, and then takes all ``n``: the bucket goes into
+debt and later requests wait until it has refilled. So a bulk submit of ``n`` tasks costs ``n``
+tokens and is never refused forever (the original refused any ``n >= 2`` on a limited project).
+
+Buckets are runtime pacing, not history: they live in memory, start full, and are rebuilt when
+the project's rate changes. Time is passed in, so tests drive them with a controlled clock.
+"""
+
+from __future__ import annotations
+
+from tracker.commands.base import UNLIMITED
+
+CAPACITY = 1.0
+
+
+class Bucket:
+    __slots__ = ("rate", "tokens", "updated")
+
+    def __init__(self, rate: float, now: float) -> None:
+        self.rate = rate
+        self.tokens = CAPACITY
+        self.updated = now
+
+    def take(self, n: int, now: float) -> float:
+        """Take ``n`` tokens and return 0.0, or return the seconds to wait and take nothing."""
+        if self.rate >= UNLIMITED:
+            return 0.0
+        self.tokens = min(CAPACITY, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        needed = min(float(n), CAPACITY)
+        if self.tokens + 1e-9 < needed:
+            return (needed - self.tokens) / self.rate
+        self.tokens -= n
+        return 0.0
+
+
+class RateLimiter:
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[int, str], Bucket] = {}
+
+    def take(self, project_id: int, kind: str, rate: float, n: int, now: float) -> float:
+        """Ask the project's ``kind`` bucket ("assign" or "submit") for ``n`` tokens."""
+        if rate >= UNLIMITED:
+            return 0.0
+        key = (project_id, kind)
+        bucket = self._buckets.get(key)
+        if bucket is None or bucket.rate != rate:
+            bucket = self._buckets[key] = Bucket(rate, now)
+        return bucket.take(n, now)
