@@ -1,0 +1,329 @@
+"""The six measurements. Each starts its own server on a fresh data dir.
+
+Every function takes a Config and returns a Result whose ``value`` is the
+headline figure compared with the target; ``errors`` counts failed requests
+and ``check`` says whether the server's own state agrees with what the load
+generator saw.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import wrk
+from .api import Api, Fixture, closed_by, preload, queued, setup
+from .server import Server, rss_bytes, running_server
+
+RECIPE_LEN = 64
+BULK_SIZE = 1000
+SHALLOW = 1000
+REPLAYED = re.compile(r"replayed\s+([\d,_]+)\s+events?\s+in\s+([\d.]+)\s*(ms|s)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Config:
+    command: list[str]
+    server_core: int | None
+    client_core: int | None
+    duration: float
+    big: int = 1_000_000  # queue size for latency (deep), replay and memory
+    connections: int = 64  # submit and cycle
+    bulk_connections: int = 8
+    latency_connections: int = 4
+    latency_delay_ms: int = 2
+    warmup_s: float = 2.0
+
+
+@dataclass
+class Result:
+    value: float
+    errors: int = 0
+    check: str = "ok"
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def log(msg: str) -> None:
+    print(f"  .. {msg}", file=sys.stderr, flush=True)
+
+
+def _wrk(
+    cfg: Config,
+    srv: Server,
+    script: str,
+    args: list[Any],
+    connections: int,
+    duration: float | None = None,
+) -> wrk.WrkResult:
+    return wrk.run(
+        script,
+        srv.url,
+        [str(a) for a in args],
+        connections=connections,
+        duration=duration or cfg.duration,
+        core=cfg.client_core,
+    )
+
+
+def _within(label: str, seen: int, low: int, high: int) -> str:
+    return "ok" if low <= seen <= high else f"{label}={seen}, expected {low}..{high}"
+
+
+def _write_workers(srv: Server, fx: Fixture) -> Path:
+    path = srv.data_dir.parent / "workers.txt"
+    path.write_text("".join(f"{w.id} {w.secret}\n" for w in fx.workers))
+    return path
+
+
+def _wrk_details(res: wrk.WrkResult) -> dict[str, Any]:
+    return {
+        "requests": res.data["requests"],
+        "seconds": round(res.seconds, 3),
+        "rps": round(res.data["requests"] / res.seconds, 1),
+        "p50_ms": res.latency_ms("p50"),
+        "p99_ms": res.latency_ms("p99"),
+        "socket_errors": res.socket_errors,
+        "non_2xx": res.status_errors,
+        "counters": res.counters,
+    }
+
+
+def submit(cfg: Config) -> Result:
+    """Single-task POST /task/submit, 64 connections; successful submits/s."""
+    with running_server(cfg.command, cfg.server_core) as srv:
+        api = Api(srv.port)
+        fx = setup(api, 1)
+        w = fx.workers[0]
+        res = _wrk(
+            cfg, srv, "submit.lua", [fx.project, w.id, w.secret, RECIPE_LEN], cfg.connections
+        )
+        ok = res.counters["ok"]
+        time.sleep(0.5)
+        stored = queued(api, fx.project)
+        return Result(
+            value=ok / res.seconds,
+            errors=res.counters["not_ok"] + res.socket_errors,
+            check=_within("tasks stored", stored, ok, ok + cfg.connections),
+            details={**_wrk_details(res), "tasks_stored": stored},
+        )
+
+
+def cycle(cfg: Config) -> Result:
+    """64 workers on 64 connections: GET /task/get then release OK; closes/s."""
+    with running_server(cfg.command, cfg.server_core) as srv:
+        api = Api(srv.port)
+        fx = setup(api, cfg.connections)
+        tasks = max(50_000, int(30_000 * cfg.duration))
+        log(f"preloading {tasks} tasks")
+        rate = preload(api, fx, tasks)
+        workers = _write_workers(srv, fx)
+        res = _wrk(cfg, srv, "cycle.lua", [workers, fx.project, 0, 0, 1], cfg.connections)
+        c = res.counters
+        time.sleep(0.5)
+        closed = closed_by(api, fx.workers)
+        bad = sum(
+            c[k]
+            for k in (
+                "http_errors",
+                "no_task",
+                "released_not_updated",
+                "other",
+                "starved",
+                "parse_errors",
+            )
+        )
+        check = _within(
+            "closed by server",
+            sum(closed),
+            c["released_updated"],
+            c["released_updated"] + cfg.connections,
+        )
+        if check == "ok" and min(closed) == 0:
+            check = "some worker closed no task"
+        return Result(
+            value=c["released_updated"] / res.seconds,
+            errors=bad + res.socket_errors,
+            check=check,
+            details={
+                **_wrk_details(res),
+                "preloaded": tasks,
+                "preload_tasks_per_s": round(rate),
+                "closed_per_worker_min": min(closed),
+                "closed_per_worker_max": max(closed),
+                "workers": len(closed),
+                "assignments_per_worker": res.data.get("per_worker"),
+            },
+        )
+
+
+def bulk(cfg: Config) -> Result:
+    """POST /task/bulk_submit of 1,000 tasks, 8 connections; tasks/s."""
+    with running_server(cfg.command, cfg.server_core) as srv:
+        api = Api(srv.port)
+        fx = setup(api, 1)
+        w = fx.workers[0]
+        res = _wrk(
+            cfg,
+            srv,
+            "bulk.lua",
+            [fx.project, w.id, w.secret, BULK_SIZE, RECIPE_LEN],
+            cfg.bulk_connections,
+        )
+        ok = res.counters["ok"]
+        time.sleep(1.0)
+        stored = queued(api, fx.project)
+        return Result(
+            value=ok * BULK_SIZE / res.seconds,
+            errors=res.counters["not_ok"] + res.socket_errors,
+            check=_within(
+                "tasks stored", stored, ok * BULK_SIZE, (ok + cfg.bulk_connections) * BULK_SIZE
+            ),
+            details={**_wrk_details(res), "tasks_stored": stored},
+        )
+
+
+def _latency_run(cfg: Config, srv: Server, workers: Path, project: int) -> wrk.WrkResult:
+    args = [workers, project, 2, cfg.latency_delay_ms, 1]  # result 2 = SKIP
+    _wrk(cfg, srv, "cycle.lua", args, cfg.latency_connections, cfg.warmup_s)
+    return _wrk(cfg, srv, "cycle.lua", args, cfg.latency_connections)
+
+
+def latency(cfg: Config) -> Result:
+    """p99 of get+release(SKIP) at a fixed moderate load: 1M queued vs 1k queued."""
+    with running_server(cfg.command, cfg.server_core) as srv:
+        api = Api(srv.port)
+        fx = setup(api, cfg.latency_connections)
+        workers = _write_workers(srv, fx)
+        preload(api, fx, SHALLOW)
+        shallow = _latency_run(cfg, srv, workers, fx.project)
+        depth_shallow = queued(api, fx.project)
+        log(f"preloading {cfg.big - SHALLOW} more tasks")
+        rate = preload(api, fx, cfg.big - SHALLOW, start=SHALLOW)
+        api.close()
+        deep = _latency_run(cfg, srv, workers, fx.project)
+        depth_deep = queued(api, fx.project)
+        runs = (shallow, deep)
+        bad = sum(
+            r.counters[k]
+            for r in runs
+            for k in (
+                "http_errors",
+                "no_task",
+                "released_not_updated",
+                "other",
+                "starved",
+                "parse_errors",
+            )
+        ) + sum(r.socket_errors for r in runs)
+        p99 = [r.latency_ms("p99") for r in runs]
+        check = (
+            "ok"
+            if depth_shallow >= SHALLOW and depth_deep >= cfg.big
+            else (f"queue depth {depth_shallow}/{depth_deep}, expected {SHALLOW}/{cfg.big}")
+        )
+        return Result(
+            value=p99[1] / p99[0] if p99[0] > 0 else float("inf"),
+            errors=bad,
+            check=check,
+            details={
+                "p99_ms_shallow": p99[0],
+                "p99_ms_deep": p99[1],
+                "p50_ms_shallow": shallow.latency_ms("p50"),
+                "p50_ms_deep": deep.latency_ms("p50"),
+                "rps_shallow": round(shallow.data["requests"] / shallow.seconds, 1),
+                "rps_deep": round(deep.data["requests"] / deep.seconds, 1),
+                "depth_shallow": depth_shallow,
+                "depth_deep": depth_deep,
+                "preload_tasks_per_s": round(rate),
+            },
+        )
+
+
+def replay(cfg: Config) -> Result:
+    """SIGTERM after ``big`` bulk-submitted tasks, restart; events/s until GET / answers."""
+    with running_server(cfg.command, cfg.server_core) as srv:
+        api = Api(srv.port)
+        fx = setup(api, 1)
+        log(f"preloading {cfg.big} tasks")
+        rate = preload(api, fx, cfg.big)
+        api.close()
+        stop_s = srv.stop()
+        offset = len(srv.log_text())
+        wall = srv.start()
+        m = REPLAYED.search(srv.log_text()[offset:])
+        if m:
+            events = int(re.sub(r"[,_]", "", m[1]))
+            server_s = float(m[2]) / (1000.0 if m[3].lower() == "ms" else 1.0)
+        else:
+            events, server_s = cfg.big, None  # estimate: one event per task
+        stored = queued(api, fx.project)
+        return Result(
+            value=events / wall,
+            check=_within("tasks after restart", stored, cfg.big, cfg.big),
+            details={
+                "events": events,
+                "events_source": "log" if m else "estimate (tasks)",
+                "restart_to_ready_s": round(wall, 3),
+                "server_replay_s": server_s,
+                "server_events_per_s": round(events / server_s) if server_s else None,
+                "shutdown_s": round(stop_s, 3) if stop_s is not None else None,
+                "preload_tasks_per_s": round(rate),
+            },
+        )
+
+
+def memory(cfg: Config) -> Result:
+    """VmRSS with 0 tasks vs with ``big`` queued 64-byte-recipe tasks; bytes/task."""
+    with running_server(cfg.command, cfg.server_core) as srv:
+        api = Api(srv.port)
+        fx = setup(api, 1)
+        time.sleep(1.0)
+        before = rss_bytes(srv.pid)
+        log(f"preloading {cfg.big} tasks")
+        rate = preload(api, fx, cfg.big)
+        time.sleep(2.0)
+        after = rss_bytes(srv.pid)
+        stored = queued(api, fx.project)
+        grown = (after["rss"] + after["children_rss"]) - (before["rss"] + before["children_rss"])
+        return Result(
+            value=grown / cfg.big,
+            check=_within("tasks stored", stored, cfg.big, cfg.big),
+            details={
+                "rss_empty_mib": round(before["rss"] / 2**20, 1),
+                "rss_full_mib": round(after["rss"] / 2**20, 1),
+                "hwm_full_mib": round(after["hwm"] / 2**20, 1),
+                "children_rss_mib": round(after["children_rss"] / 2**20, 1),
+                "tasks": cfg.big,
+                "preload_tasks_per_s": round(rate),
+            },
+        )
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    run: Callable[[Config], Result]
+    unit: str
+    target: float
+    higher_is_better: bool
+
+    def passes(self, value: float) -> bool:
+        return value >= self.target if self.higher_is_better else value <= self.target
+
+
+MEASURES = {
+    m.name: m
+    for m in (
+        Measure("submit", submit, "req/s", 10_000, True),
+        Measure("cycle", cycle, "cycles/s", 5_000, True),
+        Measure("bulk", bulk, "tasks/s", 100_000, True),
+        Measure("latency", latency, "p99 ratio", 1.5, False),
+        Measure("replay", replay, "events/s", 300_000, True),
+        Measure("memory", memory, "B/task", 500, False),
+    )
+}
