@@ -180,14 +180,43 @@ def preload(api: Api, fixture: Fixture, count: int, chunk: int = 5000, start: in
     return count / max(time.perf_counter() - t0, 1e-9)
 
 
-def queued(api: Api, project: int) -> int:
-    """Live tasks of the project (all assignee groups of /project/assignees)."""
-    groups = api.call("GET", f"/project/assignees/{project}")["content"]["assignees"] or []
+def _optional(api: Api, path: str) -> dict[str, Any] | None:
+    """GET a read route; None when the server does not have it (404)."""
+    try:
+        return api.call("GET", path)
+    except ApiError as exc:
+        if " -> 404 " in str(exc):
+            return None
+        raise
+
+
+def queued(api: Api, project: int) -> int | None:
+    """Live tasks of the project (all assignee groups of /project/assignees), or None."""
+    envelope = _optional(api, f"/project/assignees/{project}")
+    if envelope is None:
+        return None
+    groups = envelope["content"]["assignees"] or []
     return sum(int(g["task_count"]) for g in groups)
 
 
-def closed_by(api: Api, workers: list[Worker]) -> list[int]:
-    """closed_task_count of each worker, from /worker/stats."""
-    stats = api.call("GET", "/worker/stats")["content"]["stats"] or []
-    by_id = {int(s["id"]): int(s.get("closed_task_count", 0)) for s in stats}
+def closed_by(api: Api, workers: list[Worker]) -> list[int] | None:
+    """closed_task_count of each worker, from /worker/stats, or None."""
+    envelope = _optional(api, "/worker/stats")
+    if envelope is None:
+        return None
+    by_id = {
+        int(s["id"]): int(s.get("closed_task_count", 0)) for s in envelope["content"]["stats"] or []
+    }
     return [by_id.get(w.id, 0) for w in workers]
+
+
+def can_assign(api: Api, fixture: Fixture) -> bool:
+    """One GET /task/get returns a task; it is given back with release SKIP (2)."""
+    worker = fixture.workers[0]
+    status, _, data = api.raw("GET", f"/task/get/{fixture.project}", None, worker.headers)
+    try:
+        task = json.loads(data)["content"]["task"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    api.call("POST", "/task/release", {"task_id": task["id"], "result": 2}, worker.headers)
+    return status == 200

@@ -100,12 +100,12 @@ class Server:
             raise ServerError("server is not running")
         return self.proc.pid
 
-    def start(self) -> float:
+    def start(self, log_level: str = "warning") -> float:
         """Start the process; return seconds until ``GET /`` answered 200."""
         if self.proc is not None:
             raise ServerError("server already running")
         args = ["serve", "--host", HOST, "--port", str(self.port), "--data-dir", str(self.data_dir)]
-        env = dict(os.environ, TRACKER_LOG_LEVEL="warning")
+        env = dict(os.environ, TRACKER_LOG_LEVEL=log_level)
         self.starts += 1
         with self.log_path.open("ab") as log:
             log.write(f"\n=== start {self.starts}: {shlex.join(self.command + args)}\n".encode())
