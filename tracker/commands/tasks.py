@@ -14,7 +14,13 @@ from tracker.commands.base import (
 )
 from tracker.errors import TrackerError
 from tracker.events.base import SYSTEM, Event, worker_actor
-from tracker.events.tasks import AssignmentExpired, Outcome, TaskAssigned, TaskReleased, TaskSubmitted
+from tracker.events.tasks import (
+    AssignmentExpired,
+    Outcome,
+    TaskAssigned,
+    TaskReleased,
+    TaskSubmitted,
+)
 from tracker.hashing import unique_string_hash
 from tracker.projections.state import State
 from tracker.projections.tasks import Task
@@ -122,7 +128,7 @@ def submit_task(state: State, command: SubmitTask, now: float) -> list[Event]:
     if not state.access.can_submit(command.worker_id, command.project):
         raise SubmitNotPermitted()
     event = _new_task(command, state.tasks.next_id, now, worker_actor(command.worker_id))
-    if event.hash and event.hash in state.tasks.of(command.project).hashes:
+    if event.hash and event.hash in state.tasks.hashes_of(command.project):
         raise DuplicateTaskHash()
     return [event]
 
@@ -140,7 +146,7 @@ def bulk_submit(state: State, command: BulkSubmit, now: float) -> list[Event]:
     existing_project(state, project_id)
     if not state.access.can_submit(command.worker_id, project_id):
         raise SubmitNotPermitted()
-    live = state.tasks.of(project_id).hashes
+    live = state.tasks.hashes_of(project_id)
     seen: set[int] = set()
     actor, first = worker_actor(command.worker_id), state.tasks.next_id
     events: list[Event] = []
@@ -219,7 +225,7 @@ def _chain_copy(state: State, task: Task, now: float, actor: str) -> list[Event]
     target = project.view.chain
     if state.projects.get(target) is None:
         return []
-    if task.hash and task.hash in state.tasks.of(target).hashes:
+    if task.hash and task.hash in state.tasks.hashes_of(target):
         return []
     return [
         TaskSubmitted(
@@ -241,7 +247,6 @@ def expire_assignment(state: State, command: ExpireAssignment, now: float) -> li
             worker_id=task.assignee,
         )
     ]  # fmt: skip
-
 
 
 DECIDERS = {

@@ -8,6 +8,8 @@ the failed set, so maintenance actions never scan other projects' tasks.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import msgspec
 
@@ -16,6 +18,8 @@ from tracker.projections.queue import Queue
 
 NEW = 1
 FAILED = 2
+
+_NO_HASHES: Mapping[int, int] = MappingProxyType({})
 
 
 class Task(msgspec.Struct, gc=False):
@@ -67,6 +71,11 @@ class TaskBoard:
             tasks = self.projects[project_id] = ProjectTasks()
         return tasks
 
+    def hashes_of(self, project_id: int) -> Mapping[int, int]:
+        """Hash -> live task id of a project. Read-only: unlike ``of``, never adds an entry."""
+        tasks = self.projects.get(project_id)
+        return _NO_HASHES if tasks is None else tasks.hashes
+
     def next_for(self, project_id: int, worker_id: int) -> Task | None:
         """The task that worker would be assigned next: best priority, never one it voted on."""
         tasks = self.projects.get(project_id)
@@ -80,7 +89,7 @@ class TaskBoard:
         return None if task_id is None else board[task_id]
 
     def due(self, now: float) -> list[tuple[int, float]]:
-        """Assignments whose deadline has passed, as (task id, deadline); takes them off the heap."""
+        """Assignments past their deadline, as (task id, deadline); takes them off the heap."""
         heap, found = self.deadlines, []
         while heap and heap[0][0] <= now:
             deadline, task_id = heapq.heappop(heap)
