@@ -58,6 +58,10 @@ class Database(msgspec.Struct, kw_only=True):
 class Git(msgspec.Struct, kw_only=True):
     webhook_hash: str = "sha256"
     webhook_sig_header: str = "X-Gogs-Signature"
+    # The branch whose pushes set a project's version: an exact ref match on refs/heads/<it>
+    # (a full ref such as refs/tags/release is used as it is). The original matched any ref
+    # ending in "master".
+    webhook_branch: str = "master"
 
 
 class Log(msgspec.Struct, kw_only=True):
@@ -67,6 +71,9 @@ class Log(msgspec.Struct, kw_only=True):
 class Session(msgspec.Struct, kw_only=True):
     cookie_name: str = "tt"
     expiration: float = 8 * 3600.0
+    # How often sessions past their expiry are forgotten (SessionEnded, actor "system").
+    # They are refused from the moment they expire; this only keeps the read model small.
+    cleanup_interval: float = 60.0
 
 
 class Monitoring(msgspec.Struct, kw_only=True):
@@ -111,6 +118,7 @@ class Settings(msgspec.Struct, kw_only=True):
 
 _DURATION_KEYS = {
     ("session", "expiration"),
+    ("session", "cleanup_interval"),
     ("monitoring", "snapshot_interval"),
     ("monitoring", "history_length"),
     ("maintenance", "reset_timed_out_tasks_interval"),
@@ -170,6 +178,10 @@ def build(*layers: Mapping[str, Any]) -> Settings:
 def _check(settings: Settings) -> None:
     if settings.git.webhook_hash not in ("sha1", "sha256"):
         raise ConfigError("git.webhook_hash must be sha1 or sha256")
+    if not settings.git.webhook_branch.strip() or not settings.git.webhook_sig_header.strip():
+        raise ConfigError("git.webhook_branch and git.webhook_sig_header must not be empty")
+    if settings.session.cleanup_interval <= 0:
+        raise ConfigError("session.cleanup_interval must be positive")
     if settings.monitoring.snapshot_interval < 1:
         raise ConfigError("monitoring.snapshot_interval must be at least 1s")
     if settings.maintenance.reset_timed_out_tasks_interval <= 0:

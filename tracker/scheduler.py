@@ -8,10 +8,12 @@ logged with its name; it runs again at its next interval.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from tracker import sessions
 from tracker.config import Settings
 from tracker.service import Tracker
 
@@ -24,6 +26,8 @@ class Scheduler:
         self._scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
         self.add("expire-assignments", tracker.expire_due,
                  settings.maintenance.reset_timed_out_tasks_interval)  # fmt: skip
+        self.add("end-expired-sessions", partial(sessions.end_expired, tracker),
+                 settings.session.cleanup_interval)  # fmt: skip
 
     def add(self, name: str, job, seconds: float) -> None:  # type: ignore[no-untyped-def]
         self._scheduler.add_job(

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tracker.commands import access, managers, projects, tasks, workers
+from tracker.commands import (
+    access,
+    admin,
+    maintenance,
+    managers,
+    project_admin,
+    projects,
+    tasks,
+    workers,
+)
 from tracker.commands.base import Command
 from tracker.events.base import Event
 from tracker.projections.state import State
@@ -18,6 +27,9 @@ DECIDERS: dict[type[Command], Decider] = {
     **access.DECIDERS,
     **tasks.DECIDERS,
     **managers.DECIDERS,
+    **admin.DECIDERS,
+    **project_admin.DECIDERS,
+    **maintenance.DECIDERS,
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tracker.commands.base import Command
 from tracker.errors import TrackerError
-from tracker.events.base import Event, manager_actor
+from tracker.events.base import SYSTEM, Event, manager_actor
 from tracker.events.managers import ManagerRegistered, SessionEnded, SessionStarted
 from tracker.projections.state import State
 
@@ -30,6 +30,10 @@ class StartSession(Command, frozen=True):
 
 class EndSession(Command, frozen=True):
     session_hash: str
+
+
+class EndExpiredSessions(Command, frozen=True):
+    """Forget sessions past their expiry (they are already refused), so the model stays small."""
 
 
 class InvalidRegistration(TrackerError):
@@ -80,8 +84,14 @@ def end_session(state: State, command: EndSession, now: float) -> list[Event]:
     ]
 
 
+def end_expired_sessions(state: State, command: EndExpiredSessions, now: float) -> list[Event]:
+    expired = [key for key, session in state.managers.sessions.items() if session.expires <= now]
+    return [SessionEnded(at=now, actor=SYSTEM, session_hash=key) for key in expired]
+
+
 DECIDERS = {
     RegisterManager: register_manager,
     StartSession: start_session,
     EndSession: end_session,
+    EndExpiredSessions: end_expired_sessions,
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import msgspec
 
 SYSTEM = "system"
+WEBHOOK = "webhook"  # a signed git push
 
 
 def worker_actor(worker_id: int) -> str:

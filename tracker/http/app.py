@@ -18,14 +18,26 @@ from tracker import bootstrap
 from tracker.config import Settings
 from tracker.http import middleware
 from tracker.http.keys import LIMITER, SETTINGS, TRACKER
-from tracker.http.routes import access, accounts, meta, projects, tasks, workers
+from tracker.http.routes import (
+    access,
+    accounts,
+    maintenance,
+    managers,
+    meta,
+    project_admin,
+    projects,
+    tasks,
+    webhook,
+    workers,
+)
 from tracker.ratelimit import RateLimiter
 from tracker.scheduler import Scheduler
 from tracker.service import Clock
 
 log = logging.getLogger(__name__)
 
-ROUTES = (meta, workers, tasks, projects, access, accounts)
+ROUTES = (meta, workers, tasks, projects, access, accounts, managers, project_admin, maintenance,
+          webhook)  # fmt: skip
 
 
 def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:

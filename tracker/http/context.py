@@ -36,3 +36,9 @@ def require_manager(request: web.Request, status: int = 401) -> Manager:
     if found is None:
         raise Unauthorized(status=status)
     return found
+
+
+def manager_id(request: web.Request) -> int:
+    """The calling manager's id, 0 without a live session (commands then refuse with 403)."""
+    found = manager(request)
+    return found.id if found else 0

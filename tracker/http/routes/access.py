@@ -1,16 +1,28 @@
-"""Worker access routes: a worker requests access, a manager accepts it."""
+"""Worker access routes: a worker requests access; a manager with ROLE_MANAGE_ACCESS lists,
+accepts or rejects requests and removes granted access (the original let anyone reject)."""
 
 from __future__ import annotations
 
 import msgspec
 from aiohttp import web
 
-from tracker.commands.access import GrantAccess, NothingRequested, RequestAccess
-from tracker.errors import Unauthorized
+from tracker.commands.access import GrantAccess, NothingRequested, RequestAccess, RevokeAccess
+from tracker.commands.authz import ROLE_MANAGE_ACCESS, require_role
 from tracker.http import context, envelope, parsing
 from tracker.http.parsing import Int64
+from tracker.http.views import WorkerView, worker_view
+from tracker.projections.access import Access
+from tracker.projections.state import State
 
 routes = web.RouteTableDef()
+
+
+class WorkerAccessView(msgspec.Struct):
+    submit: bool
+    assign: bool
+    request: bool  # true: a pending request; false: granted access
+    worker: WorkerView
+    project: int
 
 
 class RequestBody(msgspec.Struct):
@@ -36,9 +48,44 @@ async def request_access(request: web.Request) -> web.Response:
 async def accept_request(request: web.Request) -> web.Response:
     project_id = parsing.path_id(request, "id", "Invalid worker id")  # sic, as the original
     worker_id = parsing.path_id(request, "wid", "Invalid worker id")
-    manager = context.manager(request)
-    if manager is None:
-        raise Unauthorized()
-    command = GrantAccess(manager_id=manager.id, worker_id=worker_id, project=project_id)
+    command = GrantAccess(
+        manager_id=context.manager_id(request), worker_id=worker_id, project=project_id
+    )
     await context.tracker(request).execute(command)
     return envelope.ok()
+
+
+@routes.post("/project/reject_request/{id}/{wid}")
+async def reject_request(request: web.Request) -> web.Response:
+    project_id = parsing.path_id(request, "id", "Invalid project id")
+    worker_id = parsing.path_id(request, "wid", "Invalid worker id")
+    command = RevokeAccess(
+        manager_id=context.manager_id(request), worker_id=worker_id, project=project_id
+    )
+    await context.tracker(request).execute(command)
+    return envelope.ok()
+
+
+@routes.get("/project/access_list/{id}")
+async def access_list(request: web.Request) -> web.Response:
+    project_id = parsing.path_id(request, "id", "Invalid worker id")  # sic, as the original
+    state = context.tracker(request).state
+    require_role(state, context.manager_id(request), project_id, ROLE_MANAGE_ACCESS)
+    return envelope.ok({"accesses": _accesses(state, project_id)})
+
+
+def _accesses(state: State, project_id: int) -> list[WorkerAccessView]:
+    """Granted first, then pending; by alias (then worker id) within each group."""
+    workers = state.workers.by_id
+
+    def order(item: tuple[int, Access]) -> tuple[bool, str, int]:
+        worker_id, access = item
+        return (access.pending, workers[worker_id].alias, worker_id)
+
+    return [
+        WorkerAccessView(
+            submit=access.submit, assign=access.assign, request=access.pending,
+            worker=worker_view(workers[worker_id], with_secret=False), project=project_id,
+        )
+        for worker_id, access in sorted(state.access.of_project(project_id), key=order)
+    ]  # fmt: skip

@@ -1,0 +1,66 @@
+"""Who may do what: the checks every manager command shares.
+
+A manager is named by id; 0 means "no session". Roles and the tracker-admin flag are read from
+the current state on every decision, so a promotion, a demotion or a role change takes effect
+on the very next request, whatever session the manager holds.
+
+The order of the checks is the same everywhere: no session → 403 ``Unauthorized``; unknown
+project → 404 ``Project not found``; missing role → 403 ``Unauthorized``.
+"""
+
+from __future__ import annotations
+
+from tracker.commands.base import existing_project
+from tracker.commands.projects import (  # noqa: F401  (re-exported: the role bits live there)
+    ROLE_ALL,
+    ROLE_EDIT,
+    ROLE_MAINTENANCE,
+    ROLE_MANAGE_ACCESS,
+    ROLE_READ,
+    ROLE_SECRET,
+)
+from tracker.errors import NotFound, Unauthorized
+from tracker.projections.managers import Manager
+from tracker.projections.projects import Project
+from tracker.projections.state import State
+
+
+class ManagerNotFound(NotFound):
+    message = "Manager not found"
+
+
+def session_manager(state: State, manager_id: int) -> Manager:
+    """The calling manager, or ``Unauthorized`` when there is no (live) session."""
+    manager = state.managers.by_id.get(manager_id) if manager_id else None
+    if manager is None:
+        raise Unauthorized()
+    return manager
+
+
+def may(state: State, manager: Manager, project_id: int, role: int) -> bool:
+    """Tracker admins pass every role check; others need one of the ``role`` bits."""
+    return manager.tracker_admin or bool(state.managers.role(manager.id, project_id) & role)
+
+
+def require_role(state: State, manager_id: int, project_id: int, role: int) -> Project:
+    """The project, if the manager holds ``role`` on it (or is tracker admin)."""
+    manager = session_manager(state, manager_id)
+    project = existing_project(state, project_id)
+    if not may(state, manager, project_id, role):
+        raise Unauthorized()
+    return project
+
+
+def require_admin(state: State, manager_id: int, status: int = 403) -> Manager:
+    """The calling manager, if it is tracker admin; ``Unauthorized`` with ``status`` otherwise."""
+    manager = state.managers.by_id.get(manager_id) if manager_id else None
+    if manager is None or not manager.tracker_admin:
+        raise Unauthorized(status=status)
+    return manager
+
+
+def existing_manager(state: State, manager_id: int) -> Manager:
+    manager = state.managers.by_id.get(manager_id)
+    if manager is None:
+        raise ManagerNotFound()
+    return manager

@@ -1,0 +1,91 @@
+"""Maintenance of a project's tasks (ROLE_MAINTENANCE): reset failed tasks, reclaim assigned
+tasks, delete every task (hard reset).
+
+Each event names the tasks it touched, so replay does not depend on what the read model
+happened to hold, and the log says which tasks a manager reset. When there is nothing to touch,
+nothing is appended.
+"""
+
+from __future__ import annotations
+
+from tracker.commands.authz import ROLE_MAINTENANCE, require_role
+from tracker.commands.base import Command
+from tracker.events.base import Event, manager_actor
+from tracker.events.tasks import AssignedTasksReclaimed, FailedTasksReset, ProjectTasksDeleted
+from tracker.projections.state import State
+from tracker.projections.tasks import ProjectTasks
+
+_NONE = ProjectTasks()
+
+
+def _tasks(state: State, project_id: int) -> ProjectTasks:
+    """The project's live tasks, without creating an entry (decisions do not write)."""
+    return state.tasks.projects.get(project_id, _NONE)
+
+
+class ResetFailedTasks(Command, frozen=True):
+    manager_id: int
+    project: int
+
+
+class ReclaimAssignedTasks(Command, frozen=True):
+    manager_id: int
+    project: int
+
+
+class HardReset(Command, frozen=True):
+    manager_id: int
+    project: int
+
+
+def reset_failed_tasks(state: State, command: ResetFailedTasks, now: float) -> list[Event]:
+    require_role(state, command.manager_id, command.project, ROLE_MAINTENANCE)
+    failed = list(_tasks(state, command.project).failed)
+    if not failed:
+        return []
+    return [
+        FailedTasksReset(
+            at=now, actor=manager_actor(command.manager_id), project_id=command.project,
+            task_ids=failed,
+        )
+    ]  # fmt: skip
+
+
+def reclaim_assigned_tasks(state: State, command: ReclaimAssignedTasks, now: float) -> list[Event]:
+    require_role(state, command.manager_id, command.project, ROLE_MAINTENANCE)
+    assigned = list(_tasks(state, command.project).assigned)
+    if not assigned:
+        return []
+    return [
+        AssignedTasksReclaimed(
+            at=now, actor=manager_actor(command.manager_id), project_id=command.project,
+            task_ids=assigned,
+        )
+    ]  # fmt: skip
+
+
+def hard_reset(state: State, command: HardReset, now: float) -> list[Event]:
+    require_role(state, command.manager_id, command.project, ROLE_MAINTENANCE)
+    tasks = _tasks(state, command.project)
+    live = [*tasks.queue, *tasks.assigned, *tasks.failed]
+    if not live:
+        return []
+    return [
+        ProjectTasksDeleted(
+            at=now, actor=manager_actor(command.manager_id), project_id=command.project,
+            task_ids=live,
+        )
+    ]  # fmt: skip
+
+
+def new_task_count(state: State, project_id: int) -> int:
+    """NEW tasks, assigned or not: what the original reported as reclaimed."""
+    tasks = _tasks(state, project_id)
+    return tasks.queue.size + len(tasks.assigned)
+
+
+DECIDERS = {
+    ResetFailedTasks: reset_failed_tasks,
+    ReclaimAssignedTasks: reclaim_assigned_tasks,
+    HardReset: hard_reset,
+}

@@ -1,0 +1,100 @@
+"""Manager administration routes: list managers, promote and demote, roles on projects, and
+the tracker admin's worker pause switch.
+
+Promote and demote stay GETs answering 204, as the original UI calls them. They take effect at
+once: a session names its manager, whose flags are read from the current state on every
+request (the original kept a snapshot until the next login).
+"""
+
+from __future__ import annotations
+
+import msgspec
+from aiohttp import web
+
+from tracker.commands.admin import SetProjectRole, SetTrackerAdmin, SetWorkerPaused
+from tracker.commands.authz import require_admin
+from tracker.commands.base import existing_project
+from tracker.http import context, envelope, parsing
+from tracker.http.parsing import Int64
+from tracker.http.views import ManagerView, manager_view
+
+routes = web.RouteTableDef()
+
+
+class ManagerRoleOn(msgspec.Struct):
+    manager: ManagerView
+    role: int
+
+
+class RoleBody(msgspec.Struct):
+    manager: Int64 = 0
+    role: Int64 = 0
+
+
+class PauseBody(msgspec.Struct):
+    worker: Int64 = 0
+    paused: bool = False
+
+
+@routes.get("/manager/list")
+async def list_managers(request: web.Request) -> web.Response:
+    context.require_manager(request, 401)
+    managers = context.tracker(request).state.managers.by_id.values()
+    return envelope.ok({"managers": [manager_view(m) for m in managers]})
+
+
+@routes.get("/manager/list_for_project/{id}")
+async def list_for_project(request: web.Request) -> web.Response:
+    project_id = parsing.path_id(request, "id", "Invalid project id")
+    context.require_manager(request, 401)
+    state = context.tracker(request).state
+    existing_project(state, project_id)
+    roles = sorted(
+        (manager_id, role)
+        for (manager_id, project), role in state.managers.roles.items()
+        if project == project_id
+    )
+    listed = [ManagerRoleOn(manager_view(state.managers.by_id[m]), role) for m, role in roles]
+    return envelope.ok({"managers": listed})
+
+
+async def _set_admin(request: web.Request, tracker_admin: bool) -> web.Response:
+    target = parsing.path_id(request, "id", "Invalid manager id")
+    caller = context.require_manager(request, 401)
+    command = SetTrackerAdmin(manager_id=caller.id, target=target, tracker_admin=tracker_admin)
+    await context.tracker(request).execute(command)
+    return envelope.no_content()
+
+
+@routes.get("/manager/promote/{id}")
+async def promote(request: web.Request) -> web.Response:
+    return await _set_admin(request, True)
+
+
+@routes.get("/manager/demote/{id}")
+async def demote(request: web.Request) -> web.Response:
+    return await _set_admin(request, False)
+
+
+@routes.post("/manager/set_role_for_project/{id}")
+async def set_role(request: web.Request) -> web.Response:
+    project_id = parsing.path_id(request, "id", "Invalid project id")
+    body = await parsing.body(request, RoleBody)
+    command = SetProjectRole(
+        manager_id=context.manager_id(request),
+        project=project_id,
+        target=body.manager,
+        role=body.role,
+    )
+    await context.tracker(request).execute(command)
+    return envelope.ok()
+
+
+@routes.post("/worker/set_paused")
+async def set_paused(request: web.Request) -> web.Response:
+    caller = context.manager_id(request)
+    require_admin(context.tracker(request).state, caller)  # before the body, as the original
+    body = await parsing.body(request, PauseBody)
+    command = SetWorkerPaused(manager_id=caller, worker_id=body.worker, paused=body.paused)
+    await context.tracker(request).execute(command)
+    return envelope.ok()
