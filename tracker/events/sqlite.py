@@ -42,10 +42,13 @@ class SQLiteEventStore:
         # One connection holds one transaction: concurrent appends through this instance
         # must take turns, or the second BEGIN fails with a driver error instead of Conflict.
         self._append_lock = asyncio.Lock()
+        self._tip: tuple[int, bytes] | None = None  # (head position, head hash) as last seen
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteEventStore:
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        # isolation_level IMMEDIATE: the driver opens a write transaction before the first
+        # INSERT, so an append costs two round trips to the connection's thread (insert, commit).
+        conn = await aiosqlite.connect(str(path), isolation_level="IMMEDIATE")
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=FULL")
         await conn.execute("PRAGMA busy_timeout=5000")
@@ -57,25 +60,32 @@ class SQLiteEventStore:
             return await self._append(events, expected_position)
 
     async def _append(self, events: Sequence[Event], expected_position: int) -> int:
+        if self._tip is None or self._tip[0] != expected_position:
+            self._tip = await self._read_tip()
+        head, head_hash = self._tip
+        if head != expected_position:
+            raise Conflict()
+        rows = chain_rows(events, head, head_hash)
         conn = self._conn
-        await conn.execute("BEGIN IMMEDIATE")
         try:
-            async with conn.execute(_HEAD) as cursor:
-                row = await cursor.fetchone()
-            head, head_hash = (row[0], row[1]) if row else (0, GENESIS)
-            if head != expected_position:
-                raise Conflict()
-            rows = chain_rows(events, head, head_hash)
+            # Positions are explicit: if another writer appended since our tip was read, the
+            # primary key refuses the first row and the whole transaction is rolled back.
             await conn.executemany(_INSERT, [(r.position, r.type, r.data, r.hash) for r in rows])
-            await conn.execute("COMMIT")
-        except sqlite3.IntegrityError as exc:
-            await conn.execute("ROLLBACK")
-            raise Conflict() from exc
-        except BaseException:
+            await conn.commit()
+        except BaseException as exc:
+            self._tip = None
             if conn.in_transaction:
-                await conn.execute("ROLLBACK")
+                await conn.rollback()
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise Conflict() from exc
             raise
+        self._tip = (rows[-1].position, rows[-1].hash) if rows else self._tip
         return head + len(rows)
+
+    async def _read_tip(self) -> tuple[int, bytes]:
+        async with self._conn.execute(_HEAD) as cursor:
+            row = await cursor.fetchone()
+        return (row[0], bytes(row[1])) if row else (0, GENESIS)
 
     async def read(self, after: int = 0, batch_size: int = 10_000) -> AsyncIterator[list[StoredRow]]:
         async with self._conn.execute(_READ, (after,)) as cursor:
