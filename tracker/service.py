@@ -9,6 +9,7 @@ Deciding and applying happen without an ``await`` in between, so each command is
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -38,9 +39,10 @@ class Tracker:
         self.committer = GroupCommitter(store, state.position)
 
     @classmethod
-    async def open(cls, store: EventStore, clock: Clock = time.time) -> Tracker:
-        """Rebuild the read models from the whole log."""
-        state = State()
+    async def open(cls, store: EventStore, clock: Clock = time.time,
+                   state: State | None = None) -> Tracker:  # fmt: skip
+        """Rebuild the read models (``state``: empty, configured ones) from the whole log."""
+        state = State() if state is None else state
         started = time.perf_counter()
         await replay(store, state)
         elapsed = time.perf_counter() - started
@@ -80,7 +82,18 @@ class Tracker:
 
 
 async def replay(store: EventStore, state: State, after: int = 0) -> None:
+    """Fold the log after ``after`` into ``state``.
+
+    The collector is paused meanwhile (replay allocates millions of long-lived objects and
+    would otherwise trigger full collections over them), and what replay built is then frozen
+    out of later collections.
+    """
     apply = state.apply
-    async for rows in store.read(after):
-        for row in rows:
-            apply(decode(row.data))
+    gc.disable()
+    try:
+        async for rows in store.read(after):
+            for row in rows:
+                apply(decode(row.data))
+    finally:
+        gc.enable()
+        gc.freeze()
