@@ -34,7 +34,7 @@ def head(client: TestClient) -> int:
     return tracker_of(client).state.position
 
 
-# --- register, login, logout, account -------------------------------------------------------
+# --- register, login, logout, account ----------------------------------------------------------
 
 
 async def test_the_first_manager_is_tracker_admin_and_the_next_ones_are_not(client) -> None:
@@ -220,7 +220,7 @@ async def test_list_for_project_refuses_bad_ids_anonymous_callers_and_unknown_pr
     assert (answer.status, answer.message) == (404, "Project not found")
 
 
-# --- promote and demote -------------------------------------------------------------------------
+# --- promote and demote ------------------------------------------------------------------------
 
 
 async def test_promote_takes_effect_at_once_in_the_promoted_managers_session(client) -> None:
@@ -281,7 +281,7 @@ async def test_promoting_an_admin_or_demoting_a_manager_changes_nothing(client) 
     assert head(client) == before + 1
 
 
-# --- roles on projects --------------------------------------------------------------------------
+# --- roles on projects -------------------------------------------------------------------------
 
 
 async def test_set_role_creates_overwrites_and_removes_a_role(client) -> None:
@@ -341,7 +341,7 @@ async def test_set_role_needs_manage_access_on_the_project(client) -> None:
     assert (await set_role(client, alice, project, alice, 31)).status == 200
 
 
-# --- pausing workers ----------------------------------------------------------------------------
+# --- pausing workers ---------------------------------------------------------------------------
 
 
 async def test_a_paused_worker_is_refused_tasks_until_unpaused(client) -> None:

@@ -49,7 +49,7 @@ async def update(client: TestClient, caller: Caller, project: int, body: Any) ->
     return await call(client, "POST", f"/project/update/{project}", caller, json=body)
 
 
-# --- update --------------------------------------------------------------------------------------
+# --- update ------------------------------------------------------------------------------------
 
 
 async def test_update_replaces_every_field_and_left_out_fields_become_zero(client) -> None:
@@ -189,7 +189,7 @@ async def test_an_update_that_changes_nothing_appends_nothing(client) -> None:
     assert head(client) == before
 
 
-# --- the project secret ----------------------------------------------------------------------------
+# --- the project secret ------------------------------------------------------------------------
 
 
 async def test_the_project_secret_is_read_by_granted_assign_workers_and_secret_managers(
@@ -253,7 +253,7 @@ async def test_project_secret_routes_refuse_bad_input(client) -> None:
     assert head(client) == before
 
 
-# --- the webhook secret ----------------------------------------------------------------------------
+# --- the webhook secret ------------------------------------------------------------------------
 
 
 async def test_the_webhook_secret_starts_as_a_uuid_and_can_be_replaced(client) -> None:
@@ -403,7 +403,7 @@ async def test_request_access_says_what_is_wrong(client) -> None:
     assert (answer.status, answer.message) == (404, "Project not found")
 
 
-# --- maintenance -------------------------------------------------------------------------------------
+# --- maintenance -------------------------------------------------------------------------------
 
 
 async def _workshop(client: TestClient) -> tuple[Caller, int, Caller]:
