@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -81,8 +82,13 @@ def cores() -> tuple[int | None, int | None]:
     return server, client
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds, so every server is stopped and removed
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     ensure_wrk()
     command = shlex.split(args.server_cmd) if args.server_cmd else default_command()
     server_core, client_core = cores()
