@@ -53,6 +53,10 @@ class Database(msgspec.Struct, kw_only=True):
     data_dir: str = "./data"
     conn_str: str = ""  # a postgres:// DSN selects PostgreSQL; empty means embedded SQLite
     log_levels: list[str] = msgspec.field(default_factory=lambda: ["error", "info", "warn"])
+    # What POST /logs serves from memory, per level: the newest lines up to this many and
+    # about this many bytes. Older lines stay in the event log.
+    log_buffer_entries: int = 100_000
+    log_buffer_bytes: int = 64 * 1024 * 1024
 
 
 class Git(msgspec.Struct, kw_only=True):
@@ -92,8 +96,41 @@ class Tasks(msgspec.Struct, kw_only=True):
     default_max_assign_time: float = 300.0
 
 
+class Metrics(msgspec.Struct, kw_only=True):
+    # Empty: GET /metrics is open, without hidden projects' series (tracker admins see all).
+    # Set: it needs "Authorization: Bearer <token>" (or a tracker admin session), and shows all.
+    token: str = ""
+
+
+class Checkpoint(msgspec.Struct, kw_only=True):
+    # Checkpoints of the read models (data_dir/checkpoints) so a restart replays only the tail
+    # of the log. One is written when `interval` passed or `every_events` events were appended
+    # since the last one (interval 0: only by event count), and at shutdown.
+    interval: float = 300.0
+    every_events: int = 1_000_000
+    keep: int = 3  # the newest checkpoints kept; older ones serve time travel until pruned
+    on_shutdown: bool = True
+    enabled: bool = True
+
+
+class Audit(msgspec.Struct, kw_only=True):
+    # Bearer token for GET /events and GET /audit/digest (integrations, `tracker audit
+    # replay`); empty: only sessions (tracker admins; managers for /events) are accepted.
+    token: str = ""
+    # The most events one time-travel query (GET /project/state/:id?at=) may replay.
+    max_replay_events: int = 2_000_000
+
+
 class Workers(msgspec.Struct, kw_only=True):
     default_alias: str = "default_alias"
+
+
+class Passwords(msgspec.Struct, kw_only=True, frozen=True):
+    # argon2id cost of manager password hashes (argon2-cffi's defaults, RFC 9106 low-memory).
+    # Stored hashes carry their own parameters, so changing these never locks anyone out.
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 64 * 1024  # KiB
+    argon2_parallelism: int = 4
 
 
 class Settings(msgspec.Struct, kw_only=True):
@@ -106,6 +143,10 @@ class Settings(msgspec.Struct, kw_only=True):
     maintenance: Maintenance = msgspec.field(default_factory=Maintenance)
     tasks: Tasks = msgspec.field(default_factory=Tasks)
     workers: Workers = msgspec.field(default_factory=Workers)
+    passwords: Passwords = msgspec.field(default_factory=Passwords)
+    metrics: Metrics = msgspec.field(default_factory=Metrics)
+    checkpoint: Checkpoint = msgspec.field(default_factory=Checkpoint)
+    audit: Audit = msgspec.field(default_factory=Audit)
 
     @property
     def host(self) -> str:
@@ -123,6 +164,7 @@ _DURATION_KEYS = {
     ("monitoring", "history_length"),
     ("maintenance", "reset_timed_out_tasks_interval"),
     ("tasks", "default_max_assign_time"),
+    ("checkpoint", "interval"),
 }
 
 
@@ -182,6 +224,9 @@ def _check(settings: Settings) -> None:
         raise ConfigError("git.webhook_branch and git.webhook_sig_header must not be empty")
     if settings.session.cleanup_interval <= 0:
         raise ConfigError("session.cleanup_interval must be positive")
+    _check_passwords(settings.passwords)
+    _check_audit(settings.checkpoint, settings.audit)
+    _check_logs(settings.database)
     if settings.monitoring.snapshot_interval < 1:
         raise ConfigError("monitoring.snapshot_interval must be at least 1s")
     if settings.maintenance.reset_timed_out_tasks_interval <= 0:
@@ -192,6 +237,33 @@ def _check(settings: Settings) -> None:
         settings.port  # noqa: B018
     except ValueError as exc:
         raise ConfigError(f"server.address must be host:port, got {settings.server.address!r}") from exc
+
+
+_LOG_LEVEL_NAMES = ("fatal", "panic", "error", "warn", "warning", "info", "debug", "trace")
+
+
+def _check_logs(database: Database) -> None:
+    unknown = [level for level in database.log_levels if level.lower() not in _LOG_LEVEL_NAMES]
+    if unknown:
+        raise ConfigError(f"database.log_levels: unknown level(s) {unknown}; use {_LOG_LEVEL_NAMES}")
+    if database.log_buffer_entries < 1 or database.log_buffer_bytes < 1024:
+        raise ConfigError("database.log_buffer_entries must be >= 1 and log_buffer_bytes >= 1024")
+
+
+def _check_audit(checkpoint: Checkpoint, audit: Audit) -> None:
+    if checkpoint.interval < 0 or checkpoint.every_events < 1 or checkpoint.keep < 1:
+        raise ConfigError("checkpoint.interval must be >= 0, every_events and keep >= 1")
+    if audit.token and len(audit.token) < 16:
+        raise ConfigError("audit.token must be at least 16 characters (or empty to disable)")
+    if audit.max_replay_events < 0:
+        raise ConfigError("audit.max_replay_events must be >= 0")
+
+
+def _check_passwords(passwords: Passwords) -> None:
+    if passwords.argon2_time_cost < 1 or passwords.argon2_parallelism < 1:
+        raise ConfigError("passwords.argon2_time_cost and argon2_parallelism must be >= 1")
+    if passwords.argon2_memory_cost < 8 * passwords.argon2_parallelism:
+        raise ConfigError("passwords.argon2_memory_cost must be >= 8 KiB per unit of parallelism")
 
 
 def load(path: str | Path | None = None, environ: Mapping[str, str] | None = None,

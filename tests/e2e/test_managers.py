@@ -378,3 +378,11 @@ async def test_set_paused_checks_the_caller_before_the_body(client) -> None:
     answer = await call(client, "POST", "/worker/set_paused", admin, json=unknown)
     assert (answer.status, answer.message) == (400, "Invalid worker")
     assert head(client) == before
+
+
+async def test_passwords_are_kept_as_argon2id_hashes_and_never_in_the_log(client) -> None:
+    await register(client, "alice", "correct horse")
+    stored = tracker_of(client).state.managers.by_name("alice").password_hash
+    assert stored.startswith("$argon2id$")
+    async for rows in tracker_of(client).store.read():
+        assert not any(b"correct horse" in row.data for row in rows)

@@ -8,13 +8,15 @@ keep only its SHA-256, and the session expires on the server after ``session.exp
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import msgspec
 from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from tracker.commands.managers import USERNAME_BYTES, RegisterManager, StartSession, EndSession
+from tracker.commands.managers import USERNAME_BYTES, EndSession, RegisterManager, StartSession
+from tracker.config import Passwords
 from tracker.errors import TrackerError
 from tracker.http import auth, context, envelope, parsing
 from tracker.http.keys import SETTINGS
@@ -23,8 +25,20 @@ from tracker.http.views import manager_view
 routes = web.RouteTableDef()
 
 PASSWORD_BYTES = (8, 1024)
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _hasher(cost: Passwords) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=cost.argon2_time_cost, memory_cost=cost.argon2_memory_cost,
+        parallelism=cost.argon2_parallelism,
+    )  # fmt: skip
+
+
+@functools.cache
+def _nobody(cost: Passwords) -> str:
+    """A hash of nobody's password: unknown usernames cost as much work as known ones."""
+    return _hasher(cost).hash("not a password of anyone")
 
 
 class Credentials(msgspec.Struct):
@@ -41,9 +55,10 @@ class InvalidLogin(TrackerError):
     message = "Invalid username/password"
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def _verify(cost: Passwords, password_hash: str | None, password: str) -> bool:
+    """Check ``password`` (against nobody's hash when the username is unknown). Blocking."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher(cost).verify(password_hash or _nobody(cost), password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -67,7 +82,8 @@ async def register(request: web.Request) -> web.Response:
         PASSWORD_BYTES[0] <= len(body.password.encode()) <= PASSWORD_BYTES[1]
     ):
         raise InvalidRegistration()
-    password_hash = await asyncio.to_thread(_hasher.hash, body.password)
+    hasher = _hasher(request.app[SETTINGS].passwords)
+    password_hash = await asyncio.to_thread(hasher.hash, body.password)
     response = envelope.ok()
     session, expires = _start_session(request, response)
     command = RegisterManager(
@@ -84,12 +100,14 @@ async def login(request: web.Request) -> web.Response:
     manager = tracker.state.managers.by_name(body.username)
     if len(body.password.encode()) > PASSWORD_BYTES[1]:
         raise InvalidLogin()
-    stored = manager.password_hash if manager else _DUMMY_HASH  # same work for unknown names
-    if not await asyncio.to_thread(_verify, stored, body.password) or manager is None:
+    cost, stored = request.app[SETTINGS].passwords, manager.password_hash if manager else None
+    if not await asyncio.to_thread(_verify, cost, stored, body.password) or manager is None:
         raise InvalidLogin()
     response = envelope.ok({"manager": manager_view(manager)})
     session, expires = _start_session(request, response)
-    await tracker.execute(StartSession(manager_id=manager.id, session_hash=session, expires=expires))
+    await tracker.execute(
+        StartSession(manager_id=manager.id, session_hash=session, expires=expires)
+    )
     return response
 
 
@@ -98,7 +116,9 @@ async def logout(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS].session
     session_id = request.cookies.get(settings.cookie_name)
     if session_id and len(session_id) <= 128:
-        await context.tracker(request).execute(EndSession(session_hash=auth.session_hash(session_id)))
+        await context.tracker(request).execute(
+            EndSession(session_hash=auth.session_hash(session_id))
+        )
     response = envelope.no_content()
     response.del_cookie(settings.cookie_name, path="/")
     return response
