@@ -62,10 +62,9 @@ class Tracker:
         self.committer.check()
         events = decide(self.state, command, self.clock())
         if not events:
-            pending = self.committer.settled()
-            if pending is not None:
-                await pending  # answer only from durable state
-            return reply(self.state, events) if reply else events
+            answer = reply(self.state, events) if reply else events
+            await self.committer.settle()  # the answer was read from state: wait until durable
+            return answer  # type: ignore[no-any-return]
         apply = self.state.apply
         for event in events:
             apply(event)

@@ -14,6 +14,7 @@ acknowledged).
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 from collections.abc import Sequence
 
@@ -23,6 +24,9 @@ from tracker.events.store import EventStore
 
 log = logging.getLogger(__name__)
 
+#: Upper bounds of the batch-size histogram (``/metrics``); one more bucket counts the rest.
+BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
+
 
 class GroupCommitter:
     def __init__(self, store: EventStore, head: int) -> None:
@@ -30,11 +34,13 @@ class GroupCommitter:
         self._durable = head
         self._events: list[Event] = []
         self._waiters: list[asyncio.Future[None]] = []
+        self._writing: list[asyncio.Future[None]] = []  # the waiters of the batch in flight
         self._wakeup = asyncio.Event()
         self.failure: BaseException | None = None
         self._closing = False
         self.batches = 0
         self.batch_sizes_total = 0
+        self.batch_size_counts = [0] * (len(BATCH_SIZE_BUCKETS) + 1)
 
     @property
     def durable_position(self) -> int:
@@ -53,11 +59,17 @@ class GroupCommitter:
         self._wakeup.set()
         return future
 
-    def settled(self) -> asyncio.Future[None] | None:
-        """A future for the durability of everything queued so far, or None if all is durable."""
-        if not self._waiters:
-            return None
-        return asyncio.gather(*self._waiters, return_exceptions=True)  # type: ignore[return-value]
+    async def settle(self) -> None:
+        """Return once everything queued or being written so far is durable.
+
+        Raises ``StorageUnavailable`` if the log failed meanwhile: the state read by the
+        caller may then hold events that will never be durable.
+        """
+        pending = [*self._writing, *self._waiters]
+        if pending:
+            await asyncio.wait(pending)
+        if self.failure is not None:
+            raise StorageUnavailable()
 
     async def run(self) -> None:
         """The writer loop: one batch at a time, until ``close`` and the queue is drained."""
@@ -77,7 +89,7 @@ class GroupCommitter:
         events, waiters = self._events, self._waiters
         if not events:
             return
-        self._events, self._waiters = [], []
+        self._events, self._waiters, self._writing = [], [], waiters
         try:
             self._durable = await self._store.append(events, self._durable)
         except Exception as exc:
@@ -88,8 +100,11 @@ class GroupCommitter:
                 if not waiter.done():
                     waiter.set_exception(StorageUnavailable())
             raise
+        finally:
+            self._writing = []
         self.batches += 1
         self.batch_sizes_total += len(events)
+        self.batch_size_counts[bisect.bisect_left(BATCH_SIZE_BUCKETS, len(events))] += 1
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)

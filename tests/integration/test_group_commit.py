@@ -1,0 +1,238 @@
+"""Group commit: concurrent commands share transactions, and no answer precedes durability.
+
+The tracker runs on a real SQLite file. Where a test must hold or break a write, the store is
+a ``GatedStore``: the real SQLite adapter behind a gate (appends wait while the gate is shut,
+and raise once it is broken). With the gate open it is the SQLite store, so it passes the
+same contract; the first test below checks the parts the committer relies on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.conftest import tracker_of
+from tests.state_snapshot import snapshot
+from tracker.commands.managers import EndSession
+from tracker.commands.workers import CreateWorker
+from tracker.errors import Conflict, StorageUnavailable
+from tracker.events.base import Event
+from tracker.events.codec import decode
+from tracker.events.sqlite import SQLiteEventStore
+from tracker.events.store import EventStore, StoredRow
+from tracker.events.workers import WorkerCreated
+from tracker.service import Tracker
+
+
+class GatedStore:
+    """The SQLite store, with appends that can be held (gate shut) or made to fail (broken)."""
+
+    def __init__(self, inner: EventStore) -> None:
+        self.inner = inner
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.broken: BaseException | None = None
+        self.appends_started = 0
+
+    async def append(self, events: Sequence[Event], expected_position: int) -> int:
+        self.appends_started += 1
+        await self.gate.wait()
+        if self.broken is not None:
+            raise self.broken
+        return await self.inner.append(events, expected_position)
+
+    def read(self, after: int = 0, batch_size: int = 10_000) -> AsyncIterator[list[StoredRow]]:
+        return self.inner.read(after, batch_size)
+
+    async def head(self) -> int:
+        return await self.inner.head()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def hold(self) -> None:
+        self.gate.clear()
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def fail(self, error: BaseException) -> None:
+        self.broken = error
+        self.gate.set()
+
+
+def new_worker(n: int) -> CreateWorker:
+    return CreateWorker(alias=f"w{n}", secret=n.to_bytes(32, "big"))
+
+
+async def logged_events(path: Path) -> list[Event]:
+    store = await SQLiteEventStore.open(path)
+    try:
+        return [decode(row.data) async for rows in store.read() for row in rows]
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "events.sqlite3"
+
+
+@pytest.fixture
+async def gated(path: Path) -> AsyncIterator[GatedStore]:
+    store = GatedStore(await SQLiteEventStore.open(path))
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def tracker(gated: GatedStore) -> AsyncIterator[Tracker]:
+    opened = await Tracker.open(gated, clock=lambda: 1_700_000_000.0)
+    writer = asyncio.create_task(opened.committer.run())
+    yield opened
+    gated.release()
+    opened.committer.close()
+    await asyncio.gather(writer, return_exceptions=True)
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the loop run until ``condition()`` holds (the writer is a task on this loop)."""
+    for _ in range(10_000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
+async def test_the_gated_store_keeps_the_store_contract_while_open(gated: GatedStore) -> None:
+    assert await gated.head() == 0
+    assert await gated.append([new_worker_event(1), new_worker_event(2)], 0) == 2
+    with pytest.raises(Conflict):
+        await gated.append([new_worker_event(3)], 1)
+    rows = [row async for batch in gated.read() for row in batch]
+    assert [row.position for row in rows] == [1, 2] and await gated.head() == 2
+
+
+def new_worker_event(n: int) -> Event:
+    return WorkerCreated(at=1.0, actor="system", worker_id=n, alias=f"w{n}", secret=b"")
+
+
+async def test_concurrent_commands_share_commits_and_all_survive_a_reopen(path: Path) -> None:
+    store = await SQLiteEventStore.open(path)
+    tracker = await Tracker.open(store, clock=lambda: 1_700_000_000.0)
+    writer = asyncio.create_task(tracker.committer.run())
+    results = await asyncio.gather(*(tracker.execute(new_worker(n)) for n in range(1, 301)))
+    acknowledged = [event for events in results for event in events]  # type: ignore[union-attr]
+    assert len(acknowledged) == 300
+    assert 1 <= tracker.committer.batches < 300
+    live = snapshot(tracker.state)
+    tracker.committer.close()
+    await writer
+    await store.close()
+
+    assert await logged_events(path) == acknowledged
+    reopened = await Tracker.open(await SQLiteEventStore.open(path))
+    assert snapshot(reopened.state) == live
+    await reopened.store.close()
+
+
+async def test_an_answer_waits_until_its_events_are_durable(
+    tracker: Tracker, gated: GatedStore
+) -> None:
+    gated.hold()
+    answer = asyncio.create_task(tracker.execute(new_worker(1)))
+    await until(lambda: gated.appends_started == 1)
+    assert not answer.done()
+    assert tracker.state.workers.get(1) is not None  # applied in memory, not yet answered
+    assert await gated.head() == 0
+    gated.release()
+    await answer
+    assert await gated.head() == 1
+
+
+async def test_commands_arriving_during_a_write_form_the_next_batch(
+    tracker: Tracker, gated: GatedStore
+) -> None:
+    gated.hold()
+    first = asyncio.create_task(tracker.execute(new_worker(1)))
+    await until(lambda: gated.appends_started == 1)
+    rest = [asyncio.create_task(tracker.execute(new_worker(n))) for n in range(2, 12)]
+    await asyncio.sleep(0)
+    gated.release()
+    await asyncio.gather(first, *rest)
+    assert tracker.committer.batches == 2
+    assert await gated.head() == 11
+
+
+async def test_a_command_that_changes_nothing_waits_for_the_write_in_flight(
+    tracker: Tracker, gated: GatedStore
+) -> None:
+    """A no-op answer is read from the state: it must not precede the durability of that state."""
+    gated.hold()
+    write = asyncio.create_task(tracker.execute(new_worker(1)))
+    await until(lambda: gated.appends_started == 1)
+    no_op = asyncio.create_task(tracker.execute(EndSession(session_hash="nobody")))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not no_op.done()
+    gated.release()
+    assert await no_op == []
+    await write
+
+
+async def test_a_failed_write_fails_every_waiting_command_and_refuses_new_ones(
+    tracker: Tracker, gated: GatedStore, path: Path
+) -> None:
+    gated.hold()
+    in_flight = asyncio.create_task(tracker.execute(new_worker(1)))
+    await until(lambda: gated.appends_started == 1)
+    queued = [asyncio.create_task(tracker.execute(new_worker(n))) for n in range(2, 6)]
+    no_op = asyncio.create_task(tracker.execute(EndSession(session_hash="nobody")))
+    await asyncio.sleep(0)
+    gated.fail(OSError("disk I/O error"))
+    outcomes = await asyncio.gather(in_flight, *queued, no_op, return_exceptions=True)
+    assert all(isinstance(outcome, StorageUnavailable) for outcome in outcomes), outcomes
+    assert outcomes[0].status == 503  # type: ignore[union-attr]
+
+    position = tracker.state.position
+    with pytest.raises(StorageUnavailable):
+        await tracker.execute(new_worker(9))
+    assert tracker.state.position == position  # refused before deciding
+    assert await logged_events(path) == []
+
+
+async def test_a_restart_after_a_failed_write_rebuilds_only_what_was_acknowledged(
+    tracker: Tracker, gated: GatedStore, path: Path
+) -> None:
+    await tracker.execute(new_worker(1))
+    acknowledged = snapshot(tracker.state)
+    gated.hold()
+    lost = asyncio.create_task(tracker.execute(new_worker(2)))
+    await until(lambda: gated.appends_started == 2)
+    gated.fail(OSError("disk full"))
+    with pytest.raises(StorageUnavailable):
+        await lost
+
+    restarted = await Tracker.open(await SQLiteEventStore.open(path))
+    assert snapshot(restarted.state) == acknowledged
+    await restarted.store.close()
+
+
+async def test_over_http_a_broken_log_answers_503_to_waiting_and_later_requests(
+    client: TestClient,
+) -> None:
+    tracker = tracker_of(client)
+    await tracker.store.close()  # the connection to the SQLite file is gone
+    responses = await asyncio.gather(
+        *(client.post("/worker/create", json={"alias": f"w{n}"}) for n in range(10))
+    )
+    for response in responses:
+        assert response.status == 503
+        assert await response.json() == {"ok": False, "message": "Storage unavailable"}
+    later = await client.post("/worker/create", json={"alias": "later"})
+    assert later.status == 503
+    assert (await later.json())["message"] == "Storage unavailable"
