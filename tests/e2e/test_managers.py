@@ -3,6 +3,7 @@ lists, promote and demote, roles on projects, pausing workers."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -386,3 +387,21 @@ async def test_passwords_are_kept_as_argon2id_hashes_and_never_in_the_log(client
     assert stored.startswith("$argon2id$")
     async for rows in tracker_of(client).store.read():
         assert not any(b"correct horse" in row.data for row in rows)
+
+
+async def test_the_scheduler_runs_the_clean_up_job_on_its_own(
+    aiohttp_client, data_dir, clock
+) -> None:
+    settings = config.build(
+        {"database": {"data_dir": str(data_dir)}, "session": {"cleanup_interval": "50ms"},
+         "maintenance": {"reset_timed_out_tasks_interval": "1h"}}
+    )  # fmt: skip
+    client = await start(aiohttp_client, settings, clock)
+    await register(client, "alice")
+    clock.advance(8 * 3600)
+    managers = tracker_of(client).state.managers
+    for _ in range(100):
+        if not managers.sessions:
+            break
+        await asyncio.sleep(0.02)
+    assert managers.sessions == {}
