@@ -14,6 +14,7 @@ import secrets
 from aiohttp import web
 
 from tracker.errors import TrackerError
+from tracker.http.parsing import parse_int64
 from tracker.projections.managers import Manager
 from tracker.projections.state import State
 from tracker.projections.workers import Worker
@@ -49,11 +50,9 @@ def worker(request: web.Request, state: State, status: int) -> Worker:
     if not secret_text:
         raise WorkerAuthFailed("secret is not specified", status=status)
     try:
-        worker_id = int(worker_id_text, 10)
-    except ValueError:
-        raise WorkerAuthFailed(
-            f'strconv.ParseInt: parsing "{worker_id_text[:64]}": invalid syntax', status=status
-        ) from None
+        worker_id = parse_int64(worker_id_text)
+    except ValueError as exc:
+        raise WorkerAuthFailed(str(exc), status=status) from None
     found = state.workers.by_id.get(worker_id)
     if found is None:
         raise WorkerAuthFailed("worker id does not match any valid worker", status=status)

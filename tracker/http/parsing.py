@@ -8,6 +8,7 @@ field (16-bit task fields included). Any failure is a 400 ``Could not parse requ
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, TypeVar
 
 import msgspec
@@ -65,14 +66,31 @@ async def body(request: web.Request, into: type[T], *, nested: tuple[str, ...] =
     return convert(decode_json(await request.read()), into, nested=nested)
 
 
+_GO_INT = re.compile(r"[+-]?[0-9]+")
+
+
+def parse_int64(text: str) -> int:
+    """``text`` as Go's ``strconv.ParseInt(text, 10, 64)`` reads it, or ValueError with Go's text.
+
+    Only ASCII digits after an optional sign: no spaces, underscores or other scripts' digits
+    (which Python's ``int`` would accept).
+    """
+    quoted = text[:64]
+    if not _GO_INT.fullmatch(text):
+        raise ValueError(f'strconv.ParseInt: parsing "{quoted}": invalid syntax')
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f'strconv.ParseInt: parsing "{quoted}": value out of range')
+    return value
+
+
 def path_id(request: web.Request, name: str, message: str) -> int:
     """A positive signed 64-bit id from the path; ``message`` is the route's error text."""
-    text = request.match_info[name]
     try:
-        value = int(text, 10)
+        value = parse_int64(request.match_info[name])
     except ValueError:
         raise InvalidRequest(message) from None
-    if not 0 < value < 2**63 or not text.lstrip("+-").isdigit():
+    if value <= 0:
         raise InvalidRequest(message)
     return value
 

@@ -44,11 +44,10 @@ async def update(request: web.Request) -> web.Response:
 
 @routes.get("/worker/get/{id}")
 async def get(request: web.Request) -> web.Response:
-    text = request.match_info["id"]
     try:
-        worker_id = int(text, 10)
-    except ValueError:
-        raise InvalidRequest(f'strconv.ParseInt: parsing "{text[:64]}": invalid syntax') from None
+        worker_id = parsing.parse_int64(request.match_info["id"])
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
     if worker_id <= 0:
         raise InvalidRequest("Invalid worker id")
     worker = context.tracker(request).state.workers.get(worker_id)
