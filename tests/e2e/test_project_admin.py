@@ -478,3 +478,15 @@ async def test_maintenance_refuses_bad_ids_unknown_projects_and_callers_without_
     assert head(client) == before
     await set_role(client, admin, project, alice, 16)
     assert (await maintain(client, alice, action, project)).status == 200
+
+
+async def test_an_editor_may_send_back_a_chain_it_could_not_have_made(client) -> None:
+    admin = await register(client, "admin")
+    alice = await register(client, "alice")
+    target = await create_project(client, admin, "target")
+    project = await create_project(client, admin, "p")
+    await update(client, admin, project, project_body("p", chain=target))
+    await set_role(client, admin, project, alice, 2)
+    answer = await update(client, alice, project, project_body("p", chain=target, paused=True))
+    assert (answer.status, answer.body) == (200, {"ok": True})  # the UI's Pause button
+    assert (await project_view(client, alice, project))["paused"] is True

@@ -108,9 +108,10 @@ def chain_path(state: State, project_id: int, target: int) -> list[int] | None:
     return None
 
 
-def _check_chain(state: State, command: UpdateProject) -> None:
+def _check_chain(state: State, command: UpdateProject, current: int) -> None:
+    """A new chain needs an existing target, EDIT on it, and no loop; a kept one is fine."""
     chain = command.settings.chain
-    if not chain:
+    if not chain or chain == current:
         return
     if state.projects.get(chain) is None:
         raise InvalidUpdate(f"Invalid request: the chain target project {chain} does not exist")
@@ -139,7 +140,7 @@ def update_project(state: State, command: UpdateProject, now: float) -> list[Eve
     manager = session_manager(state, command.manager_id)
     if settings.public and not project.public and not manager.tracker_admin:
         raise PublicNotPermitted()
-    _check_chain(state, command)
+    _check_chain(state, command, project.view.chain)
     owner = state.projects.by_name.get(settings.name)
     if owner is not None and owner != command.project:
         raise ProjectNameTaken()
