@@ -43,7 +43,7 @@ def convert(data: Any, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
     if data is None:
         data = {}
     data = normalize(data)
-    for field in nested:
+    for field in nested if isinstance(data, dict) else ():
         items = data.get(field)
         if isinstance(items, list):
             data[field] = [normalize(item) for item in items]
