@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from aiohttp import web
 
-from tracker.errors import InvalidRequest
+from tracker.errors import InvalidRequest, TrackerError
 
 T = TypeVar("T")
 
@@ -53,6 +53,11 @@ def convert(data: Any, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
         raise InvalidRequest(f"Could not parse request: {exc}") from None
 
 
+class BodyTooLarge(TrackerError):
+    status = 413
+    message = "Request body too large"
+
+
 def decode_json(body: bytes) -> Any:
     if not body.strip():
         raise InvalidRequest("Could not parse request: the body is empty")
@@ -60,10 +65,23 @@ def decode_json(body: bytes) -> Any:
         return _json.decode(body)
     except msgspec.DecodeError as exc:
         raise InvalidRequest(f"Could not parse request: {exc}") from None
+    except UnicodeDecodeError:  # msgspec raises it for invalid UTF-8 inside a string
+        raise InvalidRequest("Could not parse request: the body is not valid UTF-8") from None
+    except RecursionError:
+        raise InvalidRequest("Could not parse request: the JSON is nested too deeply") from None
+
+
+async def read(request: web.Request) -> bytes:
+    """The request body; 413 with the envelope when it is over ``server.max_body_size``."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.client_max_size
+        raise BodyTooLarge(f"Request body too large: the limit is {limit} bytes") from None
 
 
 async def body(request: web.Request, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
-    return convert(decode_json(await request.read()), into, nested=nested)
+    return convert(decode_json(await read(request)), into, nested=nested)
 
 
 _GO_INT = re.compile(r"[+-]?[0-9]+")

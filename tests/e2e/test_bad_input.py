@@ -1,0 +1,243 @@
+"""Bad input on every worker and task route: always a 4xx with the envelope and a message,
+nothing appended, never a 500 (issue 2, "Bad input"; behavior.md 2.2, 2.3, 3.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.conftest import Api, MakeClient
+from tests.e2e.support import Desk, cheap, log_head, open_desk, position, worker_headers
+from tracker import config
+
+
+@pytest.fixture
+def settings(settings: config.Settings) -> config.Settings:
+    return cheap(settings)
+
+
+@pytest.fixture
+async def desk(api: Api) -> Desk:
+    desk = await open_desk(api, workers=1)
+    await desk.submit("one")
+    await desk.submit("two")
+    await desk.task()
+    return desk
+
+
+#: Worker routes of issue 2 with a valid body, and the status of a failed worker check (3.1).
+WORKER_ROUTES = [
+    ("POST", "/task/submit", {"project": 1, "recipe": "r"}, 401),
+    ("POST", "/task/bulk_submit", {"requests": [{"project": 1, "recipe": "r"}]}, 401),
+    ("POST", "/worker/update", {"alias": "a"}, 401),
+    ("POST", "/project/request_access", {"project": 1, "assign": True}, 401),
+    ("GET", "/task/get/1", None, 403),
+    ("POST", "/task/release", {"task_id": 1, "result": 0}, 403),
+]
+
+POST_ROUTES = [
+    "/worker/create",
+    "/worker/update",
+    "/task/submit",
+    "/task/bulk_submit",
+    "/task/release",
+    "/project/create",
+    "/project/request_access",
+]
+
+#: Bodies no route can parse (a route's own field rules are tested with that route).
+GARBAGE = [
+    b"",
+    b" \n\t",
+    b"{",
+    b"}",
+    b"[]",
+    b"[{}]",
+    b'"text"',
+    b"12",
+    b"true",
+    b'{"a":}',
+    b"{'single': 'quotes'}",
+    b'{"a": NaN}',
+    b'{"a": 1e999}',
+    b'{"alias": "\xed\xa0\x80"}',
+    b'{"recipe": "\xff"}',
+    b'{"alias": "\\ud800"}',
+    b"\x00\x01\x02",
+    b"\xef\xbb\xbf{}",
+    b"[" * 50_000 + b"]" * 50_000,
+    b'{"a":' * 20_000 + b"1" + b"}" * 20_000,
+    b'{"requests": ' + b"[" * 20_000 + b"]" * 20_000 + b"}",
+    b'{"project": 1, "recipe": "r"}{"project": 1}',
+]
+
+
+def envelope_error(status: int, body: Any) -> None:
+    assert 400 <= status < 500, (status, body)
+    assert isinstance(body, dict) and body["ok"] is False, body
+    assert isinstance(body.get("message"), str) and body["message"], body
+    assert set(body) <= {"ok", "message", "rate_limit_delay", "content"}
+
+
+@pytest.mark.parametrize("path", POST_ROUTES)
+async def test_garbage_bodies_are_refused_with_the_envelope_and_append_nothing(
+    desk: Desk, path: str
+) -> None:
+    headers = worker_headers(desk.worker)
+    before, logged = position(desk.api), await log_head(desk.api)
+    for body in GARBAGE:
+        response = await desk.client.post(path, data=body, headers=headers)
+        answer = await response.json()
+        envelope_error(response.status, answer)
+    assert (position(desk.api), await log_head(desk.api)) == (before, logged)
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), WORKER_ROUTES)
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({}, "worker id not specified"),
+        ({"X-Worker-Id": "1"}, "secret is not specified"),
+        ({"X-Worker-Id": "1x", "X-Secret": "s"}, 'strconv.ParseInt: parsing "1x": invalid syntax'),
+        (
+            {"X-Worker-Id": "-9223372036854775809", "X-Secret": "s"},
+            'strconv.ParseInt: parsing "-9223372036854775809": value out of range',
+        ),
+        (
+            {"X-Worker-Id": "9223372036854775807", "X-Secret": "s"},
+            "worker id does not match any valid worker",
+        ),
+        ({"X-Worker-Id": "1", "X-Secret": "é"}, "invalid secret"),
+    ],
+    ids=["no id", "no secret", "not a number", "out of range", "unknown", "not base64"],
+)
+async def test_each_worker_route_refuses_bad_credentials_with_its_status(
+    desk: Desk, method: str, path: str, body: Any, status: int, headers: dict, message: str
+) -> None:
+    before = position(desk.api)
+    response = await desk.client.request(method, path, json=body, headers=headers)
+    assert response.status == status
+    assert await response.json() == {"ok": False, "message": message}
+    assert position(desk.api) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/task/get/{}", "Invalid project id"),
+        ("/project/get/{}", "Invalid worker id"),  # sic, the original's message
+    ],
+)
+@pytest.mark.parametrize(
+    "bad_id", ["0", "-1", "abc", "99999999999999999999", "1.0", "0x10", "%201", "1e3", "--1"]
+)
+async def test_bad_path_ids_are_400_with_the_routes_message(
+    desk: Desk, path: str, message: str, bad_id: str
+) -> None:
+    response = await desk.client.get(
+        path.format(bad_id), headers=worker_headers(desk.worker), allow_redirects=False
+    )
+    assert response.status == 400
+    assert await response.json() == {"ok": False, "message": message}
+
+
+@pytest.mark.parametrize("bad_id", ["0", "-1", "abc", "99999999999999999999", "%00"])
+async def test_bad_worker_ids_are_400(desk: Desk, bad_id: str) -> None:
+    response = await desk.client.get(f"/worker/get/{bad_id}")
+    envelope_error(response.status, await response.json())
+    assert response.status == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        ("GET", "/task/get/42", "Project not found"),
+        ("GET", "/worker/get/42", "Worker not found"),
+        ("GET", "/project/get/42", "Project not found"),
+    ],
+)
+async def test_unknown_ids_are_404(desk: Desk, method: str, path: str, message: str) -> None:
+    response = await desk.client.request(method, path, headers=worker_headers(desk.worker))
+    assert response.status == 404
+    assert await response.json() == {"ok": False, "message": message}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/nowhere"),
+        ("POST", "/task/get/1"),
+        ("GET", "/task/submit"),
+        ("GET", "/task/release"),
+        ("PUT", "/worker/create"),
+        ("DELETE", "/worker/get/1"),
+        ("GET", "/worker/get/1/"),
+        ("GET", "/project/list/"),
+        ("GET", "/task/get/"),
+        ("GET", "/task/get"),
+    ],
+)
+async def test_unknown_paths_and_wrong_methods_are_404_with_the_envelope(
+    desk: Desk, method: str, path: str
+) -> None:
+    response = await desk.client.request(method, path, allow_redirects=False)
+    assert response.status == 404
+    assert await response.json() == {"ok": False, "message": "Not found"}
+    assert response.headers["Server"] == "task_tracker"
+
+
+@pytest.mark.parametrize("path", ["/task/submit", "/task/get/1", "/", "/nowhere", "/worker/get/x"])
+async def test_options_answers_200_with_cors_headers_and_no_body(desk: Desk, path: str) -> None:
+    response = await desk.client.options(path)
+    assert response.status == 200
+    assert await response.read() == b""
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Methods"] == "GET, POST, OPTIONS"
+    allowed = {
+        h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")
+    }
+    assert {"content-type", "x-worker-id", "x-secret"} <= allowed
+
+
+async def test_normal_answers_carry_no_cors_headers(desk: Desk) -> None:
+    response = await desk.client.get("/")
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.fixture
+async def small_body_client(make_client: MakeClient, settings: config.Settings) -> TestClient:
+    limited = config.build(
+        {
+            "database": {"data_dir": settings.database.data_dir},
+            "server": {"address": "127.0.0.1:0", "max_body_size": 1024},
+            "passwords": {
+                "argon2_time_cost": 1,
+                "argon2_memory_cost": 8,
+                "argon2_parallelism": 1,
+            },
+        }
+    )
+    return await make_client(limited)
+
+
+async def test_a_body_over_the_configured_limit_is_413(small_body_client: TestClient) -> None:
+    api = Api(small_body_client)
+    desk = await open_desk(api, workers=1)
+    before, logged = position(api), await log_head(api)
+    big = {"project": desk.project, "recipe": "x" * 2000}
+    for path, body in (
+        ("/task/submit", big),
+        ("/task/bulk_submit", {"requests": [big]}),
+        ("/worker/create", {"alias": "x" * 2000}),
+        ("/worker/update", {"alias": "x" * 2000}),
+    ):
+        response = await small_body_client.post(
+            path, json=body, headers=worker_headers(desk.worker)
+        )
+        assert response.status == 413, path
+        answer = await response.json()
+        assert answer["ok"] is False and "1024" in answer["message"]
+    assert (position(api), await log_head(api)) == (before, logged)
+    assert await desk.submit("x" * 900) == {"ok": True}  # under the limit still works
