@@ -9,6 +9,7 @@ import sys
 from aiohttp import web
 
 from tracker import __version__, config
+from tracker.audit import cli as audit_cli
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="listen port (default 3010)")
     serve.add_argument("--data-dir", help="where the event log lives (default ./data)")
     serve.set_defaults(run=_serve)
+    audit_cli.register(commands)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

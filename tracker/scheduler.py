@@ -35,6 +35,9 @@ class Scheduler:
             coalesce=True, misfire_grace_time=None,
         )  # fmt: skip
 
+    def remove(self, name: str) -> None:
+        self._scheduler.remove_job(name)
+
     def start(self) -> None:
         self._scheduler.start()
 

@@ -41,15 +41,16 @@ class Tracker:
     @classmethod
     async def open(cls, store: EventStore, clock: Clock = time.time,
                    state: State | None = None) -> Tracker:  # fmt: skip
-        """Rebuild the read models (``state``: empty, configured ones) from the whole log."""
+        """Rebuild the read models from the log: ``state`` holds empty, configured ones (or
+        ones loaded from a checkpoint); the log after ``state.position`` is replayed."""
         state = State() if state is None else state
-        started = time.perf_counter()
-        await replay(store, state)
-        elapsed = time.perf_counter() - started
+        started, start = time.perf_counter(), state.position  # past a checkpoint, if loaded
+        await replay(store, state, start)
+        elapsed, replayed = time.perf_counter() - started, state.position - start
         log.info(
-            "replayed %d events in %.3f s (%.0f events/s)", state.position, elapsed,
-            state.position / elapsed if elapsed else 0.0,
-            extra={"action": "replayed", "events": state.position, "seconds": elapsed},
+            "replayed %d events in %.3f s (%.0f events/s)", replayed, elapsed,
+            replayed / elapsed if elapsed else 0.0,
+            extra={"action": "replayed", "events": replayed, "seconds": elapsed},
         )  # fmt: skip
         return cls(store, state, clock)
 

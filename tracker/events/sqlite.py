@@ -55,6 +55,17 @@ class SQLiteEventStore:
         await conn.executescript(SCHEMA)
         return cls(conn)
 
+    @classmethod
+    async def open_reader(cls, path: str | Path) -> SQLiteEventStore:
+        """A read-only connection: it sees committed (durable) rows only and never writes the
+        file. For audit tools, the change feed and indexes, beside the writer's connection."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no event log at {path}")
+        conn = await aiosqlite.connect(path.absolute().as_uri() + "?mode=ro", uri=True)
+        await conn.execute("PRAGMA busy_timeout=5000")
+        return cls(conn)
+
     async def append(self, events: Sequence[Event], expected_position: int) -> int:
         async with self._append_lock:
             return await self._append(events, expected_position)

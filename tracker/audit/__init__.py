@@ -1,0 +1,1 @@
+"""Audit tools: chain verification, replay checks, export, task history, time travel, feed."""

@@ -1,0 +1,222 @@
+"""The audit commands: ``tracker audit verify``, ``tracker audit replay``, ``tracker events
+export``.
+
+Each opens the log read-only (a running tracker may keep writing it meanwhile) and prints a
+short report. Exit codes: 0 intact / matching, 1 broken / different, 2 could not check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from tracker import bootstrap, config
+from tracker.audit import records, verify
+from tracker.audit.replay import compare, compare_keys, replay_until
+from tracker.checkpoints import fileformat
+from tracker.checkpoints.directory import Checkpoints
+from tracker.events.reading import rows
+from tracker.events.sqlite import SQLiteEventStore
+from tracker.projections import digest
+
+
+class CommandFailed(Exception):
+    """The command could not do its check; the message says why."""
+
+
+def register(commands: Any) -> None:
+    """Add ``audit`` and ``events`` to the ``tracker`` command's subcommands."""
+    audit = commands.add_parser("audit", help="check the log and the read models")
+    checks = audit.add_subparsers(dest="audit_command", required=True)
+    check = checks.add_parser("verify", help="recompute the log's hash chain")
+    _common(check)
+    check.add_argument("--anchor", action="append", default=[], metavar="POSITION:HASH",
+                       help="a head position and hash recorded earlier (repeatable)")  # fmt: skip
+    check.set_defaults(run=lambda args: _run(_verify, args))
+    rebuild = checks.add_parser("replay", help="rebuild the read models and compare digests")
+    _common(rebuild)
+    rebuild.add_argument("--url", help="a running tracker, e.g. http://127.0.0.1:3010")
+    rebuild.add_argument("--token", help="its audit.token (default: from the settings)")
+    rebuild.add_argument(
+        "--checkpoint", metavar="FILE|latest",
+        help="compare with a checkpoint instead (the default without --url)",
+    )  # fmt: skip
+    rebuild.set_defaults(run=lambda args: _run(_replay, args))
+    events = commands.add_parser("events", help="read the event log")
+    actions = events.add_subparsers(dest="events_command", required=True)
+    export = actions.add_parser("export", help="write events as JSON Lines (secrets redacted)")
+    _common(export)
+    export.add_argument("--from", dest="first", type=int, default=1, help="first position")
+    export.add_argument("--to", dest="last", type=int, help="last position (default: the head)")
+    only = export.add_mutually_exclusive_group()
+    only.add_argument("--project", type=int, help="only events of this project")
+    only.add_argument("--task", type=int, help="only events of this task (and its chain copy)")
+    only.add_argument("--worker", type=int, help="only events of or by this worker")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.set_defaults(run=lambda args: _run(_export, args))
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", help="config file (.yml, .toml, .json); default $TRACKER_CONFIG"
+    )
+    parser.add_argument("--data-dir", help="where the event log lives (default ./data)")
+
+
+def _run(command: Any, args: argparse.Namespace) -> int:
+    overrides = {"database": {"data_dir": args.data_dir}} if args.data_dir else {}
+    try:
+        settings = config.load(args.config, overrides=overrides)
+        return int(asyncio.run(command(settings, args)))
+    except (config.ConfigError, OSError, CommandFailed) as exc:
+        print(f"tracker: {exc}", file=sys.stderr)
+        return 2
+
+
+async def _reader(settings: config.Settings) -> SQLiteEventStore:
+    return await SQLiteEventStore.open_reader(Path(settings.database.data_dir) / bootstrap.LOG_FILE)
+
+
+def _anchors(settings: config.Settings, given: list[str]) -> list[verify.Anchor]:
+    found = []
+    for text in given:
+        position, _, hex_hash = text.partition(":")
+        try:
+            found.append(verify.Anchor(int(position), bytes.fromhex(hex_hash), "--anchor"))
+        except ValueError:
+            raise CommandFailed(f"--anchor {text!r}: expected POSITION:HEX") from None
+    for _, path in Checkpoints.of(settings).paths():
+        try:
+            trailer = fileformat.peek(path)
+        except fileformat.InvalidCheckpoint:
+            continue  # damaged: says nothing about the log
+        found.append(verify.Anchor(trailer.position, trailer.log_hash, f"checkpoint {path.name}"))
+    return found
+
+
+async def _verify(settings: config.Settings, args: argparse.Namespace) -> int:
+    anchors = _anchors(settings, args.anchor)
+    store = await _reader(settings)
+    try:
+        report = await verify.verify(store, anchors)
+    finally:
+        await store.close()
+    print(f"checked {report.events} events in {report.seconds:.2f} s "
+          f"({report.rate:,.0f} events/s); {report.anchors_checked} anchor(s) matched")  # fmt: skip
+    if report.broken is not None:
+        print(f"BROKEN at position {report.broken.position}: {report.broken.reason}")
+        return 1
+    print(f"INTACT: head position {report.head}, hash {report.head_hash.hex()}")
+    return 0
+
+
+async def _export(settings: config.Settings, args: argparse.Namespace) -> int:
+    keep = records.Filter(project=args.project, task=args.task, worker=args.worker)
+    # A command-line tool: nothing else runs on this loop, blocking writes are fine.
+    out: TextIO | Any = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115, ASYNC230
+    store = await _reader(settings)
+    written = 0
+    try:
+        async for batch in rows(store, max(args.first, 1) - 1, args.last):
+            for row in batch:
+                data = records.fields(row)
+                if keep(data):
+                    out.write(records.line(records.record(row, data)))
+                    written += 1
+    finally:
+        await store.close()
+        if args.output:
+            out.close()
+    print(f"exported {written} events", file=sys.stderr)
+    return 0
+
+
+async def _replay(settings: config.Settings, args: argparse.Namespace) -> int:
+    store = await _reader(settings)
+    try:
+        if args.url:
+            return await _against_tracker(settings, store, args)
+        return await _against_checkpoint(settings, store, args.checkpoint or "latest")
+    finally:
+        await store.close()
+
+
+def _make_state(settings: config.Settings) -> Any:
+    return lambda: bootstrap.read_models(settings)
+
+
+def _report(position: int, seconds: float, differences: list[Any], against: str) -> int:
+    rate = position / seconds if seconds else 0.0
+    print(f"replayed {position} events from position 0 in {seconds:.2f} s ({rate:,.0f} events/s)")
+    if not differences:
+        print(f"MATCH: every read model equals {against} at position {position}")
+        return 0
+    print(f"DIFFERENT from {against} at position {position}:")
+    for difference in differences:
+        print(f"  {difference}")
+    return 1
+
+
+async def _against_checkpoint(settings: config.Settings, store: Any, which: str) -> int:
+    checkpoints = Checkpoints.of(settings)
+    paths = [path for _, path in checkpoints.paths()] if which == "latest" else [Path(which)]
+    if not paths:
+        raise CommandFailed("no checkpoint to compare with (give --url or --checkpoint FILE)")
+    try:
+        await checkpoints.anchored(store, paths[0])
+        loaded = await fileformat.load(paths[0], checkpoints.fingerprint)
+        saved = _make_state(settings)()
+        fileformat.restore(loaded, saved)
+    except fileformat.InvalidCheckpoint as exc:
+        raise CommandFailed(f"checkpoint not usable: {exc}") from None
+    started = asyncio.get_running_loop().time()
+    rebuilt = await replay_until(_make_state(settings), store, saved.position, wait=0)
+    seconds = asyncio.get_running_loop().time() - started
+    differences = compare(digest.compute(saved), digest.compute(rebuilt))
+    if differences:
+        names = {d.model for d in differences}
+        differences = compare_keys(digest.key_digests(saved, names),
+                                   digest.key_digests(rebuilt, names)) or differences  # fmt: skip
+    return _report(saved.position, seconds, differences, f"checkpoint {paths[0].name}")
+
+
+async def fetch_digests(url: str, token: str, keys: list[str] | None = None) -> dict[str, Any]:
+    """``GET /audit/digest`` of a running tracker (with per-key digests of ``keys``)."""
+    import aiohttp
+
+    params = {"keys": ",".join(keys)} if keys else {}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                f"{url.rstrip('/')}/audit/digest", params=params, headers=headers
+            ) as response,
+        ):
+            body = await response.json(content_type=None)
+    except (aiohttp.ClientError, ValueError) as exc:
+        raise CommandFailed(f"{url}: {exc}") from None
+    if not isinstance(body, dict) or not body.get("ok"):
+        message = body.get("message") if isinstance(body, dict) else body
+        raise CommandFailed(f"{url}: {response.status} {message}")
+    return dict(body["content"])
+
+
+async def _against_tracker(settings: config.Settings, store: Any, args: argparse.Namespace) -> int:
+    token = args.token or settings.audit.token
+    live = await fetch_digests(args.url, token)
+    if live["fingerprint"] != Checkpoints.of(settings).fingerprint:
+        print("warning: the tracker runs other read-model code or settings than this command")
+    started = asyncio.get_running_loop().time()
+    state = await replay_until(_make_state(settings), store, live["position"])
+    seconds = asyncio.get_running_loop().time() - started
+    differences = compare(live["models"], digest.compute(state))
+    if differences:
+        names = sorted({d.model for d in differences})
+        live = await fetch_digests(args.url, token, names)
+        state = await replay_until(lambda: state, store, live["position"])
+        differences = compare_keys(live["keys"], digest.key_digests(state, names)) or differences
+    return _report(live["position"], seconds, differences, f"the tracker at {args.url}")

@@ -1,0 +1,79 @@
+"""What the audit features need while the tracker runs, opened and closed together.
+
+A read-only connection to the log (so audit reads see durable rows only and never share the
+writer's transaction), the task history index, the checkpointer and the time machine; plus
+the scheduler jobs that keep the index and the checkpoints current.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from tracker import bootstrap
+from tracker.audit.index import INDEX_FILE, HistoryIndex
+from tracker.audit.timetravel import TimeMachine
+from tracker.checkpoints.directory import Checkpoints
+from tracker.checkpoints.job import Checkpointer
+from tracker.config import Settings
+from tracker.events.store import EventStore
+
+log = logging.getLogger(__name__)
+
+INDEX_JOB, CHECKPOINT_JOB = "history-index", "checkpoint"
+
+
+class AuditServices:
+    def __init__(self, tracker: Any, settings: Settings, reader: EventStore,
+                 index: HistoryIndex) -> None:  # fmt: skip
+        self.tracker = tracker
+        self.settings = settings
+        self.reader = reader
+        self.index = index
+        self.checkpoints = Checkpoints.of(settings)
+        self.checkpointer = Checkpointer(
+            tracker, self.checkpoints, reader, settings.checkpoint.interval,
+            settings.checkpoint.every_events,
+        )  # fmt: skip
+        self.time_machine = TimeMachine(reader, self.checkpoints, self.make_state,
+                                        settings.audit.max_replay_events)  # fmt: skip
+
+    @classmethod
+    async def start(cls, tracker: Any, settings: Settings) -> AuditServices:
+        reader = await bootstrap.open_reader(settings)
+        index = await HistoryIndex.open(Path(settings.database.data_dir) / INDEX_FILE, reader)
+        return cls(tracker, settings, reader, index)
+
+    def make_state(self) -> Any:
+        return bootstrap.read_models(self.settings)
+
+    @property
+    def durable(self) -> int:
+        return int(self.tracker.committer.durable_position)
+
+    async def index_up_to_date(self) -> int:
+        return await self.index.catch_up(self.durable)
+
+    def jobs(self) -> list[tuple[str, Callable[[], Awaitable[Any]], float]]:
+        found: list[tuple[str, Callable[[], Awaitable[Any]], float]] = [
+            (INDEX_JOB, self.index_up_to_date, 1.0)
+        ]
+        if self.settings.checkpoint.enabled:
+            found.append((CHECKPOINT_JOB, self.checkpointer.tick, 1.0))
+        return found
+
+    async def close(self) -> None:
+        """A last checkpoint (if configured), then close the index and the reader."""
+        if self.settings.checkpoint.enabled and self.settings.checkpoint.on_shutdown:
+            try:
+                await self.checkpointer.write()
+            except Exception:
+                log.exception(
+                    "checkpoint at shutdown failed", extra={"action": "checkpoint_failed"}
+                )
+        with contextlib.suppress(Exception):
+            await self.index.close()
+        await self.reader.close()
