@@ -65,6 +65,11 @@ def fmt(value: float | None) -> str:
 
 def summarize(measure: Measure, runs: list[Result | str]) -> dict[str, Any]:
     values = [r.value for r in runs if isinstance(r, Result)]
+    others = [
+        r.details["core_other_share"]
+        for r in runs
+        if isinstance(r, Result) and r.details.get("core_other_share") is not None
+    ]
     med = statistics.median(values) if values else None
     return {
         "unit": measure.unit,
@@ -74,6 +79,7 @@ def summarize(measure: Measure, runs: list[Result | str]) -> dict[str, Any]:
         "values": values,
         "passes": bool(med is not None and measure.passes(med)),
         "errors": sum(r.errors for r in runs if isinstance(r, Result)),
+        "core_other_share_max": max(others) if others else None,
         "checks": [r.check if isinstance(r, Result) else "failed" for r in runs],
         "failures": [r for r in runs if isinstance(r, str)],
         "runs": [r.__dict__ if isinstance(r, Result) else {"failure": r} for r in runs],
@@ -92,20 +98,24 @@ def table(info: dict[str, Any], summaries: dict[str, dict[str, Any]]) -> str:
         f"machine: {info['nproc']} cpus, {info['cpu']}; python {info['python']}; "
         f"{info['wrk']}; server on core {info['server_core']}, wrk on core "
         f"{info['client_core']}; commit {info['git_commit']}",
+        "other = the largest share of the server's core used by anything but the server"
+        " during a wrk run (noise)",
         "",
         f"{'measurement':<11} {'median':>12} {'unit':<10} {'target':>10}  {'':<4} "
-        f"{'errors':>6}  {'check':<7} runs",
+        f"{'errors':>6}  {'check':<7} {'other':>5}  runs",
     ]
     for name, s in summaries.items():
         sign = ">=" if s["higher_is_better"] else "<="
         verdict = "PASS" if s["passes"] else "FAIL"
         checks = check_word(s["checks"])
+        share = s["core_other_share_max"]
+        other = "-" if share is None else f"{share:.0%}"
         runs = ", ".join(fmt(v) for v in s["values"]) or "-"
         if s["failures"]:
             runs += f" ({len(s['failures'])} failed)"
         lines.append(
             f"{name:<11} {fmt(s['median']):>12} {s['unit']:<10} {sign + fmt(s['target']):>10}  "
-            f"{verdict:<4} {s['errors']:>6}  {checks:<7} {runs}"
+            f"{verdict:<4} {s['errors']:>6}  {checks:<7} {other:>5}  {runs}"
         )
     return "\n".join(lines)
 

@@ -78,6 +78,45 @@ def rss_bytes(pid: int) -> dict[str, int]:
     return out
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of pid (all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def core_busy_seconds(core: int | None) -> float:
+    """Non-idle time of one core (or all cores if None) since boot, from /proc/stat."""
+    name = "cpu" if core is None else f"cpu{core}"
+    for line in Path("/proc/stat").read_text().splitlines():
+        parts = line.split()
+        if parts[0] == name:
+            ticks = [int(x) for x in parts[1:9]]  # user nice system idle iowait irq softirq steal
+            return (sum(ticks) - ticks[3] - ticks[4]) / CLK_TCK
+    return 0.0
+
+
+class CpuWatch:
+    """How much of its core the server used, and how much everything else did."""
+
+    def __init__(self, pid: int, core: int | None) -> None:
+        self.pid, self.core = pid, core
+        self.t0 = time.perf_counter()
+        self.server0 = cpu_seconds(pid)
+        self.core0 = core_busy_seconds(core)
+
+    def shares(self) -> dict[str, float]:
+        wall = max(time.perf_counter() - self.t0, 1e-9)
+        server = cpu_seconds(self.pid) - self.server0
+        busy = core_busy_seconds(self.core) - self.core0
+        return {
+            "server_cpu_share": round(server / wall, 3),
+            "core_other_share": round(max(busy - server, 0.0) / wall, 3),
+        }
+
+
 class Server:
     """One ``tracker serve`` process on a fixed data dir; restartable."""
 
@@ -100,12 +139,15 @@ class Server:
             raise ServerError("server is not running")
         return self.proc.pid
 
-    def start(self, log_level: str = "warning") -> float:
-        """Start the process; return seconds until ``GET /`` answered 200."""
+    def start(self, extra_env: dict[str, str] | None = None) -> float:
+        """Start the process; return seconds until ``GET /`` answered 200.
+
+        The environment gets ``TRACKER_LOG_LEVEL=warning`` unless extra_env says otherwise.
+        """
         if self.proc is not None:
             raise ServerError("server already running")
         args = ["serve", "--host", HOST, "--port", str(self.port), "--data-dir", str(self.data_dir)]
-        env = dict(os.environ, TRACKER_LOG_LEVEL=log_level)
+        env = {**os.environ, "TRACKER_LOG_LEVEL": "warning", **(extra_env or {})}
         self.starts += 1
         with self.log_path.open("ab") as log:
             log.write(f"\n=== start {self.starts}: {shlex.join(self.command + args)}\n".encode())
