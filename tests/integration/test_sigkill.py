@@ -1,0 +1,263 @@
+"""SIGKILL at any moment loses no acknowledged event.
+
+The real server runs as a separate process (``python -m tracker.cli serve``) on a SQLite file.
+Many concurrent clients submit tasks and take-and-close them; every request the server
+acknowledged is recorded. The server is killed with SIGKILL in the middle of the load and
+started again on the same file: every acknowledged submit and release is in the log, and the
+restarted tracker's state agrees with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tracker.bootstrap import LOG_FILE
+from tracker.events.sqlite import SQLiteEventStore
+from tracker.events.store import read_events
+from tracker.events.tasks import Outcome, TaskReleased, TaskSubmitted
+from tracker.service import Tracker
+
+ROOT = Path(__file__).resolve().parents[2]
+SUBMITTERS = 24
+TAKERS = 16
+KILL_AFTER = dict(submits=400, releases=100)  # acknowledged before the kill, at least
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """``tracker serve`` in a child process."""
+
+    def __init__(self, data_dir: Path, log: Path) -> None:
+        self.data_dir, self.log = data_dir, log
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    async def start(self, session: aiohttp.ClientSession) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+        env.update(
+            TRACKER_PASSWORDS_ARGON2_TIME_COST="1",
+            TRACKER_PASSWORDS_ARGON2_MEMORY_COST="8",
+            TRACKER_PASSWORDS_ARGON2_PARALLELISM="1",
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "tracker.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+        ]
+        self.process = self._spawn(command, env)
+        for _ in range(300):
+            if self.process.poll() is not None:
+                raise AssertionError(f"the server exited: {self.log.read_text()[-2000:]}")
+            try:
+                async with session.get(self.url + "/") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+        raise AssertionError("the server did not start within 15 s")
+
+    def _spawn(self, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with self.log.open("ab") as log:
+            return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class Acknowledged:
+    submits: set[str] = field(default_factory=set)
+    releases: set[int] = field(default_factory=set)
+    killed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def enough(self) -> bool:
+        return (
+            len(self.submits) >= KILL_AFTER["submits"]
+            and len(self.releases) >= KILL_AFTER["releases"]
+        )
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    connector = aiohttp.TCPConnector(limit=SUBMITTERS + TAKERS + 8, force_close=False)
+    async with aiohttp.ClientSession(connector=connector) as opened:
+        yield opened
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> AsyncIterator[Server]:
+    started = Server(tmp_path / "data", tmp_path / "server.log")
+    yield started  # type: ignore[misc]
+    started.stop()
+
+
+async def call(session: aiohttp.ClientSession, method: str, url: str, **kwargs: object) -> dict:
+    async with session.request(method, url, **kwargs) as response:  # type: ignore[arg-type]
+        assert response.status == 200, (url, response.status, await response.text())
+        return dict(await response.json())
+
+
+async def prepare(session: aiohttp.ClientSession, url: str) -> tuple[int, list[dict]]:
+    """A manager, a project and workers with granted access, all through the API."""
+    account = {"username": "admin", "password": "password1"}
+    async with session.post(url + "/register", json=account) as response:
+        assert response.status == 200
+        cookie = {"Cookie": f"tt={response.cookies['tt'].value}"}
+    body = await call(
+        session, "POST", url + "/project/create", json={"name": "load"}, headers=cookie
+    )
+    project = int(body["content"]["id"])
+    workers = []
+    for n in range(8):
+        worker = await call(session, "POST", url + "/worker/create", json={"alias": f"w{n}"})
+        worker = worker["content"]["worker"]
+        headers = {"X-Worker-Id": str(worker["id"]), "X-Secret": worker["secret"]}
+        await call(
+            session,
+            "POST",
+            url + "/project/request_access",
+            headers=headers,
+            json={"project": project, "assign": True, "submit": True},
+        )
+        await call(
+            session,
+            "POST",
+            f"{url}/project/accept_request/{project}/{worker['id']}",
+            headers=cookie,
+        )
+        workers.append(headers)
+    return project, workers
+
+
+async def submitter(
+    session: aiohttp.ClientSession,
+    url: str,
+    project: int,
+    headers: dict,
+    name: str,
+    acked: Acknowledged,
+) -> None:
+    n = 0
+    while not acked.killed.is_set():
+        recipe = f"{name}-{n}"
+        n += 1
+        try:
+            body = {"project": project, "recipe": recipe}
+            async with session.post(url + "/task/submit", headers=headers, json=body) as response:
+                if response.status == 200 and (await response.json()) == {"ok": True}:
+                    acked.submits.add(recipe)
+        except (TimeoutError, aiohttp.ClientError):
+            return
+
+
+async def taker(
+    session: aiohttp.ClientSession, url: str, project: int, headers: dict, acked: Acknowledged
+) -> None:
+    while not acked.killed.is_set():
+        try:
+            async with session.get(f"{url}/task/get/{project}", headers=headers) as response:
+                answer = await response.json()
+            if not answer.get("ok"):
+                await asyncio.sleep(0.005)
+                continue
+            task_id = answer["content"]["task"]["id"]
+            body = {"task_id": task_id, "result": 0}
+            async with session.post(url + "/task/release", headers=headers, json=body) as response:
+                released = await response.json()
+            if response.status == 200 and released.get("content") == {"updated": True}:
+                acked.releases.add(task_id)
+        except (TimeoutError, aiohttp.ClientError):
+            return
+
+
+async def killer(server: Server, acked: Acknowledged) -> None:
+    for _ in range(2000):  # at most 10 s of load
+        if acked.enough():
+            break
+        await asyncio.sleep(0.005)
+    server.kill()
+    acked.killed.set()
+
+
+async def test_every_acknowledged_submit_and_release_survives_sigkill(
+    session: aiohttp.ClientSession, server: Server
+) -> None:
+    await server.start(session)
+    project, workers = await prepare(session, server.url)
+    acked = Acknowledged()
+    load = [
+        submitter(session, server.url, project, workers[n % len(workers)], f"s{n}", acked)
+        for n in range(SUBMITTERS)
+    ] + [
+        taker(session, server.url, project, workers[n % len(workers)], acked) for n in range(TAKERS)
+    ]
+    await asyncio.wait_for(asyncio.gather(killer(server, acked), *load), timeout=30)
+    assert acked.enough(), (len(acked.submits), len(acked.releases))
+
+    await server.start(session)  # the same data directory, after SIGKILL
+    again = await call(
+        session,
+        "POST",
+        server.url + "/task/submit",
+        headers=workers[0],
+        json={"project": project, "recipe": "after restart"},
+    )
+    assert again == {"ok": True}
+    server.stop()
+
+    store = await SQLiteEventStore.open(server.data_dir / LOG_FILE)
+    try:
+        submitted: dict[str, int] = {}  # recipe -> task id
+        closed: set[int] = set()
+        async for recorded in read_events(store):
+            event = recorded.event
+            if isinstance(event, TaskSubmitted):
+                submitted[event.recipe] = event.task_id
+            elif isinstance(event, TaskReleased) and event.outcome is Outcome.CLOSED:
+                closed.add(event.task_id)
+        assert acked.submits <= submitted.keys(), len(acked.submits - submitted.keys())
+        assert acked.releases <= closed, len(acked.releases - closed)
+        assert "after restart" in submitted
+
+        state = (await Tracker.open(store)).state
+        assert not acked.releases & set(state.tasks.tasks)  # closed tasks stay closed
+        for recipe in acked.submits:  # every acknowledged task is live, or closed in the log
+            task_id = submitted[recipe]
+            assert task_id in closed or state.tasks.tasks[task_id].recipe == recipe
+    finally:
+        await store.close()
