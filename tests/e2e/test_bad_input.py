@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import Api, MakeClient
-from tests.e2e.support import Desk, cheap, log_head, open_desk, position, worker_headers
+from tests.e2e.support import Desk, cheap, drain, log_head, open_desk, position, worker_headers
 from tracker import config
 
 
@@ -186,6 +186,18 @@ async def test_unknown_paths_and_wrong_methods_are_404_with_the_envelope(
     assert response.status == 404
     assert await response.json() == {"ok": False, "message": "Not found"}
     assert response.headers["Server"] == "task_tracker"
+
+
+async def test_head_is_a_wrong_method_and_never_assigns_a_task(desk: Desk) -> None:
+    """aiohttp answers HEAD on GET routes by default; the original did not, and a HEAD on
+    /task/get would hand out a task whose id the worker never sees."""
+    await desk.submit("not for a HEAD")
+    before = position(desk.api)
+    for path in (f"/task/get/{desk.project}", f"/worker/get/{desk.worker['id']}"):
+        response = await desk.client.head(path, headers=worker_headers(desk.worker))
+        assert response.status == 404, path
+    assert position(desk.api) == before
+    assert [t["recipe"] for t in await drain(desk)] == ["two", "not for a HEAD"]
 
 
 @pytest.mark.parametrize("path", ["/task/submit", "/task/get/1", "/", "/nowhere", "/worker/get/x"])
