@@ -8,9 +8,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tracker.checkpoints.directory import Checkpoints
 from tracker.config import Settings
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import EventStore
+from tracker.projections.state import State
 from tracker.service import Clock, Tracker
 
 LOG_FILE = "events.sqlite3"
@@ -25,4 +27,26 @@ async def open_store(settings: Settings) -> EventStore:
 
 
 async def open_tracker(settings: Settings, clock: Clock = time.time) -> Tracker:
-    return await Tracker.open(await open_store(settings), clock)
+    """The tracker, its read models loaded from the newest usable checkpoint (if enabled and
+    any) and the rest of the log replayed on top."""
+    store = await open_store(settings)
+    if settings.checkpoint.enabled:
+        state = await Checkpoints.of(settings).load(store, lambda: read_models(settings))
+    else:
+        state = read_models(settings)
+    return await Tracker.open(store, clock, state)
+
+
+async def open_reader(settings: Settings) -> EventStore:
+    """A read-only view of the log for audit reads: committed (durable) rows only."""
+    return await SQLiteEventStore.open_reader(Path(settings.database.data_dir) / LOG_FILE)
+
+
+def read_models(settings: Settings) -> State:
+    """Empty read models with the bounds the settings give, set before replay so that every
+    replay of the same log under the same settings builds the same models."""
+    state = State()
+    monitoring = settings.monitoring
+    state.monitoring.configure(monitoring.snapshot_interval, monitoring.history_length)
+    state.logs.configure(settings.database.log_buffer_entries, settings.database.log_buffer_bytes)
+    return state

@@ -15,6 +15,7 @@ from tracker.commands import (
     tasks,
     workers,
 )
+from tracker.commands import logs as log_commands
 from tracker.commands.base import Command
 from tracker.events.base import Event
 from tracker.projections.state import State
@@ -30,6 +31,7 @@ DECIDERS: dict[type[Command], Decider] = {
     **admin.DECIDERS,
     **project_admin.DECIDERS,
     **maintenance.DECIDERS,
+    **log_commands.DECIDERS,
 }
 
 

@@ -11,6 +11,7 @@ from typing import Union
 import msgspec
 
 from tracker.events import managers, projects, tasks, workers
+from tracker.events import logs as log_events
 from tracker.events.base import Event
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -37,6 +38,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     managers.SessionStarted,
     managers.SessionEnded,
     managers.ProjectRoleSet,
+    log_events.WorkerLogged,
 )
 
 AnyEvent = Union[EVENT_TYPES]  # type: ignore[valid-type]  # noqa: UP007

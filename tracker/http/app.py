@@ -16,8 +16,8 @@ from aiohttp import web
 
 from tracker import bootstrap
 from tracker.config import Settings
-from tracker.http import middleware
-from tracker.http.keys import LIMITER, SETTINGS, TRACKER
+from tracker.http import metrics, middleware
+from tracker.http.keys import LIMITER, SCHEDULER, SETTINGS, TRACKER
 from tracker.http.routes import (
     access,
     accounts,
@@ -30,6 +30,9 @@ from tracker.http.routes import (
     webhook,
     workers,
 )
+from tracker.http.routes import audit as audit_routes
+from tracker.http.routes import logs as log_routes
+from tracker.http.routes import monitoring as monitoring_routes
 from tracker.ratelimit import RateLimiter
 from tracker.scheduler import Scheduler
 from tracker.service import Clock
@@ -38,18 +41,23 @@ log = logging.getLogger(__name__)
 
 ROUTES = (meta, workers, tasks, projects, access, accounts, managers, project_admin, maintenance,
           webhook)  # fmt: skip
+ROUTES += (monitoring_routes, log_routes, metrics)
+ROUTES += (audit_routes,)
 
 
 def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
     app = web.Application(
-        middlewares=[middleware.errors], client_max_size=settings.server.max_body_size
+        middlewares=[metrics.count_requests, middleware.errors],
+        client_max_size=settings.server.max_body_size,
     )
+    app[metrics.METRICS] = metrics.RequestMetrics()
     app[SETTINGS] = settings
     app[LIMITER] = RateLimiter()
     for module in ROUTES:
         app.router.add_routes(module.routes)
     app.on_response_prepare.append(middleware.server_header)
     app.cleanup_ctx.append(_tracker_context(clock))
+    app.cleanup_ctx.append(audit_routes.audit_context)  # after the tracker, closed before it
     return app
 
 
@@ -59,6 +67,7 @@ def _tracker_context(clock: Clock):  # type: ignore[no-untyped-def]
         app[TRACKER] = tracker
         writer = asyncio.create_task(tracker.committer.run(), name="group-commit")
         scheduler = Scheduler(tracker, app[SETTINGS])
+        app[SCHEDULER] = scheduler
         scheduler.start()
         try:
             yield

@@ -12,6 +12,7 @@ from typing import Any
 
 from tracker.events.base import Event
 from tracker.projections import access, managers, projects, tasks, workers
+from tracker.projections import logs, monitoring, stats
 
 Reducer = Callable[[Any, Any], None]
 
@@ -24,6 +25,9 @@ class State:
         self.access = access.AccessModel()
         self.tasks = tasks.TaskBoard()
         self.managers = managers.Managers()
+        self.monitoring = monitoring.Monitoring()
+        self.logs = logs.LogBook()
+        self.event_counts = stats.EventCounts()
         self._handlers = _dispatch_table(self)
 
     def apply(self, event: Event) -> None:
@@ -40,6 +44,9 @@ def _dispatch_table(state: State) -> dict[type, list[tuple[Any, Reducer]]]:
         (state.access, access.HANDLERS),
         (state.tasks, tasks.HANDLERS),
         (state.managers, managers.HANDLERS),
+        (state.monitoring, monitoring.HANDLERS),
+        (state.logs, logs.HANDLERS),
+        (state.event_counts, stats.HANDLERS),
     ):
         for event_type, reducer in handlers.items():
             table.setdefault(event_type, []).append((model, reducer))

@@ -1,0 +1,189 @@
+"""``GET /metrics`` in the Prometheus text format, and the middleware that times requests.
+
+Two kinds of numbers, kept apart:
+
+* **From the log** (they survive restarts, because they are folded from events): live tasks by
+  project and status, tasks closed per project, verification votes, events by type, and the
+  head position of the log (``tracker_events_appended_total``). They are read from the read
+  models at scrape time, O(projects + event types), never on the request path.
+* **From this process** (they start from zero at each start, as Prometheus counters may): HTTP
+  requests and their latencies by route, and group-commit batch sizes.
+
+Every app has its own ``CollectorRegistry`` (no global registry), so several apps can run in
+one process. The route label is the route's template (``/task/get/{project}``), never the raw
+path, so the number of series stays bounded; unknown paths share the label ``unmatched``.
+
+Who may read it: with ``metrics.token`` unset, anyone, but hidden projects' series are left
+out (their names and statistics are not public); a tracker admin session sees everything.
+With ``metrics.token`` set, a scrape needs ``Authorization: Bearer <token>`` (compared in
+constant time) or a tracker admin session, and sees everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from collections.abc import Iterator
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
+
+from tracker.errors import Unauthorized
+from tracker.events.group_commit import BATCH_SIZE_BUCKETS
+from tracker.http import context
+from tracker.http.keys import SETTINGS
+from tracker.service import Tracker
+
+routes = web.RouteTableDef()
+
+UNMATCHED = "unmatched"
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+
+class RequestMetrics:
+    """The process-local metrics of one app, in the app's own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "tracker_http_requests", "HTTP requests answered, by method, route and status",
+            ["method", "route", "status"], registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "tracker_http_request_duration_seconds", "Time to answer, by method and route",
+            ["method", "route"], registry=self.registry, buckets=LATENCY_BUCKETS,
+        )  # fmt: skip
+        self._latency_children: dict[tuple[str, str], Histogram] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        key = (method, route)
+        child = self._latency_children.get(key)
+        if child is None:
+            child = self._latency_children[key] = self.latency.labels(method, route)
+        child.observe(seconds)
+
+
+METRICS = web.AppKey("metrics", RequestMetrics)
+
+
+def _route(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else UNMATCHED
+
+
+@web.middleware
+async def count_requests(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    except asyncio.CancelledError:
+        status = 499  # the client went away
+        raise
+    finally:
+        request.app[METRICS].observe(
+            request.method, _route(request), status, time.perf_counter() - started
+        )
+
+
+class LogCollector(Collector):
+    """The numbers folded from the log, read from the tracker's read models at scrape time."""
+
+    def __init__(self, tracker: Tracker, include_hidden: bool) -> None:
+        self.tracker = tracker
+        self.include_hidden = include_hidden
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._projects()
+        state, committer = self.tracker.state, self.tracker.committer
+        events = CounterMetricFamily("tracker_events", "Events in the log, by type",
+                                     labels=["type"])  # fmt: skip
+        for name, count in sorted(state.event_counts.by_type.items()):
+            events.add_metric([name], count)
+        yield events
+        yield CounterMetricFamily(
+            "tracker_events_appended", "Events durably appended to the log (its head position)",
+            value=committer.durable_position,
+        )  # fmt: skip
+        yield GaugeMetricFamily("tracker_workers", "Workers", value=len(state.workers.by_id))
+        yield GaugeMetricFamily("tracker_projects", "Projects", value=len(state.projects.by_id))
+        yield self._batches()
+
+    def _projects(self) -> Iterator[Metric]:
+        state = self.tracker.state
+        labels = ["project_id", "project"]
+        tasks = GaugeMetricFamily(
+            "tracker_tasks", "Live tasks by project and status (queued, assigned, failed)",
+            labels=labels + ["status"],
+        )  # fmt: skip
+        closed = CounterMetricFamily("tracker_tasks_closed", "Tasks closed, by project",
+                                     labels=labels)  # fmt: skip
+        votes = GaugeMetricFamily("tracker_verification_votes", "Verification votes on live "
+                                  "tasks, by project", labels=labels)  # fmt: skip
+        access = GaugeMetricFamily("tracker_worker_access", "Worker access records (pending "
+                                   "included), by project", labels=labels)  # fmt: skip
+        for project in state.projects.by_id.values():
+            if project.hidden and not self.include_hidden:
+                continue
+            ids = [str(project.id), project.view.name]
+            board = state.tasks.projects.get(project.id)
+            queued, assigned, failed = (
+                (board.queue.size, len(board.assigned), len(board.failed)) if board else (0, 0, 0)
+            )
+            for status, count in (("queued", queued), ("assigned", assigned), ("failed", failed)):
+                tasks.add_metric(ids + [status], count)
+            closed.add_metric(ids, project.closed_task_count)
+            votes.add_metric(ids, board.votes if board else 0)
+            access.add_metric(ids, state.access.count_by_project.get(project.id, 0))
+        yield from (tasks, closed, votes, access)
+
+    def _batches(self) -> Metric:
+        committer = self.tracker.committer
+        buckets, running = [], 0
+        for bound, count in zip(BATCH_SIZE_BUCKETS, committer.batch_size_counts, strict=False):
+            running += count
+            buckets.append((str(float(bound)), running))
+        buckets.append(("+Inf", committer.batches))
+        return HistogramMetricFamily(
+            "tracker_commit_batch_size", "Events per group-commit batch (since this start)",
+            buckets=buckets, sum_value=committer.batch_sizes_total,
+        )  # fmt: skip
+
+
+def _sees_everything(request: web.Request) -> bool:
+    """True for a tracker admin or the configured token; anonymous gets the public view only
+    when no token is configured."""
+    manager = context.manager(request)
+    if manager is not None and manager.tracker_admin:
+        return True
+    token = request.app[SETTINGS].metrics.token
+    if not token:
+        return False
+    given = request.headers.get("Authorization", "").encode()
+    if hmac.compare_digest(given, f"Bearer {token}".encode()):
+        return True
+    raise Unauthorized(status=401)
+
+
+@routes.get("/metrics")
+async def scrape(request: web.Request) -> web.Response:
+    include_hidden = _sees_everything(request)
+    scrape_registry = CollectorRegistry(auto_describe=False)
+    scrape_registry.register(LogCollector(context.tracker(request), include_hidden))
+    body = generate_latest(request.app[METRICS].registry) + generate_latest(scrape_registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})

@@ -1,0 +1,202 @@
+"""Monitoring snapshots of every project, derived from the log (``/project/monitoring``).
+
+The original sampled the database every ``monitoring.snapshot_interval`` and stored rows that a
+restart could not recompute. Here a snapshot is a pure function of the log: the snapshot at
+boundary ``b`` (a multiple of the interval in Unix time) holds the project's counts after every
+event decided before ``b``. So it is the same after a restart, and changing the interval (then
+restarting) recomputes the whole history for the new boundaries.
+
+How it is kept small: each project holds its current counts, plus one frozen copy of the
+counts per interval in which they changed (a change point: "from boundary k on, the counts
+were these"). A boundary with no change in its interval reads the latest change point before
+it, and every boundary after the last change reads the current counts. This answers quiet
+periods at query time, exactly and without a timer or tick events in the log: a quiet
+boundary's counts can no longer change, because every later event is decided at or after the
+time of the query. Memory per project is at most ``history_length / snapshot_interval`` change
+points (older ones are dropped as new ones come), and nothing for projects that stay quiet.
+
+Counts, as the original defines them (``behavior.md`` 8.1, 13.35): ``new`` = NEW tasks without
+verification votes, assigned ones included; ``failed`` = FAILED tasks; ``closed`` = the
+project's cumulative closed counter; ``access`` = worker access records, pending included;
+``votes`` = verification votes on live tasks. Each event updates them in O(1); the reducers
+read only the event and this model (tasks with votes are tracked here for that purpose).
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import msgspec
+
+from tracker.events import projects as pev
+from tracker.events import tasks as tev
+
+NEW, FAILED, CLOSED, ACCESS, VOTES = range(5)
+DEFAULT_INTERVAL = 120
+DEFAULT_HISTORY = 400 * 3600
+_PRUNE_BATCH = 32  # drop old change points in batches: amortized O(1) per change
+
+
+class Snapshot(msgspec.Struct, gc=False):
+    """The wire shape, fields in the original's order."""
+
+    new_task_count: int
+    failed_task_count: int
+    closed_task_count: int
+    worker_access_count: int
+    awaiting_verification_count: int
+    time_stamp: int
+
+
+class History:
+    __slots__ = ("open", "counts", "voted", "keys", "values")
+
+    def __init__(self, start: int) -> None:
+        self.open = start  # the current counts hold for every boundary from here on
+        self.counts = [0, 0, 0, 0, 0]
+        self.voted: dict[int, int] = {}  # live task id -> its verification votes
+        self.keys: list[int] = []  # change points: values[i] held from keys[i] to keys[i+1]
+        self.values: list[tuple[int, ...]] = []
+
+    @property
+    def floor(self) -> int:
+        """The oldest boundary this history can still answer."""
+        return self.keys[0] if self.keys else self.open
+
+
+class Monitoring:
+    def __init__(self) -> None:
+        self.interval = DEFAULT_INTERVAL
+        self.history_length = DEFAULT_HISTORY
+        self.projects: dict[int, History] = {}
+
+    def configure(self, interval: float, history_length: float) -> None:
+        """Whole seconds, at least 1 (as the original rounded its timers); before replay."""
+        self.interval = max(1, int(interval))
+        self.history_length = max(0, int(history_length))
+
+    def boundary_after(self, at: float) -> int:
+        return (int(at) // self.interval + 1) * self.interval
+
+    def counts(self, project_id: int) -> list[int] | None:
+        history = self.projects.get(project_id)
+        return None if history is None else history.counts
+
+    def snapshots(self, project_id: int, newest: int, oldest: int,
+                  limit: int | None = None) -> list[Snapshot]:  # fmt: skip
+        """Snapshots at the boundaries b with oldest <= b <= newest, newest first."""
+        history = self.projects.get(project_id)
+        if history is None:
+            return []
+        step = self.interval
+        b = newest // step * step
+        bottom = max(-(-oldest // step) * step, history.floor)
+        keys, values, current = history.keys, history.values, tuple(history.counts)
+        i = bisect.bisect_right(keys, b) - 1
+        found: list[Snapshot] = []
+        while b >= bottom and (limit is None or len(found) < limit):
+            if b >= history.open:
+                counts = current
+            else:
+                while keys[i] > b:
+                    i -= 1
+                counts = values[i]
+            found.append(Snapshot(*counts, time_stamp=b))
+            b -= step
+        return found
+
+    def touch(self, project_id: int, at: float) -> History | None:
+        """The project's history, ready for a change decided at ``at``."""
+        history = self.projects.get(project_id)
+        if history is None:
+            return None
+        boundary = self.boundary_after(at)
+        if boundary > history.open:  # first change in a new interval: freeze the old counts
+            history.keys.append(history.open)
+            history.values.append(tuple(history.counts))
+            history.open = boundary
+            self._prune(history)
+        return history
+
+    def _prune(self, history: History) -> None:
+        # Keep the change point that covers the cutoff: queries never look further back
+        # than history_length before now, and now is at least open - interval.
+        cutoff = history.open - self.history_length - self.interval
+        covering = bisect.bisect_right(history.keys, cutoff) - 1
+        if covering >= _PRUNE_BATCH:
+            del history.keys[:covering]
+            del history.values[:covering]
+
+
+def project_created(model: Monitoring, e: pev.ProjectCreated) -> None:
+    model.projects[e.project_id] = History(model.boundary_after(e.at))
+
+
+def access_requested(model: Monitoring, e: pev.AccessRequested) -> None:
+    history = model.touch(e.project_id, e.at)
+    if history is not None:
+        history.counts[ACCESS] += 1
+
+
+def access_revoked(model: Monitoring, e: pev.AccessRevoked) -> None:
+    history = model.touch(e.project_id, e.at)
+    if history is not None:
+        history.counts[ACCESS] -= 1
+
+
+def task_submitted(model: Monitoring, e: tev.TaskSubmitted) -> None:
+    history = model.touch(e.project_id, e.at)
+    if history is not None:
+        history.counts[NEW] += 1
+
+
+def task_released(model: Monitoring, e: tev.TaskReleased) -> None:
+    outcome = e.outcome
+    if outcome is tev.Outcome.RETRY or outcome is tev.Outcome.SKIPPED:
+        return  # still NEW, no new vote: nothing counted changes
+    history = model.touch(e.project_id, e.at)
+    if history is None:
+        return
+    counts, voted = history.counts, history.voted
+    if outcome is tev.Outcome.CLOSED:
+        counts[CLOSED] += 1
+        if e.task_id in voted:
+            counts[VOTES] -= voted.pop(e.task_id)
+        else:
+            counts[NEW] -= 1
+    elif outcome is tev.Outcome.VOTED:
+        if e.task_id not in voted:
+            counts[NEW] -= 1
+        voted[e.task_id] = voted.get(e.task_id, 0) + 1
+        counts[VOTES] += 1
+    elif outcome is tev.Outcome.FAILED:
+        counts[FAILED] += 1
+        if e.task_id not in voted:
+            counts[NEW] -= 1
+
+
+def failed_reset(model: Monitoring, e: tev.FailedTasksReset) -> None:
+    history = model.touch(e.project_id, e.at) if e.task_ids else None
+    if history is None:
+        return
+    history.counts[FAILED] -= len(e.task_ids)
+    history.counts[NEW] += sum(1 for task_id in e.task_ids if task_id not in history.voted)
+
+
+def tasks_deleted(model: Monitoring, e: tev.ProjectTasksDeleted) -> None:
+    history = model.touch(e.project_id, e.at) if e.task_ids else None
+    if history is None:
+        return
+    history.counts[NEW] = history.counts[FAILED] = history.counts[VOTES] = 0
+    history.voted.clear()
+
+
+HANDLERS = {
+    pev.ProjectCreated: project_created,
+    pev.AccessRequested: access_requested,
+    pev.AccessRevoked: access_revoked,
+    tev.TaskSubmitted: task_submitted,
+    tev.TaskReleased: task_released,
+    tev.FailedTasksReset: failed_reset,
+    tev.ProjectTasksDeleted: tasks_deleted,
+}
