@@ -60,7 +60,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="CMD",
         help="server command before `serve ...` (default: the venv's `tracker`)",
     )
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for every server start, e.g. TRACKER_CHECKPOINT_ENABLED=false",
+    )
     args = p.parse_args(argv)
+    if any("=" not in kv for kv in args.server_env):
+        p.error("--server-env takes KEY=VALUE")
+    args.env = dict(kv.split("=", 1) for kv in args.server_env)
     names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     unknown = [n for n in names if n not in MEASURES]
     if unknown:
@@ -98,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         client_core=client_core,
         duration=args.duration,
         big=args.tasks,
+        env=args.env,
     )
-    info = report.machine(server_core, client_core, command)
+    info = report.machine(server_core, client_core, command, args.env)
     summaries = {}
     for name in args.names:
         measure = MEASURES[name]
@@ -122,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         report.write_json(
             args.json,
             info,
-            {k: v for k, v in vars(args).items() if k not in ("only", "json")},
+            {k: v for k, v in vars(args).items() if k not in ("only", "json", "server_env")},
             summaries,
         )
     good = all(

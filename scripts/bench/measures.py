@@ -12,6 +12,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ class Config:
     latency_connections: int = 4
     latency_delay_ms: int = 2
     warmup_s: float = 2.0
+    env: dict[str, str] = field(default_factory=dict)  # extra server environment
 
 
 @dataclass
@@ -50,6 +52,10 @@ class Result:
 
 def log(msg: str) -> None:
     print(f"  .. {msg}", file=sys.stderr, flush=True)
+
+
+def _server(cfg: Config) -> AbstractContextManager[Server]:
+    return running_server(cfg.command, cfg.server_core, cfg.env)
 
 
 def _wrk(
@@ -107,7 +113,7 @@ def _wrk_details(res: wrk.WrkResult) -> dict[str, Any]:
 
 def submit(cfg: Config) -> Result:
     """Single-task POST /task/submit, 64 connections; successful submits/s."""
-    with running_server(cfg.command, cfg.server_core) as srv:
+    with _server(cfg) as srv:
         api = Api(srv.port)
         fx = setup(api, 1)
         w = fx.workers[0]
@@ -127,7 +133,7 @@ def submit(cfg: Config) -> Result:
 
 def cycle(cfg: Config) -> Result:
     """64 workers on 64 connections: GET /task/get then release OK; closes/s."""
-    with running_server(cfg.command, cfg.server_core) as srv:
+    with _server(cfg) as srv:
         api = Api(srv.port)
         fx = setup(api, cfg.connections)
         tasks = max(50_000, int(30_000 * cfg.duration))
@@ -163,7 +169,7 @@ def cycle(cfg: Config) -> Result:
 
 def bulk(cfg: Config) -> Result:
     """POST /task/bulk_submit of 1,000 tasks, 8 connections; tasks/s."""
-    with running_server(cfg.command, cfg.server_core) as srv:
+    with _server(cfg) as srv:
         api = Api(srv.port)
         fx = setup(api, 1)
         w = fx.workers[0]
@@ -195,7 +201,7 @@ def _latency_run(cfg: Config, srv: Server, workers: Path, project: int) -> wrk.W
 
 def latency(cfg: Config) -> Result:
     """p99 of get+release(SKIP) at a fixed moderate load: 1M queued vs 1k queued."""
-    with running_server(cfg.command, cfg.server_core) as srv:
+    with _server(cfg) as srv:
         api = Api(srv.port)
         fx = setup(api, cfg.latency_connections)
         workers = _write_workers(srv, fx)
@@ -258,7 +264,7 @@ def replay(cfg: Config) -> Result:
     that is the replay speed. Restart B uses the default settings (a checkpoint written at
     shutdown, then only the log's tail replayed): that is the everyday restart time.
     """
-    with running_server(cfg.command, cfg.server_core) as srv:
+    with _server(cfg) as srv:
         api = Api(srv.port)
         fx = setup(api, 1)
         log(f"preloading {cfg.big} tasks")
@@ -295,7 +301,7 @@ def _replay_check(api: Api, fx: Fixture, expected: int, label: str) -> str:
 
 def memory(cfg: Config) -> Result:
     """VmRSS with 0 tasks vs with ``big`` queued 64-byte-recipe tasks; bytes/task."""
-    with running_server(cfg.command, cfg.server_core) as srv:
+    with _server(cfg) as srv:
         api = Api(srv.port)
         fx = setup(api, 1)
         time.sleep(1.0)

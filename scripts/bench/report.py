@@ -40,7 +40,9 @@ def git_commit() -> str:
         return "?"
 
 
-def machine(server_core: int | None, client_core: int | None, command: list[str]) -> dict[str, Any]:
+def machine(
+    server_core: int | None, client_core: int | None, command: list[str], env: dict[str, str]
+) -> dict[str, Any]:
     return {
         "nproc": os.cpu_count(),
         "cpu": cpu_model(),
@@ -50,6 +52,7 @@ def machine(server_core: int | None, client_core: int | None, command: list[str]
         "server_core": server_core,
         "client_core": client_core,
         "server_command": command,
+        "server_env": env,
         "git_commit": git_commit(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -98,6 +101,7 @@ def table(info: dict[str, Any], summaries: dict[str, dict[str, Any]]) -> str:
         f"machine: {info['nproc']} cpus, {info['cpu']}; python {info['python']}; "
         f"{info['wrk']}; server on core {info['server_core']}, wrk on core "
         f"{info['client_core']}; commit {info['git_commit']}",
+        *([f"server env: {info['server_env']}"] if info.get("server_env") else []),
         "other = the largest share of the server's core used by anything but the server"
         " during a wrk run (noise)",
         "",

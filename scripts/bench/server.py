@@ -120,8 +120,11 @@ class CpuWatch:
 class Server:
     """One ``tracker serve`` process on a fixed data dir; restartable."""
 
-    def __init__(self, command: list[str], data_dir: Path, core: int | None) -> None:
+    def __init__(
+        self, command: list[str], data_dir: Path, core: int | None, env: dict[str, str]
+    ) -> None:
         self.command = command
+        self.env = env
         self.data_dir = data_dir
         self.core = core
         self.port = free_port()
@@ -142,12 +145,12 @@ class Server:
     def start(self, extra_env: dict[str, str] | None = None) -> float:
         """Start the process; return seconds until ``GET /`` answered 200.
 
-        The environment gets ``TRACKER_LOG_LEVEL=warning`` unless extra_env says otherwise.
+        Environment: ours, ``TRACKER_LOG_LEVEL=warning``, the server's env, then extra_env.
         """
         if self.proc is not None:
             raise ServerError("server already running")
         args = ["serve", "--host", HOST, "--port", str(self.port), "--data-dir", str(self.data_dir)]
-        env = {**os.environ, "TRACKER_LOG_LEVEL": "warning", **(extra_env or {})}
+        env = {**os.environ, "TRACKER_LOG_LEVEL": "warning", **self.env, **(extra_env or {})}
         self.starts += 1
         with self.log_path.open("ab") as log:
             log.write(f"\n=== start {self.starts}: {shlex.join(self.command + args)}\n".encode())
@@ -202,12 +205,14 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(command: list[str], core: int | None) -> Iterator[Server]:
+def running_server(
+    command: list[str], core: int | None, env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """A started server on a fresh temp dir; always stopped and removed after."""
     tmp = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
     data = tmp / "data"
     data.mkdir()
-    server = Server(command, data, core)
+    server = Server(command, data, core, env or {})
     try:
         server.start()
         yield server
