@@ -103,6 +103,12 @@ async def test_a_worker_without_submit_access_is_told_so_and_nothing_is_added(
     assert await drain(desk) == []
 
 
+async def test_every_element_is_validated_before_the_projects_are_compared(desk: Desk) -> None:
+    other = await add_project(desk, "other")
+    body = {"requests": [task(desk), {"project": other, "recipe": "r"}, task(desk, "")]}
+    await refused(desk, body, 400, "Invalid request: requests[2]: recipe must not be empty")
+
+
 async def test_an_unknown_project_is_404(desk: Desk) -> None:
     body = {"requests": [{"project": 42, "recipe": "a"}, {"project": 42, "recipe": "b"}]}
     await refused(desk, body, 404, "Project not found")

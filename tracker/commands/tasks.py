@@ -133,16 +133,23 @@ def submit_task(state: State, command: SubmitTask, now: float) -> list[Event]:
     return [event]
 
 
-def bulk_submit(state: State, command: BulkSubmit, now: float) -> list[Event]:
-    if not command.tasks:
+def check_bulk(tasks: list[SubmitTask]) -> int:
+    """The project of a well-formed bulk. As in the original, every element is checked for
+    validity first, and only then that they all name one project."""
+    if not tasks:
         raise InvalidBulkTask("Could not parse request: requests must be a non-empty list")
-    project_id = command.tasks[0].project
-    for index, task in enumerate(command.tasks):
+    for index, task in enumerate(tasks):
         reason = invalid_reason(task)
         if reason:
             raise InvalidBulkTask(f"Invalid request: requests[{index}]: {reason}")
-        if task.project != project_id:
-            raise MixedBulkProjects()
+    project_id = tasks[0].project
+    if any(task.project != project_id for task in tasks):
+        raise MixedBulkProjects()
+    return project_id
+
+
+def bulk_submit(state: State, command: BulkSubmit, now: float) -> list[Event]:
+    project_id = check_bulk(command.tasks)
     existing_project(state, project_id)
     if not state.access.can_submit(command.worker_id, project_id):
         raise SubmitNotPermitted()

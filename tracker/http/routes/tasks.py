@@ -86,13 +86,7 @@ async def bulk_submit(request: web.Request) -> web.Response:
     command = cmd.BulkSubmit(
         worker_id=worker.id, tasks=[item.command(worker.id) for item in body.requests]
     )
-    for index, task in enumerate(command.tasks):
-        reason = cmd.invalid_reason(task)
-        if reason:
-            raise cmd.InvalidBulkTask(f"Invalid request: requests[{index}]: {reason}")
-        if task.project != command.tasks[0].project:
-            raise cmd.MixedBulkProjects()
-    _take_tokens(request, command.tasks[0].project, "submit", len(command.tasks))
+    _take_tokens(request, cmd.check_bulk(command.tasks), "submit", len(command.tasks))
     await context.tracker(request).execute(command)
     return envelope.ok()
 
