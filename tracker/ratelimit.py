@@ -6,8 +6,10 @@ tokens is admitted as soon as the bucket is full, and then takes all ``n``: the 
 debt and later requests wait until it has refilled. So a bulk submit of ``n`` tasks costs ``n``
 tokens and is never refused forever (the original refused any ``n >= 2`` on a limited project).
 
-Buckets are runtime pacing, not history: they live in memory, start full, and are rebuilt when
-the project's rate changes. Time is passed in, so tests drive them with a controlled clock.
+Buckets are runtime pacing, not history: they live in memory, start full, and are rebuilt (so
+start full again) when the project's rate changes; an update that keeps a rate keeps its bucket
+(the original rebuilt both on every update). Time is passed in, so tests drive them with a
+controlled clock; a clock that steps back neither refills nor drains a bucket.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ class Bucket:
         """Take ``n`` tokens and return 0.0, or return the seconds to wait and take nothing."""
         if self.rate >= UNLIMITED:
             return 0.0
-        self.tokens = min(CAPACITY, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
+        if now > self.updated:  # a clock that steps back neither refills nor drains
+            self.tokens = min(CAPACITY, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
         needed = min(float(n), CAPACITY)
         if self.tokens + 1e-9 < needed:
             return (needed - self.tokens) / self.rate
