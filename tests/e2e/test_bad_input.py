@@ -110,8 +110,22 @@ async def test_garbage_bodies_are_refused_with_the_envelope_and_append_nothing(
             "worker id does not match any valid worker",
         ),
         ({"X-Worker-Id": "1", "X-Secret": "é"}, "invalid secret"),
+        (
+            {"X-Worker-Id": "9" * 5000, "X-Secret": "s"},
+            f'strconv.ParseInt: parsing "{"9" * 64}": value out of range',
+        ),
+        ({"X-Worker-Id": "0" * 30 + "1", "X-Secret": "s"}, "invalid secret"),
     ],
-    ids=["no id", "no secret", "not a number", "out of range", "unknown", "not base64"],
+    ids=[
+        "no id",
+        "no secret",
+        "not a number",
+        "out of range",
+        "unknown",
+        "not base64",
+        "5000 digits",
+        "leading zeros",
+    ],
 )
 async def test_each_worker_route_refuses_bad_credentials_with_its_status(
     desk: Desk, method: str, path: str, body: Any, status: int, headers: dict, message: str
@@ -143,7 +157,9 @@ async def test_bad_path_ids_are_400_with_the_routes_message(
     assert await response.json() == {"ok": False, "message": message}
 
 
-@pytest.mark.parametrize("bad_id", ["0", "-1", "abc", "99999999999999999999", "%00"])
+@pytest.mark.parametrize(
+    "bad_id", ["0", "-1", "abc", "99999999999999999999", "%00", "9" * 5000, "١٢"]
+)
 async def test_bad_worker_ids_are_400(desk: Desk, bad_id: str) -> None:
     response = await desk.client.get(f"/worker/get/{bad_id}")
     envelope_error(response.status, await response.json())

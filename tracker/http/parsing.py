@@ -96,9 +96,12 @@ def parse_int64(text: str) -> int:
     quoted = text[:64]
     if not _GO_INT.fullmatch(text):
         raise ValueError(f'strconv.ParseInt: parsing "{quoted}": invalid syntax')
+    out_of_range = ValueError(f'strconv.ParseInt: parsing "{quoted}": value out of range')
+    if len(text.lstrip("+-").lstrip("0")) > 19:  # before int(): it refuses > 4300 digits
+        raise out_of_range
     value = int(text)
     if not -(2**63) <= value < 2**63:
-        raise ValueError(f'strconv.ParseInt: parsing "{quoted}": value out of range')
+        raise out_of_range
     return value
 
 
