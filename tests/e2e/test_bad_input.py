@@ -166,6 +166,13 @@ async def test_bad_worker_ids_are_400(desk: Desk, bad_id: str) -> None:
     assert response.status == 400
 
 
+@pytest.mark.parametrize("count", ["%C2%B2", "%D9%A1", "9" * 5000, "18446744073709551616", "-1"])
+async def test_odd_query_integers_count_as_zero_not_as_a_crash(desk: Desk, count: str) -> None:
+    """Query integers are unsigned decimals; anything else counts as 0 (behavior.md 2.2)."""
+    response = await desk.client.get(f"/project/monitoring/{desk.project}?count={count}")
+    envelope_error(response.status, await response.json())
+
+
 @pytest.mark.parametrize(
     ("method", "path", "message"),
     [

@@ -85,6 +85,7 @@ async def body(request: web.Request, into: type[T], *, nested: tuple[str, ...] =
 
 
 _GO_INT = re.compile(r"[+-]?[0-9]+")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def parse_int64(text: str) -> int:
@@ -119,4 +120,7 @@ def path_id(request: web.Request, name: str, message: str) -> int:
 def query_uint(request: web.Request, name: str) -> int:
     """An unsigned query integer; missing or malformed counts as 0, as in the original."""
     text = request.query.get(name, "")
-    return int(text) if text.isdigit() else 0
+    if not _DIGITS.fullmatch(text) or len(text.lstrip("0")) > 20:
+        return 0  # str.isdigit() would let "²" through to int(), which refuses it
+    value = int(text)
+    return value if value < 2**64 else 0
