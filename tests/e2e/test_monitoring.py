@@ -200,3 +200,22 @@ async def test_the_public_scrape_leaves_out_hidden_projects(api: Api, clock: Clo
     samples = await scrape(api.client)
     assert project_series(samples, "watched") == WATCHED_SERIES
     assert project_series(samples, "secret") == {}
+
+
+async def test_assignees_are_the_16_largest_groups_largest_first(api: Api) -> None:
+    desk = await open_desk(api, workers=18, name="busy")
+    for n in range(22):
+        await desk.submit(f"r{n}")
+    for _ in range(3):
+        await desk.task(by=0)
+    for worker in range(1, 18):
+        task = await desk.task(by=worker)
+    assert await desk.release(task["id"], 1, by=17) == CLOSED  # FAILED: back in "unassigned"
+    answer = await api.call("GET", f"/project/assignees/{desk.project}", status=200)
+    ones = sorted(f"worker {n}" for n in range(2, 18))[:14]  # "worker 10" < "worker 2"
+    expected = [
+        {"assignee": "unassigned", "task_count": 3},  # 2 queued and 1 failed; ties by label
+        {"assignee": "worker 1", "task_count": 3},
+    ]
+    expected += [{"assignee": alias, "task_count": 1} for alias in ones]
+    assert answer["content"]["assignees"] == expected
