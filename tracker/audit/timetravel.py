@@ -70,7 +70,9 @@ class TimeMachine:
         """The position replay would start from: the newest checkpoint at or before it."""
         return max((p for p, _ in self.checkpoints.paths() if p <= position), default=0)
 
-    async def state_at(self, position: int) -> Any:
+    async def state_at(self, position: int) -> tuple[Any, int]:
+        """Read models as of ``position``, and the checkpoint position they were loaded from
+        (0: replayed from the start)."""
         async with self._one_at_a_time:
             if position - self.base(position) > self.max_replay:
                 raise TooFarBack(
@@ -81,8 +83,9 @@ class TimeMachine:
             if position - state.position > self.max_replay:  # that checkpoint was unusable
                 raise TooFarBack(f"No usable checkpoint within {self.max_replay} events of "
                                  f"position {position}")  # fmt: skip
+            base = state.position
             await replay_into(state, self.store, position, pause_every=1)
-            return state
+            return state, base
 
     async def time_of(self, position: int) -> float | None:
         row = await row_at(self.store, position)

@@ -31,6 +31,7 @@ from typing import Any
 import msgspec
 
 CHUNK = 65_536  # entries per blob chunk
+PACKAGES = ("tracker.",)  # the only packages whose classes a snapshot may name
 _SCALARS: dict[type, str] = {int: "int", float: "float", str: "str", bytes: "bytes",
                              bool: "bool", type(None): "none"}  # fmt: skip
 _NAMED: dict[str, Any] = {"int": int, "float": float, "str": str, "bytes": bytes, "bool": bool,
@@ -71,8 +72,8 @@ def class_path(cls: type) -> str:
 def resolve_class(path: str) -> type:
     """The class a snapshot names; only classes of the ``tracker`` package are accepted."""
     module_name, _, qualname = path.partition(":")
-    if not module_name.startswith("tracker."):
-        raise ValueError(f"snapshot names a class outside tracker: {path}")
+    if not module_name.startswith(PACKAGES):
+        raise ValueError(f"snapshot names a class outside {PACKAGES}: {path}")
     found: Any = importlib.import_module(module_name)
     for part in qualname.split("."):
         found = getattr(found, part)
@@ -82,7 +83,7 @@ def resolve_class(path: str) -> type:
 
 
 def _ours(cls: type) -> bool:
-    return cls.__module__.startswith("tracker.")
+    return cls.__module__.startswith(PACKAGES)
 
 
 # -- type inference ---------------------------------------------------------------------------

@@ -122,12 +122,13 @@ async def project_state(request: web.Request) -> web.Response:
         raise Unauthorized()
     services = request.app[AUDIT]
     position = await resolve(services.reader, request.query.get("at"), services.durable)
-    state = await services.time_machine.state_at(position)
+    state, base = await services.time_machine.state_at(position)
     view = project_view(state, project_id)
     if view is None:
         raise NotFound(f"The project did not exist yet at position {position}")
     at = await services.time_machine.time_of(position) if position else None
-    return envelope.ok({"project": project_id, "position": position, "at": at, **view})
+    return envelope.ok({"project": project_id, "position": position, "at": at, **view,
+                        "replayed_from": base})  # fmt: skip
 
 
 @routes.get("/events")
