@@ -8,6 +8,7 @@ are checked exactly, then again after a restart on the same data directory.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -219,3 +220,37 @@ async def test_assignees_are_the_16_largest_groups_largest_first(api: Api) -> No
     ]
     expected += [{"assignee": alias, "task_count": 1} for alias in ones]
     assert answer["content"]["assignees"] == expected
+
+
+async def answers(api: Api, desk: Desk) -> tuple:
+    """What a restart must not change: snapshots, statistics, logs and the log's counters."""
+    samples = await scrape(api.client)
+    logs = await api.call("POST", "/logs", {"level": 5, "since": 1}, status=200)
+    return (
+        await snapshots(api, desk.project),
+        await snapshots(api, 2),
+        (await api.call("GET", "/worker/stats", status=200))["content"],
+        (await api.call("GET", f"/project/assignees/{desk.project}", status=200))["content"],
+        logs["content"],
+        project_series(samples, "watched"),
+        project_series(samples, "secret"),
+        {k: v for k, v in events_by_type(samples).items() if k != "SessionStarted"},
+    )
+
+
+async def test_a_checkpoint_restart_and_a_full_replay_give_the_same_answers(
+    api: Api, clock: Clock, make_client: MakeClient, settings: config.Settings
+) -> None:
+    desk = await play(api, clock)
+    line = {"scope": "crawler", "message": "done", "timestamp": T}
+    headers = {"X-Worker-Id": "1", "X-Secret": desk.worker["secret"]}
+    assert (await api.client.post("/log/info", json=line, headers=headers)).status == 204
+    expected = await answers(api, desk)
+    await api.client.close()
+    assert list((Path(settings.database.data_dir) / "checkpoints").glob("*.ckpt"))
+
+    for restart_settings in (settings, cheap(settings, checkpoint={"enabled": False})):
+        restarted = Api(await make_client(restart_settings))
+        await restarted.login("admin")
+        assert await answers(restarted, desk) == expected
+        await restarted.client.close()
