@@ -3,6 +3,8 @@ nothing appended, never a 500 (issue 2, "Bad input"; behavior.md 2.2, 2.3, 3.1).
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -135,6 +137,32 @@ async def test_each_worker_route_refuses_bad_credentials_with_its_status(
     assert response.status == status
     assert await response.json() == {"ok": False, "message": message}
     assert position(desk.api) == before
+
+
+async def raw_request(client: TestClient, head: bytes) -> tuple[int, bytes]:
+    """Send bytes no HTTP client library would (headers that are not UTF-8)."""
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    writer.write(head + b"Host: tracker\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    status_line, _, rest = data.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+@pytest.mark.parametrize(
+    ("worker_id", "shown"), [(b"\xff\xfe", r'"\xff\xfe"'), (b"1\xc3", r'"1\xc3"')]
+)
+async def test_a_worker_id_header_that_is_not_utf8_is_refused_not_a_crash(
+    desk: Desk, worker_id: bytes, shown: str
+) -> None:
+    """The id is quoted as Go's strconv.Quote does: bytes that are not UTF-8 as \\xNN."""
+    head = b"GET /task/get/1 HTTP/1.1\r\nX-Worker-Id: " + worker_id + b"\r\nX-Secret: s\r\n"
+    status, body = await raw_request(desk.client, head)
+    assert status == 403
+    message = f"strconv.ParseInt: parsing {shown}: invalid syntax"
+    assert json.loads(body) == {"ok": False, "message": message}
 
 
 @pytest.mark.parametrize(

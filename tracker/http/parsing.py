@@ -88,16 +88,42 @@ _GO_INT = re.compile(r"[+-]?[0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
 
 
+_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+            "\v": "\\v", '"': '\\"', "\\": "\\\\"}  # fmt: skip
+
+
+def _go_quote(text: str) -> str:
+    """``text`` in double quotes as Go's ``strconv.Quote`` writes it. Bytes that were not
+    UTF-8 (decoded by aiohttp as surrogate escapes) become ``\\xNN``, so the message can be
+    encoded as JSON."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char.isprintable() and not 0xD800 <= code <= 0xDFFF:
+            out.append(char)
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
 def parse_int64(text: str) -> int:
     """``text`` as Go's ``strconv.ParseInt(text, 10, 64)`` reads it, or ValueError with Go's text.
 
     Only ASCII digits after an optional sign: no spaces, underscores or other scripts' digits
     (which Python's ``int`` would accept).
     """
-    quoted = text[:64]
+    quoted = _go_quote(text[:64])
     if not _GO_INT.fullmatch(text):
-        raise ValueError(f'strconv.ParseInt: parsing "{quoted}": invalid syntax')
-    out_of_range = ValueError(f'strconv.ParseInt: parsing "{quoted}": value out of range')
+        raise ValueError(f"strconv.ParseInt: parsing {quoted}: invalid syntax")
+    out_of_range = ValueError(f"strconv.ParseInt: parsing {quoted}: value out of range")
     if len(text.lstrip("+-").lstrip("0")) > 19:  # before int(): it refuses > 4300 digits
         raise out_of_range
     value = int(text)
