@@ -186,7 +186,8 @@ async def test_bad_path_ids_are_400_with_the_routes_message(
 
 
 @pytest.mark.parametrize(
-    "bad_id", ["0", "-1", "abc", "99999999999999999999", "%00", "9" * 5000, "١٢"]
+    "bad_id",
+    ["0", "-1", "abc", "99999999999999999999", "%00", "9" * 5000, "١٢", "%FF", "%ED%A0%80"],
 )
 async def test_bad_worker_ids_are_400(desk: Desk, bad_id: str) -> None:
     response = await desk.client.get(f"/worker/get/{bad_id}")
