@@ -245,7 +245,7 @@ _LOG_LEVEL_NAMES = ("fatal", "panic", "error", "warn", "warning", "info", "debug
 def _check_logs(database: Database) -> None:
     unknown = [level for level in database.log_levels if level.lower() not in _LOG_LEVEL_NAMES]
     if unknown:
-        raise ConfigError(f"database.log_levels: unknown level(s) {unknown}; use {_LOG_LEVEL_NAMES}")
+        raise ConfigError(f"database.log_levels: unknown {unknown}; use {_LOG_LEVEL_NAMES}")
     if database.log_buffer_entries < 1 or database.log_buffer_bytes < 1024:
         raise ConfigError("database.log_buffer_entries must be >= 1 and log_buffer_bytes >= 1024")
 

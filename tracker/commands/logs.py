@@ -6,6 +6,7 @@ from tracker.commands.base import Command
 from tracker.errors import InvalidRequest
 from tracker.events.base import Event, worker_actor
 from tracker.events.logs import WorkerLogged
+from tracker.projections.state import State
 
 MAX_SCOPE_BYTES = 1024
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -35,7 +36,7 @@ def invalid_reason(command: LogWorkerMessage) -> str | None:
     return None
 
 
-def log_worker_message(state: object, command: LogWorkerMessage, now: float) -> list[Event]:
+def log_worker_message(state: State, command: LogWorkerMessage, now: float) -> list[Event]:
     reason = invalid_reason(command)
     if reason:
         raise InvalidRequest(f"Could not parse request: {reason}")

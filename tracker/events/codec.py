@@ -10,8 +10,8 @@ from typing import Union
 
 import msgspec
 
-from tracker.events import managers, projects, tasks, workers
 from tracker.events import logs as log_events
+from tracker.events import managers, projects, tasks, workers
 from tracker.events.base import Event
 
 EVENT_TYPES: tuple[type[Event], ...] = (

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -45,6 +45,7 @@ from tracker.service import Tracker
 
 routes = web.RouteTableDef()
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UNMATCHED = "unmatched"
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -62,15 +63,20 @@ class RequestMetrics:
             "tracker_http_request_duration_seconds", "Time to answer, by method and route",
             ["method", "route"], registry=self.registry, buckets=LATENCY_BUCKETS,
         )  # fmt: skip
-        self._latency_children: dict[tuple[str, str], Histogram] = {}
+        # Children by label values: the label lookup is done once per series, not per request.
+        self._counters: dict[tuple[str, str, int], Counter] = {}
+        self._timers: dict[tuple[str, str], Histogram] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        key = (method, route)
-        child = self._latency_children.get(key)
-        if child is None:
-            child = self._latency_children[key] = self.latency.labels(method, route)
-        child.observe(seconds)
+        counter = self._counters.get((method, route, status))
+        if counter is None:
+            counter = self.requests.labels(method, route, str(status))
+            self._counters[(method, route, status)] = counter
+        counter.inc()
+        timer = self._timers.get((method, route))
+        if timer is None:
+            timer = self._timers[(method, route)] = self.latency.labels(method, route)
+        timer.observe(seconds)
 
 
 METRICS = web.AppKey("metrics", RequestMetrics)
@@ -82,7 +88,7 @@ def _route(request: web.Request) -> str:
 
 
 @web.middleware
-async def count_requests(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     status = 500
     try:

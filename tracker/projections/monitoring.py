@@ -101,7 +101,7 @@ class Monitoring:
                 while keys[i] > b:
                     i -= 1
                 counts = values[i]
-            found.append(Snapshot(*counts, time_stamp=b))
+            found.append(Snapshot(counts[0], counts[1], counts[2], counts[3], counts[4], b))
             b -= step
         return found
 

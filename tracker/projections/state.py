@@ -11,8 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tracker.events.base import Event
-from tracker.projections import access, managers, projects, tasks, workers
-from tracker.projections import logs, monitoring, stats
+from tracker.projections import access, logs, managers, monitoring, projects, stats, tasks, workers
 
 Reducer = Callable[[Any, Any], None]
 
