@@ -302,3 +302,17 @@ def test_workers_access_and_pause_fold_from_their_events() -> None:
     assert state.workers.get(2).paused  # type: ignore[union-attr]
     assert not state.access.can_submit(1, 1) and not state.access.can_assign(1, 1)
     assert state.access.can_assign(2, 1) and not state.access.can_submit(2, 1)
+
+
+def test_finding_the_best_task_does_not_look_past_the_first_eligible_one() -> None:
+    """Assignment cost does not grow with the queue: only skipped tasks are looked at."""
+    queue = queue_of(*[(n % 7, n) for n in range(100_000)])
+    looked: list[int] = []
+
+    def eligible(task_id: int) -> bool:
+        looked.append(task_id)
+        return task_id not in (6, 13)
+
+    assert queue.first(eligible) == 20
+    assert looked == [6, 13, 20]
+    assert queue.first() == 6
