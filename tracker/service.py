@@ -62,6 +62,7 @@ class Tracker:
         """
         self.committer.check()
         events = decide(self.state, command, self.clock())
+        answer: Any
         if not events:
             answer = reply(self.state, events) if reply else events
             await self.committer.settle()  # the answer was read from state: wait until durable
@@ -69,7 +70,7 @@ class Tracker:
         apply = self.state.apply
         for event in events:
             apply(event)
-        answer: Any = reply(self.state, events) if reply else events
+        answer = reply(self.state, events) if reply else events
         await self.committer.commit(events)
         return answer  # type: ignore[no-any-return]
 

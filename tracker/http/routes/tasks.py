@@ -108,7 +108,8 @@ async def assign(request: web.Request) -> web.Response:
         project = state.projects.by_id[task.project_id].view
         return envelope.encode(envelope.Envelope(True, content={"task": task_view(task, project)}))
 
-    return envelope.respond(await context.tracker(request).execute(command, reply))
+    answer = await context.tracker(request).execute(command, reply)
+    return envelope.respond(answer)  # type: ignore[arg-type]
 
 
 @routes.post("/task/release")
@@ -122,5 +123,5 @@ async def release(request: web.Request) -> web.Response:
         verification=body.verification,
     )  # fmt: skip
     events = await context.tracker(request).execute(command)
-    updated = bool(events) and events[0].outcome in _UPDATED  # type: ignore[union-attr]
+    updated = bool(events) and events[0].outcome in _UPDATED  # type: ignore[union-attr,attr-defined]
     return envelope.respond(_CLOSED if updated else _NOT_CLOSED)
