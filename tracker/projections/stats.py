@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from tracker.events.codec import EVENT_TYPES
@@ -10,11 +9,16 @@ from tracker.events.codec import EVENT_TYPES
 
 class EventCounts:
     def __init__(self) -> None:
-        self.by_type: Counter[str] = Counter()
+        self.counts: dict[str, int] = dict.fromkeys((cls.__name__ for cls in EVENT_TYPES), 0)
+
+    @property
+    def by_type(self) -> dict[str, int]:
+        """Counts of the types that occurred."""
+        return {name: count for name, count in self.counts.items() if count}
 
 
 def counted(model: EventCounts, event: Any) -> None:
-    model.by_type[type(event).__name__] += 1
+    model.counts[event.__class__.__name__] += 1
 
 
 HANDLERS: dict[type, Any] = dict.fromkeys(EVENT_TYPES, counted)
