@@ -18,7 +18,10 @@ class EventCounts:
 
 
 def counted(model: EventCounts, event: Any) -> None:
-    model.counts[event.__class__.__name__] += 1
+    try:
+        model.counts[event.__class__.__name__] += 1
+    except KeyError:  # a type newer than a restored checkpoint's counts
+        model.counts[event.__class__.__name__] = 1
 
 
 HANDLERS: dict[type, Any] = dict.fromkeys(EVENT_TYPES, counted)
