@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from tracker import bootstrap, config
 from tracker.audit import records, verify
@@ -116,7 +116,7 @@ async def _verify(settings: config.Settings, args: argparse.Namespace) -> int:
 async def _export(settings: config.Settings, args: argparse.Namespace) -> int:
     keep = records.Filter(project=args.project, task=args.task, worker=args.worker)
     # A command-line tool: nothing else runs on this loop, blocking writes are fine.
-    out: TextIO | Any = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115, ASYNC230
+    out: BinaryIO = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115, ASYNC230
     store = await _reader(settings)
     written = 0
     try:

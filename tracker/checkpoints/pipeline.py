@@ -20,7 +20,7 @@ MAX_BACKLOG = 64 * 1024 * 1024
 class Pipeline:
     def __init__(self, max_backlog: int = MAX_BACKLOG) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot")
-        self._pending: deque[tuple[Future[None], int]] = deque()
+        self._pending: deque[tuple[Future[object], int]] = deque()
         self._backlog = 0
         self._max_backlog = max_backlog
 

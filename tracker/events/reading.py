@@ -30,7 +30,7 @@ async def rows(store: EventStore, after: int = 0, until: int | None = None,
         return
     if until is not None:
         batch_size = min(batch_size, until - after)
-    async with aclosing(store.read(after, batch_size)) as batches:
+    async with aclosing(store.read(after, batch_size)) as batches:  # type: ignore[type-var]
         async for batch in batches:
             if until is not None and batch[-1].position >= until:
                 yield [row for row in batch if row.position <= until]

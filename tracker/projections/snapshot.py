@@ -156,10 +156,10 @@ def to_type(expr: Expr) -> Any:
     if kind == "union":
         return typing.Union[tuple(to_type(e) for e in expr[1])]  # noqa: UP007
     if kind == "tuple":
-        return tuple[tuple(to_type(e) for e in expr[1])] if expr[1] else tuple[()]
+        return tuple[tuple(to_type(e) for e in expr[1])] if expr[1] else tuple[()]  # type: ignore[misc]
     if kind == "dict":
         return dict[to_type(expr[1]), to_type(expr[2])]  # type: ignore[misc]
-    return {"list": list, "set": set, "frozenset": frozenset}[kind][to_type(expr[1])]
+    return {"list": list, "set": set, "frozenset": frozenset}[kind][to_type(expr[1])]  # type: ignore[index]
 
 
 @lru_cache(maxsize=1024)
