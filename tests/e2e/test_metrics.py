@@ -44,11 +44,14 @@ async def test_requests_are_counted_by_route_template_method_and_status(api: Api
     await api.call("GET", "/worker/get/1", status=200)
     await api.call("GET", "/no/such/path", status=404)
     await api.call("GET", "/project/list/", status=404)
+    for method in ("PROPFIND", "PURGE"):  # rarer methods share one series
+        await api.client.request(method, "/")
     found = await samples(api.client)
     assert requests(found, "/task/get/{project}") == 3
     assert requests(found, "/worker/get/{id}") == 1
     assert requests(found, "/project/accept_request/{id}/{wid}", "POST") == 1
     assert requests(found, "unmatched", status="404") == 2
+    assert requests(found, "unmatched", "other", status="404") == 2
     assert not [key for key in found if "/task/get/1" in str(key)]  # never the raw path
     count = ("tracker_http_request_duration_seconds_count",
              (("method", "GET"), ("route", "/task/get/{project}")))  # fmt: skip
