@@ -7,7 +7,10 @@ level is not in ``database.log_levels`` is accepted (204) but not kept, as the o
 Reading differs from the original on purpose (``behavior.md`` 13.11, 13.17): it needs a
 logged-in manager; lines come oldest first by (worker timestamp, log order); a page holds at
 most ``limit`` lines (default 1000, at most 10000), and ``next`` names the cursor to pass as
-``after`` for the following page; no match is ``"logs": []`` rather than ``null``.
+``after`` for the following page; no match is ``"logs": []`` rather than ``null``. Timestamps
+come from the workers' clocks, so a line that arrives after a page was read but carries an
+earlier timestamp than that page's cursor is not in the later pages (a new query from ``since``
+finds it).
 """
 
 from __future__ import annotations
