@@ -22,14 +22,19 @@ CORS_HEADERS = {
 async def errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
     if request.method == "OPTIONS":
         return web.Response(status=200, headers=CORS_HEADERS)
+    if request.method == "HEAD":
+        # aiohttp would run GET handlers for HEAD, and some GETs change state (task/get,
+        # manager/promote). The original answered 404 to HEAD; so do we.
+        return envelope.fail(404, "Not found")
     try:
         return await handler(request)
     except RateLimited as exc:
         return envelope.fail(exc.status, exc.message, delay=exc.delay)
     except TrackerError as exc:
         return envelope.fail(exc.status, exc.message)
-    except web.HTTPRequestEntityTooLarge as exc:
-        return envelope.fail(413, f"Request body too large: the limit is {exc.max_size} bytes")
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.client_max_size
+        return envelope.fail(413, f"Request body too large: the limit is {limit} bytes")
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
         return envelope.fail(404, "Not found")
     except web.HTTPException:

@@ -91,7 +91,7 @@ async def bulk_submit(request: web.Request) -> web.Response:
     return envelope.ok()
 
 
-@routes.get("/task/get/{project}", allow_head=False)  # a HEAD must not assign a task
+@routes.get("/task/get/{project}")
 async def assign(request: web.Request) -> web.Response:
     worker = context.worker(request, 403)
     if worker.paused:

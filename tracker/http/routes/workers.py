@@ -42,7 +42,7 @@ async def update(request: web.Request) -> web.Response:
     return envelope.ok()
 
 
-@routes.get("/worker/get/{id}", allow_head=False)  # the original answers HEAD with 404
+@routes.get("/worker/get/{id}")
 async def get(request: web.Request) -> web.Response:
     try:
         worker_id = parsing.parse_int64(request.match_info["id"])
