@@ -120,16 +120,12 @@ def parse_int64(text: str) -> int:
     Only ASCII digits after an optional sign: no spaces, underscores or other scripts' digits
     (which Python's ``int`` would accept).
     """
-    quoted = _go_quote(text[:64])
     if not _GO_INT.fullmatch(text):
-        raise ValueError(f"strconv.ParseInt: parsing {quoted}: invalid syntax")
-    out_of_range = ValueError(f"strconv.ParseInt: parsing {quoted}: value out of range")
-    if len(text.lstrip("+-").lstrip("0")) > 19:  # before int(): it refuses > 4300 digits
-        raise out_of_range
-    value = int(text)
-    if not -(2**63) <= value < 2**63:
-        raise out_of_range
-    return value
+        raise ValueError(f"strconv.ParseInt: parsing {_go_quote(text[:64])}: invalid syntax")
+    # The length check comes before int(), which refuses more than 4300 digits.
+    if len(text.lstrip("+-").lstrip("0")) > 19 or not -(2**63) <= int(text) < 2**63:
+        raise ValueError(f"strconv.ParseInt: parsing {_go_quote(text[:64])}: value out of range")
+    return int(text)
 
 
 def path_id(request: web.Request, name: str, message: str) -> int:
