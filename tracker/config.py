@@ -111,6 +111,9 @@ class Checkpoint(msgspec.Struct, kw_only=True):
     keep: int = 3  # the newest checkpoints kept; older ones serve time travel until pruned
     on_shutdown: bool = True
     enabled: bool = True
+    # Encode in a forked child (the event loop pauses only for the fork; the child's copied
+    # pages cost memory meanwhile). false, or where fork is missing: encode on the event loop.
+    fork: bool = True
 
 
 class Audit(msgspec.Struct, kw_only=True):

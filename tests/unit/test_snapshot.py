@@ -78,13 +78,15 @@ def filled(size: int = 10) -> Two:
     return state
 
 
-def round_trip(state: Two, tmp_path: Path) -> Two:
-    async def go() -> Two:
-        async def anchor(position: int) -> bytes:
-            return bytes(32)
+async def anchor(position: int) -> bytes:
+    return bytes(32)
 
+
+def round_trip(state: Two, tmp_path: Path, fork: bool = True) -> Two:
+    async def go() -> Two:
         path = tmp_path / "checkpoint.ckpt"
-        await fileformat.write(state, path, "fingerprint", anchor)
+        written = await fileformat.write(state, path, "fingerprint", anchor, fork)
+        assert written.pause < written.seconds
         restored = Two()
         fileformat.restore(await fileformat.load(path, "fingerprint"), restored)
         return restored
@@ -97,10 +99,13 @@ def attributes(state: Two) -> list[tuple[str, Any]]:
 
 
 @pytest.mark.parametrize("size", [10, snapshot.CHUNK * 2 + 5])  # inline, and chunked blobs
-def test_read_models_round_trip_exactly_with_their_types(size: int, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fork", [True, False], ids=["forked writer", "on the event loop"])
+def test_read_models_round_trip_exactly_with_their_types(
+    size: int, fork: bool, tmp_path: Path
+) -> None:
     state = filled(size)
 
-    restored = round_trip(state, tmp_path)
+    restored = round_trip(state, tmp_path, fork)
 
     assert restored.position == 42
     first = restored.first
@@ -167,6 +172,20 @@ def test_values_it_cannot_restore_faithfully_are_refused(value: Any, reason: str
         return
     with pytest.raises(snapshot.Unsupported, match=reason):
         snapshot.Plan().node(state.first, "first")
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked writer", "on the event loop"])
+def test_a_writer_refuses_what_it_cannot_snapshot_and_leaves_no_file(
+    fork: bool, tmp_path: Path
+) -> None:
+    state = filled()
+    state.second.callback = print  # type: ignore[attr-defined]
+    path = tmp_path / "checkpoint.ckpt"
+
+    with pytest.raises(snapshot.Unsupported, match=r"second\.callback: cannot snapshot"):
+        asyncio.run(fileformat.write(state, path, "fingerprint", anchor, fork))
+
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_object_reachable_twice_is_refused() -> None:

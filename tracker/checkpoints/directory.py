@@ -51,15 +51,18 @@ def fingerprint(settings: Settings) -> str:
 
 
 class Checkpoints:
-    def __init__(self, directory: Path, fingerprint: str, keep: int = 3) -> None:
+    def __init__(self, directory: Path, fingerprint: str, keep: int = 3,
+                 fork: bool = True) -> None:  # fmt: skip
         self.directory = directory
         self.fingerprint = fingerprint
         self.keep = max(1, keep)
+        self.fork = fork
 
     @classmethod
     def of(cls, settings: Settings) -> Checkpoints:
         directory = Path(settings.database.data_dir) / DIRECTORY
-        return cls(directory, fingerprint(settings), settings.checkpoint.keep)
+        checkpoint = settings.checkpoint
+        return cls(directory, fingerprint(settings), checkpoint.keep, checkpoint.fork)
 
     def paths(self) -> list[tuple[int, Path]]:
         """(position, path) of every checkpoint file, newest first."""
@@ -78,7 +81,7 @@ class Checkpoints:
         path = self.directory / f"checkpoint-{state.position:020d}.ckpt"
         if path.exists() or state.position == 0:
             return None
-        written = await fileformat.write(state, path, self.fingerprint, anchor)
+        written = await fileformat.write(state, path, self.fingerprint, anchor, self.fork)
         self.prune()
         return written
 

@@ -13,8 +13,13 @@ The file is written to a temporary name, fsynced, renamed, and the directory fsy
 reader sees a whole checkpoint or none. The trailer is written last, once the events up to
 ``position`` are durable, with the log's own hash of that row: a checkpoint of another log, or
 of events a crash lost, does not match the log and is not used. A damaged file fails the
-digest. The encoding pause is the synchronous part of :func:`write`; hashing and writing run on
-a helper thread meanwhile (:class:`~tracker.checkpoints.pipeline.Pipeline`).
+digest.
+
+The read models must not change while they are encoded. Where the platform can fork, a child
+process encodes a copy-on-write image of them (:mod:`~tracker.checkpoints.forked`) and the
+event loop pauses only for the fork; elsewhere (or with ``checkpoint.fork: false``) encoding
+runs on the event loop, with hashing and writing on a helper thread meanwhile
+(:class:`~tracker.checkpoints.pipeline.Pipeline`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
+from tracker.checkpoints import forked
 from tracker.checkpoints.pipeline import Pipeline
 from tracker.projections import snapshot
 
@@ -65,8 +71,9 @@ class Written:
     path: Path
     position: int
     size: int
-    pause: float  # seconds the event loop spent encoding
+    pause: float  # seconds the event loop could not run (encoding, or the fork)
     seconds: float  # from start to the file being durable
+    copied: int = 0  # bytes of memory a forked writer had to copy
 
 
 @dataclass
@@ -81,37 +88,51 @@ def _length(n: int) -> bytes:
     return n.to_bytes(_LEN, "big")
 
 
-async def write(state: Any, path: Path, fingerprint: str,
-                anchor: Callable[[int], Awaitable[bytes]]) -> Written:  # fmt: skip
+async def write(state: Any, path: Path, fingerprint: str, anchor: Callable[[int], Awaitable[bytes]],
+                fork: bool = True) -> Written:  # fmt: skip
     """Write a checkpoint of ``state`` to ``path``; ``anchor(position)`` waits until that
-    position is durable and returns the log's hash of it."""
+    position is durable and returns the log's hash of it. ``fork``: encode in a forked child
+    (:mod:`~tracker.checkpoints.forked`) where the platform can, else on the event loop."""
     started = time.perf_counter()
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    position = state.position
+    try:
+        if fork and forked.available():
+            body = await forked.encode_in_child(state, fingerprint, temp, _encode)
+        else:
+            body = await _encode_here(state, fingerprint, temp)
+        log_hash = await anchor(position)
+        trailer = snapshot.encode(Trailer(position, log_hash, body.digest))
+        tail = trailer + zlib.crc32(trailer).to_bytes(4, "big") + _length(len(trailer))
+        await asyncio.to_thread(_finish, temp, path, tail)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    seconds = time.perf_counter() - started
+    return Written(path, position, body.size + len(tail), body.pause, seconds, body.copied)
+
+
+async def _encode_here(state: Any, fingerprint: str, temp: Path) -> forked.Body:
+    """Encode on the event loop (the pause), hash and write on a helper thread meanwhile."""
+    started = time.perf_counter()
     pipeline, hasher = Pipeline(), hashlib.blake2b(digest_size=32)
-    file = await asyncio.to_thread(open, temp, "xb")  # closed by _finish or on failure
-    size = [0]
+    file = open(temp, "xb")  # noqa: SIM115, ASYNC230  # small: an empty new file
+    size = 0
 
     def put(data: bytes) -> None:
+        nonlocal size
         file.write(data)
         hasher.update(data)
-        size[0] += len(data)
+        size += len(data)
 
     try:
-        position = state.position
         _encode(state, fingerprint, lambda data: pipeline.put(put, data))
         pause = time.perf_counter() - started
         await pipeline.call(file.flush)
-        log_hash = await anchor(position)
-        trailer = snapshot.encode(Trailer(position, log_hash, hasher.digest()))
-        pipeline.put(put, trailer + zlib.crc32(trailer).to_bytes(4, "big") + _length(len(trailer)))
-        await pipeline.call(lambda: _finish(file, temp, path))
-    except BaseException:
-        file.close()
-        temp.unlink(missing_ok=True)
-        raise
     finally:
         pipeline.close()
-    return Written(path, position, size[0], pause, time.perf_counter() - started)
+        file.close()
+    return forked.Body(hasher.digest(), size, pause)
 
 
 def _encode(state: Any, fingerprint: str, put: Callable[[bytes], None]) -> None:
@@ -129,10 +150,12 @@ def _encode(state: Any, fingerprint: str, put: Callable[[bytes], None]) -> None:
             put(chunk)
 
 
-def _finish(file: BinaryIO, temp: Path, path: Path) -> None:
-    file.flush()
-    os.fsync(file.fileno())
-    file.close()
+def _finish(temp: Path, path: Path, tail: bytes) -> None:
+    """Append the trailer, make the file durable, and give it its name atomically."""
+    with open(temp, "ab") as file:
+        file.write(tail)
+        file.flush()
+        os.fsync(file.fileno())
     os.replace(temp, path)
     directory = os.open(path.parent, os.O_RDONLY)
     try:
