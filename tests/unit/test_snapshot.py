@@ -4,6 +4,7 @@ and objects of ours round-trips exactly; anything else is refused, never written
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter, deque
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from tracker.checkpoints import fileformat
+from tracker.checkpoints import fileformat, forked
 from tracker.events.tasks import Outcome
 from tracker.projections import digest, snapshot
 
@@ -199,3 +200,14 @@ def test_an_object_reachable_twice_is_refused() -> None:
 def test_a_snapshot_never_names_a_class_outside_the_tracker_package() -> None:
     with pytest.raises(ValueError, match="outside"):
         snapshot.resolve_class("os:system")
+
+
+def test_a_forked_writer_that_hangs_is_killed_and_reported(tmp_path: Path) -> None:
+    def hang(state: Any, fingerprint: str, put: Any) -> None:
+        time.sleep(60)
+
+    started = time.monotonic()
+    with pytest.raises(forked.WriterFailed, match="exit -9"):
+        asyncio.run(forked.encode_in_child(filled(), "fp", tmp_path / "x.tmp", hang, limit=0.3))
+
+    assert time.monotonic() - started < 5

@@ -18,6 +18,7 @@ import asyncio
 import gc
 import hashlib
 import os
+import signal
 import time
 import traceback
 import warnings
@@ -30,6 +31,8 @@ from tracker.projections.snapshot import Unsupported
 
 Encode = Callable[[Any, str, Callable[[bytes], None]], None]
 _REPORT = 4096
+_POLL = 0.02  # seconds between looks at the child
+TIMEOUT = 3600.0
 
 
 @dataclass
@@ -66,7 +69,8 @@ def encode_to_file(state: Any, fingerprint: str, temp: Path, encode: Encode) -> 
     return hasher.digest(), size
 
 
-async def encode_in_child(state: Any, fingerprint: str, temp: Path, encode: Encode) -> Body:
+async def encode_in_child(state: Any, fingerprint: str, temp: Path, encode: Encode,
+                          limit: float = TIMEOUT) -> Body:  # fmt: skip
     read_end, write_end = os.pipe()
     started = time.perf_counter()
     with warnings.catch_warnings():  # 3.12+ warns about forking a threaded process
@@ -77,11 +81,25 @@ async def encode_in_child(state: Any, fingerprint: str, temp: Path, encode: Enco
     pause = time.perf_counter() - started
     os.close(write_end)
     try:
-        _, status = await asyncio.to_thread(os.waitpid, pid, 0)
+        status = await _wait(pid, limit)
         report = os.read(read_end, 1 + _REPORT)
     finally:
         os.close(read_end)
     return _body(report, os.waitstatus_to_exitcode(status), pause)
+
+
+async def _wait(pid: int, limit: float) -> int:
+    """The child's exit status; past ``limit`` seconds it is killed (a writer that hangs,
+    say on a lock another thread held at the fork, must not stop checkpoints for good)."""
+    deadline = time.monotonic() + limit
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)  # noqa: ASYNC222  # WNOHANG: never blocks
+        if done:
+            return status
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            return os.waitpid(pid, 0)[1]  # noqa: ASYNC222  # killed: reaped at once
+        await asyncio.sleep(_POLL)
 
 
 def _child(state: Any, fingerprint: str, temp: Path, encode: Encode, read_end: int,
