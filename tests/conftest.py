@@ -105,23 +105,27 @@ class Api:
         body = await self.call("POST", "/worker/create", {"alias": alias}, status=200)
         return dict(body["content"]["worker"])
 
-    async def grant(self, worker: dict, project: int, assign: bool = True, submit: bool = True) -> None:
+    async def grant(
+        self, worker: dict, project: int, assign: bool = True, submit: bool = True
+    ) -> None:
         """The worker requests access and the logged-in manager accepts it."""
         await self.call("POST", "/project/request_access",
                         {"project": project, "assign": assign, "submit": submit},
                         worker=worker, status=200)  # fmt: skip
         await self.call("POST", f"/project/accept_request/{project}/{worker['id']}", status=200)
 
-    async def submit(self, worker: dict, project: int, recipe: str = "recipe", **fields: Any) -> dict:
-        return await self.call("POST", "/task/submit", {"project": project, "recipe": recipe, **fields},
-                               worker=worker)  # fmt: skip
+    async def submit(
+        self, worker: dict, project: int, recipe: str = "recipe", **fields: Any
+    ) -> dict:
+        body = {"project": project, "recipe": recipe, **fields}
+        return await self.call("POST", "/task/submit", body, worker=worker)
 
     async def assign(self, worker: dict, project: int) -> dict:
         return await self.call("GET", f"/task/get/{project}", worker=worker)
 
     async def release(self, worker: dict, task_id: int, result: int = 0, **fields: Any) -> dict:
-        return await self.call("POST", "/task/release",
-                               {"task_id": task_id, "result": result, **fields}, worker=worker)  # fmt: skip
+        body = {"task_id": task_id, "result": result, **fields}
+        return await self.call("POST", "/task/release", body, worker=worker)
 
 
 def _worker_headers(worker: dict) -> dict[str, str]:

@@ -19,10 +19,8 @@ LOG_FILE = "events.sqlite3"
 
 
 async def open_store(settings: Settings) -> EventStore:
-    if settings.database.conn_str:
-        raise NotImplementedError("PostgreSQL storage is not available yet; leave conn_str empty")
     data_dir = Path(settings.database.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once, at start-up)
     return await SQLiteEventStore.open(data_dir / LOG_FILE)
 
 

@@ -40,9 +40,11 @@ def _serve(args: argparse.Namespace) -> int:
 def _setup_logging(level: str) -> None:
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
-        numeric = {"TRACE": logging.DEBUG, "PANIC": logging.CRITICAL, "FATAL": logging.CRITICAL}.get(
-            level.upper(), logging.INFO
-        )
+        numeric = {
+            "TRACE": logging.DEBUG,
+            "PANIC": logging.CRITICAL,
+            "FATAL": logging.CRITICAL,
+        }.get(level.upper(), logging.INFO)
     logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))
 

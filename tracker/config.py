@@ -221,6 +221,11 @@ def build(*layers: Mapping[str, Any]) -> Settings:
 
 
 def _check(settings: Settings) -> None:
+    if settings.database.conn_str:
+        raise ConfigError(
+            "database.conn_str: PostgreSQL storage is not available yet; leave it empty to use "
+            "the embedded SQLite log in database.data_dir"
+        )
     if settings.git.webhook_hash not in ("sha1", "sha256"):
         raise ConfigError("git.webhook_hash must be sha1 or sha256")
     if not settings.git.webhook_branch.strip() or not settings.git.webhook_sig_header.strip():
@@ -239,7 +244,9 @@ def _check(settings: Settings) -> None:
     try:
         settings.port  # noqa: B018
     except ValueError as exc:
-        raise ConfigError(f"server.address must be host:port, got {settings.server.address!r}") from exc
+        raise ConfigError(
+            f"server.address must be host:port, got {settings.server.address!r}"
+        ) from exc
 
 
 _LOG_LEVEL_NAMES = ("fatal", "panic", "error", "warn", "warning", "info", "debug", "trace")

@@ -20,7 +20,9 @@ class MemoryEventStore:
         self._rows.extend(chain_rows(events, expected_position, head_hash))
         return len(self._rows)
 
-    async def read(self, after: int = 0, batch_size: int = 10_000) -> AsyncIterator[list[StoredRow]]:
+    async def read(
+        self, after: int = 0, batch_size: int = 10_000
+    ) -> AsyncIterator[list[StoredRow]]:
         position = max(after, 0)
         while position < len(self._rows):
             batch = self._rows[position : position + batch_size]

@@ -98,7 +98,9 @@ class SQLiteEventStore:
             row = await cursor.fetchone()
         return (row[0], bytes(row[1])) if row else (0, GENESIS)
 
-    async def read(self, after: int = 0, batch_size: int = 10_000) -> AsyncIterator[list[StoredRow]]:
+    async def read(
+        self, after: int = 0, batch_size: int = 10_000
+    ) -> AsyncIterator[list[StoredRow]]:
         async with self._conn.execute(_READ, (after,)) as cursor:
             while rows := await cursor.fetchmany(batch_size):
                 yield [StoredRow(p, t, bytes(d), bytes(h)) for p, t, d, h in rows]

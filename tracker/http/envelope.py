@@ -36,7 +36,9 @@ def ok(content: Any = msgspec.UNSET, message: str = "") -> web.Response:
     return respond(_encoder.encode(Envelope(True, message, content=content)))
 
 
-def fail(status: int, message: str, delay: float = 0.0, content: Any = msgspec.UNSET) -> web.Response:
+def fail(
+    status: int, message: str, delay: float = 0.0, content: Any = msgspec.UNSET
+) -> web.Response:
     return respond(_encoder.encode(Envelope(False, message, delay, content)), status)
 
 

@@ -27,9 +27,7 @@ class Workers:
 
 
 def created(model: Workers, event: WorkerCreated) -> None:
-    model.by_id[event.worker_id] = Worker(
-        event.worker_id, int(event.at), event.alias, event.secret
-    )
+    model.by_id[event.worker_id] = Worker(event.worker_id, int(event.at), event.alias, event.secret)
     model.next_id = max(model.next_id, event.worker_id + 1)
 
 
