@@ -3,6 +3,11 @@
 Tasks wait in one FIFO lane per task priority; a sorted list of the priorities in use finds
 the best lane. Taking the best task costs O(log P) for P distinct priorities (at most 65,536,
 since priority is 16-bit) and does not depend on how many tasks are queued.
+
+A task taken from the middle of a lane (the head was skipped, e.g. because the worker voted
+on it) is not searched for: its entry is marked stale and dropped when it reaches the head.
+A task can be queued again while its stale entry still waits; stale entries are always older,
+so the first occurrences of an id in a lane are the stale ones.
 """
 
 from __future__ import annotations
@@ -13,48 +18,83 @@ from collections.abc import Callable, Iterator
 
 
 class Queue:
-    __slots__ = ("_lanes", "_order", "size")
+    __slots__ = ("_lanes", "_order", "_live", "_stale", "size")
 
     def __init__(self) -> None:
         self._lanes: dict[int, deque[int]] = {}
         self._order: list[int] = []  # negated priorities, ascending: best lane first
+        self._live: dict[int, int] = {}  # priority -> live entries in its lane
+        self._stale: dict[int, int] = {}  # task id -> stale entries of it, in any lane
         self.size = 0
 
     def push(self, priority: int, task_id: int) -> None:
         lane = self._lanes.get(priority)
         if lane is None:
             lane = self._lanes[priority] = deque()
+            self._live[priority] = 0
             bisect.insort(self._order, -priority)
         lane.append(task_id)
+        self._live[priority] += 1
         self.size += 1
 
     def first(self, eligible: Callable[[int], bool] | None = None) -> int | None:
         """The best queued task id (highest priority, then oldest in queue) that is eligible."""
         for negated in self._order:
             lane = self._lanes[-negated]
-            if eligible is None:
-                return lane[0]
-            for task_id in lane:
-                if eligible(task_id):
+            if eligible is None and not self._stale:
+                return lane[0]  # the head of a lane is never stale
+            for task_id in self._live_entries(lane):
+                if eligible is None or eligible(task_id):
                     return task_id
         return None
+
+    def _live_entries(self, lane: deque[int]) -> Iterator[int]:
+        stale, skipped = self._stale, dict[int, int]()
+        for task_id in lane:
+            count = stale.get(task_id)
+            if count and skipped.get(task_id, 0) < count:
+                skipped[task_id] = skipped.get(task_id, 0) + 1
+                continue
+            yield task_id
 
     def remove(self, priority: int, task_id: int) -> None:
         lane = self._lanes[priority]
         if lane[0] == task_id:
             lane.popleft()
         else:
-            lane.remove(task_id)  # only when the head was skipped: rare (verification votes)
+            self._stale[task_id] = self._stale.get(task_id, 0) + 1
         self.size -= 1
-        if not lane:
-            del self._lanes[priority]
-            self._order.remove(-priority)
+        self._live[priority] -= 1
+        if not self._live[priority]:
+            self._drop_lane(priority)
+        else:
+            self._drop_stale_head(lane)
+
+    def _drop_stale_head(self, lane: deque[int]) -> None:
+        stale = self._stale
+        while lane and lane[0] in stale:
+            self._unmark(lane.popleft())
+
+    def _unmark(self, task_id: int) -> None:
+        count = self._stale[task_id] - 1
+        if count:
+            self._stale[task_id] = count
+        else:
+            del self._stale[task_id]
+
+    def _drop_lane(self, priority: int) -> None:
+        for task_id in self._lanes.pop(priority):
+            self._unmark(task_id)  # every entry left in an empty lane is stale
+        del self._live[priority]
+        self._order.remove(-priority)
 
     def clear(self) -> None:
         self._lanes.clear()
         self._order.clear()
+        self._live.clear()
+        self._stale.clear()
         self.size = 0
 
     def __iter__(self) -> Iterator[int]:
         for negated in self._order:
-            yield from self._lanes[-negated]
+            yield from self._live_entries(self._lanes[-negated])
