@@ -92,9 +92,9 @@ async def replay(store: EventStore, state: State, after: int = 0) -> None:
     apply = state.apply
     gc.disable()
     try:
-        async for rows in store.read(after):
-            for row in rows:
-                apply(decode(row.data))
+        async for payloads in store.read_payloads(after):
+            for data in payloads:
+                apply(decode(data))
     finally:
         gc.enable()
         gc.freeze()

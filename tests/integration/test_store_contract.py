@@ -109,6 +109,14 @@ async def test_read_yields_batches_no_larger_than_batch_size(store: EventStore) 
     assert [[row.position for row in batch] for batch in after] == [[3, 4, 5, 6, 7]]
 
 
+async def test_read_payloads_yields_the_same_data_as_read_in_batches(store: EventStore) -> None:
+    await store.append(some_events(7), 0)
+    rows = await all_rows(store)
+    batches = [batch async for batch in store.read_payloads(2, batch_size=3)]
+    assert [len(batch) for batch in batches] == [3, 2]
+    assert [data for batch in batches for data in batch] == [row.data for row in rows[2:]]
+
+
 async def test_append_at_stale_position_is_refused(store: EventStore) -> None:
     await store.append(some_events(3), 0)
     before = await all_rows(store)

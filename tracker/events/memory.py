@@ -29,6 +29,12 @@ class MemoryEventStore:
             position += len(batch)
             yield batch
 
+    async def read_payloads(
+        self, after: int = 0, batch_size: int = 10_000
+    ) -> AsyncIterator[list[bytes]]:
+        async for rows in self.read(after, batch_size):
+            yield [row.data for row in rows]
+
     async def head(self) -> int:
         return len(self._rows)
 

@@ -33,6 +33,7 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 
 _HEAD = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
 _INSERT = "INSERT INTO events (position, type, data, hash) VALUES (?, ?, ?, ?)"
+_READ_PAYLOADS = "SELECT data FROM events WHERE position > ? ORDER BY position"
 _READ = "SELECT position, type, data, hash FROM events WHERE position > ? ORDER BY position"
 
 
@@ -104,6 +105,13 @@ class SQLiteEventStore:
         async with self._conn.execute(_READ, (after,)) as cursor:
             while rows := await cursor.fetchmany(batch_size):
                 yield [StoredRow(p, t, bytes(d), bytes(h)) for p, t, d, h in rows]
+
+    async def read_payloads(
+        self, after: int = 0, batch_size: int = 10_000
+    ) -> AsyncIterator[list[bytes]]:
+        async with self._conn.execute(_READ_PAYLOADS, (after,)) as cursor:
+            while rows := await cursor.fetchmany(batch_size):
+                yield [data for (data,) in rows]
 
     async def head(self) -> int:
         async with self._conn.execute(_HEAD) as cursor:
