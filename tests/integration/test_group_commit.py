@@ -48,6 +48,9 @@ class GatedStore:
     def read(self, after: int = 0, batch_size: int = 10_000) -> AsyncIterator[list[StoredRow]]:
         return self.inner.read(after, batch_size)
 
+    def read_payloads(self, after: int = 0, batch_size: int = 10_000) -> AsyncIterator[list[bytes]]:
+        return self.inner.read_payloads(after, batch_size)
+
     async def head(self) -> int:
         return await self.inner.head()
 
