@@ -38,7 +38,7 @@ def url(client: TestClient) -> str:
 async def test_a_fresh_replay_matches_the_running_tracker_after_a_long_run(
     client: TestClient, clock: Clock, config_path: str
 ) -> None:
-    await scripted_run(client, clock, rounds=10)
+    await scripted_run(client, clock, rounds=15)
     assert tracker_of(client).state.position > 500
 
     ran = await run_cli("audit", "replay", "--config", config_path, "--url", url(client))

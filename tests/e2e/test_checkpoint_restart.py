@@ -155,7 +155,7 @@ async def test_changed_read_model_settings_make_a_checkpoint_unusable(
 async def test_the_checkpoint_job_writes_after_enough_events_and_keeps_the_newest(
     launch: Start, clock: Clock, data_dir: Path
 ) -> None:
-    settings = audit_settings(data_dir, checkpoint={"every_events": 40, "interval": 0, "keep": 2})
+    settings = audit_settings(data_dir, checkpoint={"every_events": 20, "interval": 0, "keep": 2})
     client = await launch(settings)
     checkpointer = client.server.app[AUDIT].checkpointer
     people = await scripted_run(client, clock, rounds=1)

@@ -105,7 +105,7 @@ async def test_a_long_poll_returns_as_soon_as_a_new_event_is_durable(
     )
 
     assert 0.25 < time.monotonic() - started < 5
-    assert [e["type"] for e in answer.content["events"]] == ["TaskSubmitted"]
+    assert [e["type"] for e in answer.content["events"]] == ["TasksSubmitted"]
     assert answer.content["events"][0]["position"] == head + 1
 
 

@@ -35,6 +35,7 @@ from tracker.events.tasks import (
     Outcome,
     TaskAssigned,
     TaskReleased,
+    TasksSubmitted,
     TaskSubmitted,
 )
 from tracker.events.workers import WorkerAliasChanged, WorkerCreated
@@ -192,7 +193,10 @@ def test_a_bulk_submit_gives_consecutive_ids() -> None:
     events = decide(
         state, BulkSubmit(worker_id=1, tasks=[submit(recipe=f"r{i}") for i in range(3)]), NOW
     )
-    assert [(e.task_id, e.recipe) for e in events] == [(2, "r0"), (3, "r1"), (4, "r2")]
+    [event] = events
+    assert isinstance(event, TasksSubmitted)
+    assert list(event.task_ids) == [2, 3, 4]
+    assert [new.recipe for new in event.tasks] == ["r0", "r1", "r2"]
 
 
 def test_a_bulk_submit_across_projects_is_refused() -> None:

@@ -3,7 +3,7 @@
 The summary is a small fold over the task's own events (never the live read models), so it
 always agrees with the events listed, and it works the same for closed and deleted tasks.
 Events that list many tasks (reclaims, resets, hard resets) show ``task_count`` instead of
-their whole ``task_ids`` list.
+their whole ``task_ids`` list; a bulk submission shows only this task's entry.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ class Summary:
 
 def follow(summary: Summary, event_type: str, data: dict[str, Any], position: int) -> None:
     """Fold one event of the task into its summary."""
+    if event_type == "TasksSubmitted":  # a bulk: read it as this task's own submission
+        event_type, data = "TaskSubmitted", {**data, "task_id": summary.id}
     if event_type == "TaskSubmitted" and data.get("task_id") != summary.id:
         summary.chained_to.append(
             {
@@ -58,10 +60,15 @@ def follow(summary: Summary, event_type: str, data: dict[str, Any], position: in
         summary.state, summary.assignee = "deleted", 0
 
 
-def compact(found: dict[str, Any]) -> dict[str, Any]:
+def compact(found: dict[str, Any], task_id: int) -> dict[str, Any]:
     event = found["event"]
     if isinstance(event.get("task_ids"), list):
         event["task_count"] = len(event.pop("task_ids"))
+    if isinstance(event.get("tasks"), list) and isinstance(event.get("first_task_id"), int):
+        tasks = event.pop("tasks")  # a bulk: show this task's entry, and how many came with it
+        event["task_count"] = len(tasks)
+        event["task_id"] = task_id
+        event["task"] = tasks[task_id - event["first_task_id"]]
     return found
 
 
@@ -94,5 +101,5 @@ async def history(index: HistoryIndex, log_store: EventStore, task_id: int, afte
     for position in page[:limit]:
         row = await row_at(log_store, position)
         if row is not None:
-            events.append(compact(records.record(row)))
+            events.append(compact(records.record(row), task_id))
     return History(summary, events, len(page) > limit)

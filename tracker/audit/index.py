@@ -49,6 +49,8 @@ class _TaskKeys(msgspec.Struct):
     task_id: int = 0
     task_ids: list[int] = []
     chained_from: int = 0
+    first_task_id: int = 0  # TasksSubmitted: ids first_task_id .. first_task_id + len(tasks) - 1
+    tasks: list[msgspec.Raw] = []
 
 
 _keys = msgspec.json.Decoder(_TaskKeys)
@@ -62,6 +64,8 @@ def task_keys(data: bytes) -> set[int]:
         return set()  # not our concern here: `audit verify` reports such rows
     ids = set(found.task_ids)
     ids.update(t for t in (found.task_id, found.chained_from) if t)
+    if found.first_task_id:
+        ids.update(range(found.first_task_id, found.first_task_id + len(found.tasks)))
     return ids
 
 

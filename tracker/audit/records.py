@@ -67,10 +67,12 @@ def project_of(data: dict[str, Any]) -> int | None:
 
 def concerns_task(data: dict[str, Any], task_id: int) -> bool:
     """The event is about the task: its own, one listing it, or its copy into a chain."""
+    first = data.get("first_task_id")
     return (
         data.get("task_id") == task_id
         or data.get("chained_from") == task_id
         or task_id in (data.get("task_ids") or ())
+        or (isinstance(first, int) and first <= task_id < first + len(data.get("tasks") or ()))
     )
 
 

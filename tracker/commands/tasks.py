@@ -16,9 +16,11 @@ from tracker.errors import TrackerError
 from tracker.events.base import SYSTEM, Event, worker_actor
 from tracker.events.tasks import (
     AssignmentExpired,
+    NewTask,
     Outcome,
     TaskAssigned,
     TaskReleased,
+    TasksSubmitted,
     TaskSubmitted,
 )
 from tracker.hashing import unique_string_hash
@@ -155,18 +157,25 @@ def bulk_submit(state: State, command: BulkSubmit, now: float) -> list[Event]:
         raise SubmitNotPermitted()
     live = state.tasks.hashes_of(project_id)
     seen: set[int] = set()
-    actor, first = worker_actor(command.worker_id), state.tasks.next_id
-    events: list[Event] = []
+    new_tasks = []
     for index, task in enumerate(command.tasks):
-        event = _new_task(task, first + index, now, actor)
-        if event.hash:
-            if event.hash in live or event.hash in seen:
+        new = NewTask(
+            task.recipe, task.priority, task.max_retries, task.max_assign_time,
+            task.verification_count or 1, task_hash(task),
+        )  # fmt: skip
+        if new.hash:
+            if new.hash in live or new.hash in seen:
                 raise DuplicateTaskHash(
                     f"requests[{index}]: {DuplicateTaskHash.message}; nothing was submitted"
                 )
-            seen.add(event.hash)
-        events.append(event)
-    return events
+            seen.add(new.hash)
+        new_tasks.append(new)
+    return [
+        TasksSubmitted(
+            at=now, actor=worker_actor(command.worker_id), project_id=project_id,
+            first_task_id=state.tasks.next_id, tasks=new_tasks,
+        )
+    ]  # fmt: skip
 
 
 def assign_task(state: State, command: AssignTask, now: float) -> list[Event]:

@@ -27,6 +27,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     projects.AccessGranted,
     projects.AccessRevoked,
     tasks.TaskSubmitted,
+    tasks.TasksSubmitted,
     tasks.TaskAssigned,
     tasks.TaskReleased,
     tasks.AssignmentExpired,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+import msgspec
+
 from tracker.events.base import Event
 
 
@@ -27,6 +29,32 @@ class TaskSubmitted(Event, frozen=True, tag=True):
     verification_count: int
     hash: int = 0  # 0 means "no hash"
     chained_from: int = 0  # id of the closed task this is a chain copy of
+
+
+class NewTask(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
+    """One task of a bulk submission (see ``TasksSubmitted``)."""
+
+    recipe: str
+    priority: int = 0
+    max_retries: int = 0
+    max_assign_time: int = 0
+    verification_count: int = 1
+    hash: int = 0
+
+
+class TasksSubmitted(Event, frozen=True, tag=True):
+    """A bulk submission, all or nothing: ``tasks[i]`` got the id ``first_task_id + i``.
+
+    One event per bulk keeps a bulk of thousands of tasks one row, one hash and one fold.
+    """
+
+    project_id: int
+    first_task_id: int
+    tasks: list[NewTask]
+
+    @property
+    def task_ids(self) -> range:
+        return range(self.first_task_id, self.first_task_id + len(self.tasks))
 
 
 class TaskAssigned(Event, frozen=True, tag=True):

@@ -153,6 +153,12 @@ def task_submitted(model: Monitoring, e: tev.TaskSubmitted) -> None:
         history.counts[NEW] += 1
 
 
+def tasks_submitted(model: Monitoring, e: tev.TasksSubmitted) -> None:
+    history = model.touch(e.project_id, e.at)
+    if history is not None:
+        history.counts[NEW] += len(e.tasks)
+
+
 def task_released(model: Monitoring, e: tev.TaskReleased) -> None:
     outcome = e.outcome
     if outcome is not _CLOSED and outcome is not _VOTED and outcome is not _FAILED:
@@ -199,6 +205,7 @@ HANDLERS = {
     pev.AccessRequested: access_requested,
     pev.AccessRevoked: access_revoked,
     tev.TaskSubmitted: task_submitted,
+    tev.TasksSubmitted: tasks_submitted,
     tev.TaskReleased: task_released,
     tev.FailedTasksReset: failed_reset,
     tev.ProjectTasksDeleted: tasks_deleted,

@@ -134,6 +134,23 @@ def submitted(board: TaskBoard, e: ev.TaskSubmitted) -> None:
         board.next_id = e.task_id + 1
 
 
+def bulk_submitted(board: TaskBoard, e: ev.TasksSubmitted) -> None:
+    tasks, project_id = board.of(e.project_id), e.project_id
+    push, hashes, by_id = tasks.queue.push, tasks.hashes, board.tasks
+    task_id = e.first_task_id
+    for new in e.tasks:
+        by_id[task_id] = Task(
+            task_id, project_id, new.priority, new.max_retries, new.max_assign_time,
+            new.verification_count, new.recipe, new.hash,
+        )  # fmt: skip
+        push(new.priority, task_id)
+        if new.hash:
+            hashes[new.hash] = task_id
+        task_id += 1
+    if task_id > board.next_id:
+        board.next_id = task_id
+
+
 def assigned(board: TaskBoard, e: ev.TaskAssigned) -> None:
     task = board.tasks[e.task_id]
     tasks = board.of(e.project_id)
@@ -217,6 +234,7 @@ def deleted(board: TaskBoard, e: ev.ProjectTasksDeleted) -> None:
 
 HANDLERS = {
     ev.TaskSubmitted: submitted,
+    ev.TasksSubmitted: bulk_submitted,
     ev.TaskAssigned: assigned,
     ev.TaskReleased: released,
     ev.AssignmentExpired: expired,
