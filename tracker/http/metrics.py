@@ -22,12 +22,14 @@ constant time) or a tracker admin session, and sees everything.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hmac
+import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterator
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -52,33 +54,48 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
 
-class RequestMetrics:
-    """The process-local metrics of one app, in the app's own registry."""
+class RequestMetrics(Collector):
+    """The process-local request metrics of one app, in the app's own registry.
+
+    Counted in plain dicts on the request path (a few hundred nanoseconds) and turned into
+    Prometheus families only at scrape time: prometheus-client's own counters take a lock
+    and cost several microseconds per request, a tenth of the tracker's throughput.
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "tracker_http_requests", "HTTP requests answered, by method, route and status",
-            ["method", "route", "status"], registry=self.registry,
-        )  # fmt: skip
-        self.latency = Histogram(
-            "tracker_http_request_duration_seconds", "Time to answer, by method and route",
-            ["method", "route"], registry=self.registry, buckets=LATENCY_BUCKETS,
-        )  # fmt: skip
-        # Children by label values: the label lookup is done once per series, not per request.
-        self._counters: dict[tuple[str, str, int], Counter] = {}
-        self._timers: dict[tuple[str, str], Histogram] = {}
+        self.requests: dict[tuple[str, str, int], int] = {}
+        # (method, route) -> [count per latency bucket (last is +Inf), sum of seconds]
+        self.latency: dict[tuple[str, str], list[float]] = {}
+        self.registry.register(self)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        counter = self._counters.get((method, route, status))
-        if counter is None:
-            counter = self.requests.labels(method, route, str(status))
-            self._counters[(method, route, status)] = counter
-        counter.inc()
-        timer = self._timers.get((method, route))
+        key = (method, route, status)
+        self.requests[key] = self.requests.get(key, 0) + 1
+        timer = self.latency.get((method, route))
         if timer is None:
-            timer = self._timers[(method, route)] = self.latency.labels(method, route)
-        timer.observe(seconds)
+            timer = self.latency[(method, route)] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+        timer[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        timer[-1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "tracker_http_requests", "HTTP requests answered, by method, route and status",
+            labels=["method", "route", "status"],
+        )  # fmt: skip
+        for (method, route, status), count in sorted(self.requests.items()):
+            requests.add_metric([method, route, str(status)], count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "tracker_http_request_duration_seconds", "Time to answer, by method and route",
+            labels=["method", "route"],
+        )  # fmt: skip
+        bounds = [str(float(bound)) for bound in LATENCY_BUCKETS] + ["+Inf"]
+        for (method, route), timer in sorted(self.latency.items()):
+            cumulative = list(itertools.accumulate(timer[:-1]))
+            latency.add_metric([method, route], list(zip(bounds, cumulative, strict=True)),
+                               sum_value=timer[-1])  # fmt: skip
+        yield latency
 
 
 METRICS = web.AppKey("metrics", RequestMetrics)
