@@ -45,4 +45,6 @@ async def errors(request: web.Request, handler: web.Handler) -> web.StreamRespon
 
 
 async def server_header(request: web.Request, response: web.StreamResponse) -> None:
-    response.headers["Server"] = "task_tracker"
+    """Every answer names the server as the original did (envelopes already carry it)."""
+    if "Server" not in response.headers:
+        response.headers["Server"] = "task_tracker"
