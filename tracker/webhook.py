@@ -42,7 +42,9 @@ def signature_matches(header: str, body: bytes, secret: str, algorithm: str) -> 
     if prefix and prefix.strip().lower() != algorithm:
         return False
     expected = signature(body, secret, algorithm)
-    return hmac.compare_digest(given.strip().lower().encode(), expected.encode())
+    # Header text may hold surrogate escapes (bytes that are not UTF-8): compare the bytes.
+    given_bytes = given.strip().lower().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(given_bytes, expected.encode())
 
 
 def tracked_ref(branch: str) -> str:

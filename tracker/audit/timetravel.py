@@ -31,8 +31,9 @@ def parse_at(text: str) -> tuple[str, float]:
     """``("position", n)`` for a plain integer, ``("time", unix)`` for ``@<unix seconds>``
     or an ISO 8601 time (``2024-05-01T12:00:00Z``; without a zone it is UTC)."""
     text = text.strip()
-    if text.isdigit():
-        return "position", int(text)
+    if text.isascii() and text.isdigit():  # str.isdigit() alone accepts "²"
+        # A position past the head reads the head; int() refuses more than 4300 digits.
+        return "position", int(text) if len(text.lstrip("0")) <= 19 else 2**63 - 1
     try:
         if text.startswith("@"):
             return "time", float(text[1:])

@@ -77,10 +77,19 @@ def optional_worker(request: web.Request, state: State) -> Worker | None:
         return None
 
 
+def session_id_of(request: web.Request, cookie_name: str) -> str | None:
+    """The session id the cookie carries, or None if it cannot be one of ours (ids are short
+    ASCII; a cookie with bytes that are not UTF-8 arrives with surrogate escapes)."""
+    session_id = request.cookies.get(cookie_name)
+    if not session_id or len(session_id) > 128 or not session_id.isascii():
+        return None
+    return session_id
+
+
 def manager(request: web.Request, state: State, cookie_name: str, now: float) -> Manager | None:
     """The manager whose live session the cookie names, or None."""
-    session_id = request.cookies.get(cookie_name)
-    if not session_id or len(session_id) > 128:
+    session_id = session_id_of(request, cookie_name)
+    if session_id is None:
         return None
     session = state.managers.sessions.get(session_hash(session_id))
     if session is None or session.expires <= now:

@@ -198,7 +198,8 @@ def _sees_everything(request: web.Request) -> bool:
     token = request.app[SETTINGS].metrics.token
     if not token:
         return False
-    given = request.headers.get("Authorization", "").encode()
+    # Header text may hold surrogate escapes (bytes that are not UTF-8): compare the bytes.
+    given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
     if hmac.compare_digest(given, f"Bearer {token}".encode()):
         return True
     raise Unauthorized(status=401)

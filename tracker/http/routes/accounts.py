@@ -114,8 +114,8 @@ async def login(request: web.Request) -> web.Response:
 @routes.get("/logout")
 async def logout(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS].session
-    session_id = request.cookies.get(settings.cookie_name)
-    if session_id and len(session_id) <= 128:
+    session_id = auth.session_id_of(request, settings.cookie_name)
+    if session_id is not None:
         await context.tracker(request).execute(
             EndSession(session_hash=auth.session_hash(session_id))
         )

@@ -51,7 +51,9 @@ def caller(request: web.Request) -> Caller:
     token = request.app[SETTINGS].audit.token
     given = request.headers.get("Authorization", "")
     if token and given:
-        if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        # Header text may hold surrogate escapes (bytes that are not UTF-8): compare the bytes.
+        given_bytes = given.encode("utf-8", "surrogateescape")
+        if hmac.compare_digest(given_bytes, f"Bearer {token}".encode()):
             return Caller(True)
         raise Unauthorized("Invalid audit token", status=401)
     manager = context.manager(request)
@@ -64,7 +66,10 @@ def _query_int(request: web.Request, name: str, default: int, low: int, high: in
     text = request.query.get(name)
     if text is None or text == "":
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    # ASCII digits only (str.isdigit() accepts "²", which int() refuses), and at most 19 of
+    # them before int() (which refuses more than 4300).
+    digits = text.isascii() and text.isdigit() and len(text.lstrip("0")) <= 19
+    if not digits or not low <= int(text) <= high:
         raise InvalidRequest(
             f"Could not parse request: {name} must be an integer from {low} to {high}"
         )
