@@ -16,6 +16,8 @@ from tests.conftest import Api, tracker_of
 from tests.e2e.scripted_run import audit_settings, token
 from tests.e2e.support import cheap
 from tracker import config
+from tracker.checkpoints.job import durable
+from tracker.commands.workers import CreateWorker
 
 METRICS_TOKEN = "a-metrics-token-of-enough-length"
 
@@ -121,3 +123,19 @@ async def test_a_state_query_past_the_head_with_thousands_of_digits_reads_the_he
 
     assert response.status == 200, answer
     assert answer["content"]["position"] == head
+
+
+async def test_a_checkpoint_anchor_waits_for_events_applied_but_not_yet_durable(
+    client: TestClient,
+) -> None:
+    tracker = tracker_of(client)
+    command = CreateWorker(alias="w", secret=bytes(32))
+    pending = asyncio.create_task(tracker.execute(command))
+    await asyncio.sleep(0)  # decided and applied; its batch is not written yet
+    position = tracker.state.position
+    assert tracker.committer.durable_position < position
+
+    await asyncio.wait_for(durable(tracker, position), 10)
+
+    assert tracker.committer.durable_position >= position
+    await pending

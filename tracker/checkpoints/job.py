@@ -28,11 +28,10 @@ async def durable(tracker: Any, position: int) -> None:
     while committer.durable_position < position:
         if committer.failure is not None:
             raise StorageUnavailable()
-        pending = committer.settled()
-        if pending is None:
-            await asyncio.sleep(0.005)  # a batch is being written right now
-        else:
-            await pending
+        before = committer.durable_position
+        await committer.settle()  # everything queued or being written so far; raises if failed
+        if committer.durable_position == before:
+            await asyncio.sleep(0.005)  # nothing was pending: never spin without yielding
 
 
 class Checkpointer:
