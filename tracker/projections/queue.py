@@ -16,6 +16,8 @@ import bisect
 from collections import deque
 from collections.abc import Callable, Iterator
 
+_SLACK = 32  # stale entries a lane may hold beyond as many as its live ones
+
 
 class Queue:
     __slots__ = ("_lanes", "_order", "_live", "_stale", "size")
@@ -69,6 +71,23 @@ class Queue:
             self._drop_lane(priority)
         else:
             self._drop_stale_head(lane)
+            if len(lane) > 2 * self._live[priority] + _SLACK:
+                self._compact(priority, lane)
+
+    def _compact(self, priority: int, lane: deque[int]) -> None:
+        """Rebuild a lane without its stale entries, once they outnumber the live ones.
+
+        A head that never leaves (a task every worker has voted on) would otherwise keep every
+        stale entry behind it for good, and each assignment would scan them. Amortized O(1)
+        per removal; it depends only on the operations, so replay rebuilds the same lanes.
+        """
+        stale, kept = self._stale, deque[int]()
+        for task_id in lane:  # a task's first entries in its lane are its stale ones
+            if task_id in stale:
+                self._unmark(task_id)
+            else:
+                kept.append(task_id)
+        self._lanes[priority] = kept
 
     def _drop_stale_head(self, lane: deque[int]) -> None:
         stale = self._stale
