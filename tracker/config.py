@@ -7,6 +7,7 @@ JSON are read too). Every key can also be set as ``TRACKER_<SECTION>_<KEY>``, fo
 
 from __future__ import annotations
 
+import http.cookies
 import json
 import os
 import re
@@ -232,6 +233,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError("git.webhook_branch and git.webhook_sig_header must not be empty")
     if settings.session.cleanup_interval <= 0:
         raise ConfigError("session.cleanup_interval must be positive")
+    _check_session(settings.session)
     _check_passwords(settings.passwords)
     _check_audit(settings.checkpoint, settings.audit)
     _check_logs(settings.database)
@@ -247,6 +249,18 @@ def _check(settings: Settings) -> None:
         raise ConfigError(
             f"server.address must be host:port, got {settings.server.address!r}"
         ) from exc
+
+
+def _check_session(session: Session) -> None:
+    try:  # the cookie library's own rule (a reserved attribute name such as "path" included)
+        http.cookies.Morsel().set(session.cookie_name, "", "")
+    except http.cookies.CookieError:
+        raise ConfigError(
+            f"session.cookie_name {session.cookie_name!r} cannot name a cookie: use letters, "
+            "digits and !#$%&'*+-.^_`|~:"
+        ) from None
+    if session.expiration <= 0:
+        raise ConfigError("session.expiration must be positive")
 
 
 _LOG_LEVEL_NAMES = ("fatal", "panic", "error", "warn", "warning", "info", "debug", "trace")

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from tests.unit.test_queue_model import NaiveQueue
+from tracker import config
 from tracker.projections.queue import Queue
 
 # A task every worker has voted on stays at the head of its lane for good, and the tasks
@@ -69,3 +70,19 @@ def test_with_a_stuck_head_random_operations_match_the_naive_queue(seed: int) ->
         assert queue.size == len(expected)
         assert queue.first(lambda t: t != 0) == (expected[1] if len(expected) > 1 else None)
     assert len(queue._lanes[0]) <= 2 * queue.size + 64
+
+
+@pytest.mark.parametrize("name", ["", "my cookie", "tt;", "path", "t\u00e9"])
+def test_a_session_cookie_name_no_cookie_can_carry_is_refused_at_start_up(name: str) -> None:
+    # Every login and registration answered 500: the cookie could not be set.
+    with pytest.raises(config.ConfigError, match="session.cookie_name"):
+        config.build({"session": {"cookie_name": name}})
+
+
+@pytest.mark.parametrize("expiration", ["0s", -3600])
+def test_a_session_expiration_that_is_not_positive_is_refused_at_start_up(
+    expiration: object,
+) -> None:
+    # Every login "succeeded" with a session that had already expired.
+    with pytest.raises(config.ConfigError, match="session.expiration"):
+        config.build({"session": {"expiration": expiration}})
