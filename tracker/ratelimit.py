@@ -17,6 +17,9 @@ from __future__ import annotations
 from tracker.commands.base import UNLIMITED
 
 CAPACITY = 1.0
+#: The longest delay ever answered: Go's longest duration in seconds, as the original capped it
+#: (a tiny rate would otherwise make 1 / rate infinite, which JSON writes as null).
+MAX_DELAY = 9223372036.854776
 
 
 class Bucket:
@@ -36,7 +39,7 @@ class Bucket:
             self.updated = now
         needed = min(float(n), CAPACITY)
         if self.tokens + 1e-9 < needed:
-            return (needed - self.tokens) / self.rate
+            return min((needed - self.tokens) / self.rate, MAX_DELAY)
         self.tokens -= n
         return 0.0
 

@@ -139,3 +139,19 @@ async def test_a_checkpoint_anchor_waits_for_events_applied_but_not_yet_durable(
 
     assert tracker.committer.durable_position >= position
     await pending
+
+
+async def test_a_rate_limit_delay_too_long_for_a_float_reads_as_the_originals_longest_delay(
+    client: TestClient, api: Api
+) -> None:
+    # A subnormal rate (5e-324 tokens/s) made the delay 1/rate = inf, sent as "null".
+    await api.register("admin")
+    project = await api.create_project("slow", submit_rate=5e-324)
+    worker = await api.create_worker()
+    await api.grant(worker, project)
+    assert (await api.submit(worker, project, "first"))["ok"] is True
+
+    refused = await api.submit(worker, project, "second")
+
+    assert refused["message"] == "Too many requests"
+    assert refused["rate_limit_delay"] == 9223372036.854776
