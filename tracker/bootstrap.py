@@ -20,7 +20,8 @@ LOG_FILE = "events.sqlite3"
 
 async def open_store(settings: Settings) -> EventStore:
     data_dir = Path(settings.database.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once, at start-up)
+    # Owner only: the log holds worker, project and webhook secrets and password hashes.
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # noqa: ASYNC240 (once, at start)
     return await SQLiteEventStore.open(data_dir / LOG_FILE)
 
 

@@ -241,6 +241,10 @@ def _check(settings: Settings) -> None:
         raise ConfigError("monitoring.snapshot_interval must be at least 1s")
     if settings.maintenance.reset_timed_out_tasks_interval <= 0:
         raise ConfigError("maintenance.reset_timed_out_tasks_interval must be positive")
+    if not 0 < settings.tasks.default_max_assign_time <= 2**31 - 1:
+        raise ConfigError("tasks.default_max_assign_time must be positive (it is what 0 means)")
+    if settings.metrics.token and len(settings.metrics.token) < 16:
+        raise ConfigError("metrics.token must be at least 16 characters (or empty)")
     if settings.server.max_body_size < 1024:
         raise ConfigError("server.max_body_size must be at least 1024 bytes")
     try:
@@ -253,7 +257,7 @@ def _check(settings: Settings) -> None:
 
 def _check_session(session: Session) -> None:
     try:  # the cookie library's own rule (a reserved attribute name such as "path" included)
-        http.cookies.Morsel().set(session.cookie_name, "", "")
+        http.cookies.Morsel().set(session.cookie_name, "", "")  # type: ignore[arg-type]
     except http.cookies.CookieError:
         raise ConfigError(
             f"session.cookie_name {session.cookie_name!r} cannot name a cookie: use letters, "

@@ -70,8 +70,9 @@ class Tracker:
         apply = self.state.apply
         for event in events:
             apply(event)
+        durable = self.committer.commit(events)  # queued before anything else can fail
         answer = reply(self.state, events) if reply else events
-        await self.committer.commit(events)
+        await durable
         return answer  # type: ignore[no-any-return]
 
     async def expire_due(self) -> int:

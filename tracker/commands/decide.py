@@ -22,16 +22,12 @@ from tracker.projections.state import State
 
 Decider = Callable[[State, Any, float], list[Event]]
 
+_MODULES = (workers, projects, access, tasks, managers, admin, project_admin, maintenance,
+            log_commands)  # fmt: skip
+
+# Each module types its deciders by their own command; the table erases that to ``Any``.
 DECIDERS: dict[type[Command], Decider] = {
-    **workers.DECIDERS,
-    **projects.DECIDERS,
-    **access.DECIDERS,
-    **tasks.DECIDERS,
-    **managers.DECIDERS,
-    **admin.DECIDERS,
-    **project_admin.DECIDERS,
-    **maintenance.DECIDERS,
-    **log_commands.DECIDERS,
+    command: decider for module in _MODULES for command, decider in module.DECIDERS.items()
 }
 
 

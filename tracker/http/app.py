@@ -40,9 +40,7 @@ from tracker.service import Clock
 log = logging.getLogger(__name__)
 
 ROUTES = (meta, workers, tasks, projects, access, accounts, managers, project_admin, maintenance,
-          webhook)  # fmt: skip
-ROUTES += (monitoring_routes, log_routes, metrics)
-ROUTES += (audit_routes,)
+          webhook, monitoring_routes, log_routes, metrics, audit_routes)  # fmt: skip
 
 
 def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:

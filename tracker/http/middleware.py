@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -10,6 +11,8 @@ from tracker.errors import RateLimited, TrackerError
 from tracker.http import envelope
 
 log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -19,7 +22,7 @@ CORS_HEADERS = {
 
 
 @web.middleware
-async def errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method == "OPTIONS":
         return web.Response(status=200, headers=CORS_HEADERS)
     if request.method == "HEAD":

@@ -48,5 +48,5 @@ def _dispatch_table(state: State) -> dict[type, list[tuple[Any, Reducer]]]:
         (state.event_counts, stats.HANDLERS),
     ):
         for event_type, reducer in handlers.items():
-            table.setdefault(event_type, []).append((model, reducer))
+            table.setdefault(event_type, []).append((model, reducer))  # type: ignore[arg-type]
     return table

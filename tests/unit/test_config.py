@@ -1,0 +1,65 @@
+"""Settings: defaults that work, the original's config.yml keys, TRACKER_* variables, and
+clear errors for values that cannot work."""
+
+from pathlib import Path
+
+import pytest
+
+from tracker import config
+
+
+def test_defaults_need_no_file_and_no_variables() -> None:
+    settings = config.load(environ={})
+    assert (settings.host, settings.port) == ("0.0.0.0", 3010)
+    assert settings.session.cookie_name == "tt"
+    assert settings.session.expiration == 8 * 3600
+    assert settings.tasks.default_max_assign_time == 300
+
+
+def test_the_originals_config_yml_is_read_with_go_durations(tmp_path: Path) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text(
+        "server:\n  address: 127.0.0.1:5001\n"
+        "git:\n  webhook_hash: sha1\n  webhook_sig_header: X-Hub-Signature\n"
+        "session:\n  cookie_name: tt_test\n  expiration: 25m\n"
+        "monitoring:\n  snapshot_interval: 10h\n  history_length: 1h30m\n"
+    )
+    settings = config.load(path, environ={})
+    assert (settings.host, settings.port) == ("127.0.0.1", 5001)
+    assert settings.git.webhook_hash == "sha1"
+    assert settings.session.expiration == 25 * 60
+    assert settings.monitoring.snapshot_interval == 36000
+    assert settings.monitoring.history_length == 5400
+
+
+def test_variables_override_the_file_and_overrides_win(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[session]\ncookie_name = "from_file"\n')
+    environ = {
+        "TRACKER_SESSION_COOKIE_NAME": "from_env",
+        "TRACKER_DATABASE_LOG_LEVELS": "warn,error",
+    }
+    settings = config.load(path, environ=environ)
+    assert settings.session.cookie_name == "from_env"
+    assert settings.database.log_levels == ["warn", "error"]
+    forced = config.load(path, environ=environ, overrides={"session": {"cookie_name": "x"}})
+    assert forced.session.cookie_name == "x"
+
+
+@pytest.mark.parametrize(
+    ("layer", "complaint"),
+    [
+        ({"git": {"webhook_hash": "md5"}}, "git.webhook_hash"),
+        ({"database": {"conn_str": "postgres://x"}}, "database.conn_str"),
+        ({"tasks": {"default_max_assign_time": "0s"}}, "tasks.default_max_assign_time"),
+        ({"metrics": {"token": "short"}}, "metrics.token"),
+        ({"session": {"expiration": "soon"}}, "invalid duration"),
+        ({"server": {"address": "nowhere"}}, "server.address"),
+        ({"server": {"max_body_size": 10}}, "server.max_body_size"),
+    ],
+)
+def test_values_that_cannot_work_are_refused_with_the_key_named(
+    layer: dict, complaint: str
+) -> None:
+    with pytest.raises(config.ConfigError, match=complaint.replace(".", r"\.")):
+        config.build(layer)
