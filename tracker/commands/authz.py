@@ -18,6 +18,7 @@ from tracker.commands.projects import (  # noqa: F401  (re-exported: the role bi
     ROLE_MANAGE_ACCESS,
     ROLE_READ,
     ROLE_SECRET,
+    has_role,
 )
 from tracker.errors import NotFound, Unauthorized
 from tracker.projections.managers import Manager
@@ -37,16 +38,11 @@ def session_manager(state: State, manager_id: int) -> Manager:
     return manager
 
 
-def may(state: State, manager: Manager, project_id: int, role: int) -> bool:
-    """Tracker admins pass every role check; others need one of the ``role`` bits."""
-    return manager.tracker_admin or bool(state.managers.role(manager.id, project_id) & role)
-
-
 def require_role(state: State, manager_id: int, project_id: int, role: int) -> Project:
     """The project, if the manager holds ``role`` on it (or is tracker admin)."""
     manager = session_manager(state, manager_id)
     project = existing_project(state, project_id)
-    if not may(state, manager, project_id, role):
+    if not has_role(state, manager.id, project_id, role):
         raise Unauthorized()
     return project
 

@@ -8,6 +8,8 @@ nothing is appended.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tracker.commands.authz import ROLE_MAINTENANCE, require_role
 from tracker.commands.base import Command
 from tracker.events.base import Event, manager_actor
@@ -38,44 +40,37 @@ class HardReset(Command, frozen=True):
     project: int
 
 
-def reset_failed_tasks(state: State, command: ResetFailedTasks, now: float) -> list[Event]:
+MaintenanceCommand = ResetFailedTasks | ReclaimAssignedTasks | HardReset
+TasksEvent = FailedTasksReset | AssignedTasksReclaimed | ProjectTasksDeleted
+
+
+Selector = Callable[[ProjectTasks], list[int]]
+
+
+def _acting_on(
+    state: State, command: MaintenanceCommand, now: float, event: type[TasksEvent], ids: Selector
+) -> list[Event]:
+    """One event listing the tasks the action touches, or none when it touches nothing."""
     require_role(state, command.manager_id, command.project, ROLE_MAINTENANCE)
-    failed = list(_tasks(state, command.project).failed)
-    if not failed:
+    touched = ids(_tasks(state, command.project))
+    if not touched:
         return []
-    return [
-        FailedTasksReset(
-            at=now, actor=manager_actor(command.manager_id), project_id=command.project,
-            task_ids=failed,
-        )
-    ]  # fmt: skip
+    return [event(at=now, actor=manager_actor(command.manager_id), project_id=command.project,
+                  task_ids=touched)]  # fmt: skip
+
+
+def reset_failed_tasks(state: State, command: ResetFailedTasks, now: float) -> list[Event]:
+    return _acting_on(state, command, now, FailedTasksReset, lambda tasks: list(tasks.failed))
 
 
 def reclaim_assigned_tasks(state: State, command: ReclaimAssignedTasks, now: float) -> list[Event]:
-    require_role(state, command.manager_id, command.project, ROLE_MAINTENANCE)
-    assigned = list(_tasks(state, command.project).assigned)
-    if not assigned:
-        return []
-    return [
-        AssignedTasksReclaimed(
-            at=now, actor=manager_actor(command.manager_id), project_id=command.project,
-            task_ids=assigned,
-        )
-    ]  # fmt: skip
+    return _acting_on(state, command, now, AssignedTasksReclaimed,
+                      lambda tasks: list(tasks.assigned))  # fmt: skip
 
 
 def hard_reset(state: State, command: HardReset, now: float) -> list[Event]:
-    require_role(state, command.manager_id, command.project, ROLE_MAINTENANCE)
-    tasks = _tasks(state, command.project)
-    live = [*tasks.queue, *tasks.assigned, *tasks.failed]
-    if not live:
-        return []
-    return [
-        ProjectTasksDeleted(
-            at=now, actor=manager_actor(command.manager_id), project_id=command.project,
-            task_ids=live,
-        )
-    ]  # fmt: skip
+    return _acting_on(state, command, now, ProjectTasksDeleted,
+                      lambda tasks: [*tasks.queue, *tasks.assigned, *tasks.failed])  # fmt: skip
 
 
 def new_task_count(state: State, project_id: int) -> int:

@@ -8,7 +8,7 @@ public needs a tracker admin, as creating one does.
 
 from __future__ import annotations
 
-from tracker.commands.authz import ROLE_EDIT, ROLE_SECRET, may, require_role, session_manager
+from tracker.commands.authz import ROLE_EDIT, ROLE_SECRET, has_role, require_role, session_manager
 from tracker.commands.base import Command, existing_project
 from tracker.commands.projects import (
     MAX_TEXT_BYTES,
@@ -116,7 +116,7 @@ def _check_chain(state: State, command: UpdateProject, current: int) -> None:
     if state.projects.get(chain) is None:
         raise InvalidUpdate(f"Invalid request: the chain target project {chain} does not exist")
     manager = session_manager(state, command.manager_id)
-    if not may(state, manager, chain, ROLE_EDIT):
+    if not has_role(state, manager.id, chain, ROLE_EDIT):
         raise ChainNotPermitted()
     loop = chain_path(state, command.project, chain)
     if loop:
