@@ -80,7 +80,6 @@ class HistoryIndex:
         self._log = log_store
         self.path = path
         self.position = 0
-        self._hash = b""
         self._lock = asyncio.Lock()
         self._closing = False
 
@@ -115,7 +114,7 @@ class HistoryIndex:
                         extra={"action": "history_index_rebuilt"})  # fmt: skip
             await self._conn.executescript(_DROP + _SCHEMA)
             position = 0
-        self.position, self._hash = position, meta.get("hash", b"") if position else b""
+        self.position = position
 
     async def catch_up(self, until: int | None = None, batch_size: int = 20_000) -> int:
         """Index the log up to ``until`` (its head if None); returns the indexed position."""
@@ -130,7 +129,7 @@ class HistoryIndex:
                 await self._conn.execute(_SET, ("hash", last.hash))
                 await self._conn.execute(_SET, ("version", VERSION))
                 await self._conn.commit()
-                self.position, self._hash = last.position, last.hash
+                self.position = last.position
             return self.position
 
     async def positions(self, task_id: int, after: int = 0, limit: int = 1000) -> list[int]:

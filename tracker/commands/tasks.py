@@ -122,10 +122,16 @@ def _new_task(command: SubmitTask, task_id: int, now: float, actor: str) -> Task
     )  # fmt: skip
 
 
-def submit_task(state: State, command: SubmitTask, now: float) -> list[Event]:
+def check_task(command: SubmitTask) -> int:
+    """The project of a well-formed task; ``InvalidTask`` naming the rule otherwise."""
     reason = invalid_reason(command)
     if reason:
         raise InvalidTask(f"Invalid task: {reason}")
+    return command.project
+
+
+def submit_task(state: State, command: SubmitTask, now: float) -> list[Event]:
+    check_task(command)
     existing_project(state, command.project)
     if not state.access.can_submit(command.worker_id, command.project):
         raise SubmitNotPermitted()

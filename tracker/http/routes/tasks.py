@@ -69,10 +69,7 @@ def _take_tokens(request: web.Request, project_id: int, kind: str, n: int) -> No
 async def submit(request: web.Request) -> web.Response:
     worker = context.worker(request, 401)
     command = (await parsing.body(request, SubmitBody)).command(worker.id)
-    reason = cmd.invalid_reason(command)
-    if reason:
-        raise InvalidTask(f"Invalid task: {reason}")
-    _take_tokens(request, command.project, "submit", 1)
+    _take_tokens(request, cmd.check_task(command), "submit", 1)
     await context.tracker(request).execute(command)
     return envelope.ok()
 
@@ -81,8 +78,6 @@ async def submit(request: web.Request) -> web.Response:
 async def bulk_submit(request: web.Request) -> web.Response:
     worker = context.worker(request, 401)
     body = await parsing.body(request, BulkBody, nested=("requests",))
-    if not body.requests:
-        raise InvalidRequest("Could not parse request: requests must be a non-empty list")
     command = cmd.BulkSubmit(
         worker_id=worker.id, tasks=[item.command(worker.id) for item in body.requests]
     )
