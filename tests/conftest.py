@@ -6,13 +6,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
+from yarl import URL
 
 from tracker import config
 from tracker.http.app import create_app
 from tracker.http.keys import TRACKER
+from tracker.http.lane import LaneSite
 from tracker.service import Tracker
 
 
@@ -50,16 +53,37 @@ def settings(data_dir: Path) -> config.Settings:
     )
 
 
+class LaneServer(TestServer):
+    """The app served as ``tracker serve`` serves it: connections start in the worker lane,
+    and everything but the task routes is handed to aiohttp."""
+
+    async def start_server(self, loop: Any = None, **kwargs: Any) -> None:
+        if self.runner:
+            return
+        self.runner = await self._make_runner(**kwargs)
+        await self.runner.setup()
+        site = LaneSite(self.runner, self.host, 0)
+        await site.start()
+        self.port = site.port
+        self.scheme = "http"
+        self._root = URL(f"http://{self.host}:{self.port}")
+
+
 MakeClient = Callable[..., Awaitable[TestClient]]
 
 
 @pytest.fixture
 def make_client(aiohttp_client: Any, settings: config.Settings, clock: Clock) -> MakeClient:
-    """Start the real app (again, after a restart) on the same data directory."""
+    """Start the real app (again, after a restart) on the same data directory.
+
+    A new connection for every request: a connection that served any other route belongs to
+    aiohttp from then on, and each task request should go through the lane as a worker's does.
+    """
 
     async def make(app_settings: config.Settings | None = None) -> TestClient:
         app = create_app(app_settings or settings, clock=clock)
-        return await aiohttp_client(app)
+        connector = aiohttp.TCPConnector(force_close=True)
+        return await aiohttp_client(LaneServer(app), connector=connector)
 
     return make
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
-
-from aiohttp import web
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from tracker import __version__, config
 from tracker.audit import cli as audit_cli
@@ -27,13 +28,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"tracker: {exc}", file=sys.stderr)
         return 2
     _setup_logging(settings.log.level)
-    _use_uvloop()
     from tracker.http.app import create_app
+    from tracker.http.lane import serve
 
-    web.run_app(
-        create_app(settings), host=settings.host, port=settings.port, access_log=None,
-        print=lambda message: logging.getLogger("tracker").info(message),
-    )  # fmt: skip
+    _event_loop_runner()(serve(create_app(settings), settings.host, settings.port))
     return 0
 
 
@@ -49,12 +47,13 @@ def _setup_logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))
 
 
-def _use_uvloop() -> None:
+def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
+    """uvloop's ``run`` when the ``fast`` extra is installed, else asyncio's."""
     try:
         import uvloop
     except ImportError:
-        return
-    uvloop.install()
+        return asyncio.run
+    return uvloop.run
 
 
 def main(argv: list[str] | None = None) -> int:

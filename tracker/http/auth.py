@@ -14,6 +14,7 @@ import secrets
 from aiohttp import web
 
 from tracker.errors import TrackerError
+from tracker.http.call import Call
 from tracker.http.parsing import parse_int64
 from tracker.projections.managers import Manager
 from tracker.projections.state import State
@@ -40,7 +41,7 @@ def session_hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def worker(request: web.Request, state: State, status: int) -> Worker:
+def worker(request: Call, state: State, status: int) -> Worker:
     """The authenticated worker, or ``WorkerAuthFailed`` with the original's message."""
     headers = request.headers
     worker_id_text = headers.get("X-Worker-Id", "")

@@ -6,13 +6,14 @@ from aiohttp import web
 
 from tracker.errors import Unauthorized
 from tracker.http import auth
+from tracker.http.call import Call
 from tracker.http.keys import SETTINGS, TRACKER
 from tracker.projections.managers import Manager
 from tracker.projections.workers import Worker
 from tracker.service import Tracker
 
 
-def tracker(request: web.Request) -> Tracker:
+def tracker(request: Call) -> Tracker:
     return request.app[TRACKER]
 
 
@@ -20,7 +21,7 @@ def now(request: web.Request) -> float:
     return request.app[TRACKER].clock()
 
 
-def worker(request: web.Request, status: int) -> Worker:
+def worker(request: Call, status: int) -> Worker:
     """The calling worker; a failed check answers ``status`` (it differs by route)."""
     return auth.worker(request, request.app[TRACKER].state, status)
 

@@ -31,10 +31,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return envelope.fail(404, "Not found")
     try:
         return await handler(request)
-    except RateLimited as exc:
-        return envelope.fail(exc.status, exc.message, delay=exc.delay)
     except TrackerError as exc:
-        return envelope.fail(exc.status, exc.message)
+        return refusal(exc)
     except web.HTTPRequestEntityTooLarge:
         limit = request.client_max_size
         return envelope.fail(413, f"Request body too large: the limit is {limit} bytes")
@@ -43,8 +41,20 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException:
         raise
     except Exception:
-        log.exception("unhandled error", extra={"action": "unhandled_error", "path": request.path})
-        return envelope.fail(500, "Internal error")
+        return internal_error(request.path)
+
+
+def refusal(exc: TrackerError) -> web.Response:
+    """The envelope for a refused request (with the delay when rate limited)."""
+    if isinstance(exc, RateLimited):
+        return envelope.fail(exc.status, exc.message, delay=exc.delay)
+    return envelope.fail(exc.status, exc.message)
+
+
+def internal_error(path: str) -> web.Response:
+    """A bug: logged with its traceback (call it from ``except``), answered without one."""
+    log.exception("unhandled error", extra={"action": "unhandled_error", "path": path})
+    return envelope.fail(500, "Internal error")
 
 
 async def server_header(request: web.Request, response: web.StreamResponse) -> None:

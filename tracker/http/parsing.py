@@ -15,6 +15,7 @@ import msgspec
 from aiohttp import web
 
 from tracker.errors import InvalidRequest, TrackerError
+from tracker.http.call import Call
 
 T = TypeVar("T")
 
@@ -71,7 +72,7 @@ def decode_json(body: bytes) -> Any:
         raise InvalidRequest("Could not parse request: the JSON is nested too deeply") from None
 
 
-async def read(request: web.Request) -> bytes:
+async def read(request: Call) -> bytes:
     """The request body; 413 with the envelope when it is over ``server.max_body_size``."""
     try:
         return await request.read()
@@ -80,7 +81,7 @@ async def read(request: web.Request) -> bytes:
         raise BodyTooLarge(f"Request body too large: the limit is {limit} bytes") from None
 
 
-async def body(request: web.Request, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
+async def body(request: Call, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
     return convert(decode_json(await read(request)), into, nested=nested)
 
 
@@ -128,7 +129,7 @@ def parse_int64(text: str) -> int:
     return int(text)
 
 
-def path_id(request: web.Request, name: str, message: str) -> int:
+def path_id(request: Call, name: str, message: str) -> int:
     """A positive signed 64-bit id from the path; ``message`` is the route's error text."""
     try:
         value = parse_int64(request.match_info[name])

@@ -9,6 +9,7 @@ from tracker.commands import tasks as cmd
 from tracker.commands.base import InvalidTask, existing_project
 from tracker.errors import InvalidRequest, RateLimited
 from tracker.http import context, envelope, parsing
+from tracker.http.call import Call
 from tracker.http.keys import LIMITER, SETTINGS
 from tracker.http.parsing import Int16, Int64
 from tracker.http.views import task_view
@@ -55,7 +56,7 @@ class ReleaseBody(msgspec.Struct):
     verification: Int64 = 0
 
 
-def _take_tokens(request: web.Request, project_id: int, kind: str, n: int) -> None:
+def _take_tokens(request: Call, project_id: int, kind: str, n: int) -> None:
     """Pace the project (404 if it does not exist, 429 with the delay if over its rate)."""
     tracker = context.tracker(request)
     project = existing_project(tracker.state, project_id).view
@@ -66,7 +67,7 @@ def _take_tokens(request: web.Request, project_id: int, kind: str, n: int) -> No
 
 
 @routes.post("/task/submit")
-async def submit(request: web.Request) -> web.Response:
+async def submit(request: Call) -> web.Response:
     worker = context.worker(request, 401)
     command = (await parsing.body(request, SubmitBody)).command(worker.id)
     _take_tokens(request, cmd.check_task(command), "submit", 1)
@@ -75,7 +76,7 @@ async def submit(request: web.Request) -> web.Response:
 
 
 @routes.post("/task/bulk_submit")
-async def bulk_submit(request: web.Request) -> web.Response:
+async def bulk_submit(request: Call) -> web.Response:
     worker = context.worker(request, 401)
     body = await parsing.body(request, BulkBody, nested=("requests",))
     command = cmd.BulkSubmit(
@@ -87,7 +88,7 @@ async def bulk_submit(request: web.Request) -> web.Response:
 
 
 @routes.get("/task/get/{project}")
-async def assign(request: web.Request) -> web.Response:
+async def assign(request: Call) -> web.Response:
     worker = context.worker(request, 403)
     if worker.paused:
         raise cmd.WorkerPaused()
@@ -108,7 +109,7 @@ async def assign(request: web.Request) -> web.Response:
 
 
 @routes.post("/task/release")
-async def release(request: web.Request) -> web.Response:
+async def release(request: Call) -> web.Response:
     worker = context.worker(request, 403)
     body = await parsing.body(request, ReleaseBody)
     if body.task_id == 0:

@@ -1,0 +1,298 @@
+"""The worker lane (``tracker.http.lane``) on raw sockets: HTTP/1.1 framing, keep-alive,
+pipelining, and the hand-off of every other request to aiohttp on the same connection.
+
+The rest of the e2e suite runs through the lane too (one connection per request); these tests
+write bytes as real clients do, including the awkward ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from tests.conftest import Api, tracker_of
+from tests.e2e.support import Desk, cheap, open_desk
+from tracker import config
+from tracker.http import lane, metrics
+
+LIMIT = 4096  # server.max_body_size in these tests
+
+
+@pytest.fixture
+def settings(settings: config.Settings) -> config.Settings:
+    return cheap(settings, server={"max_body_size": LIMIT})
+
+
+@pytest.fixture
+async def desk(api: Api) -> Desk:
+    return await open_desk(api, workers=1)
+
+
+class Answer:
+    def __init__(self, head: bytes, body: bytes) -> None:
+        lines = head.decode("latin-1").split("\r\n")
+        self.status_line = lines[0]
+        self.status = int(lines[0].split()[1])
+        self.headers = {k.lower(): v for k, _, v in (line.partition(": ") for line in lines[1:])}
+        self.body = body
+
+    @property
+    def json(self) -> dict:
+        return dict(json.loads(self.body))
+
+
+class Conn:
+    """One raw keep-alive connection to the test server."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def answer(self) -> Answer:
+        head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), 5)
+        found = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+        body = await self.reader.readexactly(int(found[1])) if found else b""
+        return Answer(head[:-4], body)
+
+    async def closed(self) -> bool:
+        return await asyncio.wait_for(self.reader.read(1), 5) == b""
+
+
+@pytest.fixture
+async def connect(desk: Desk) -> AsyncIterator[Callable[[], Awaitable[Conn]]]:
+    """Open raw connections to the test server; all are closed at the end of the test."""
+    opened: list[Conn] = []
+
+    async def open_one() -> Conn:
+        port = desk.client.server.port
+        assert port is not None
+        opened.append(Conn(*await asyncio.open_connection("127.0.0.1", port)))
+        return opened[-1]
+
+    yield open_one
+    for conn in opened:
+        conn.writer.close()
+        with contextlib.suppress(OSError):
+            await conn.writer.wait_closed()
+
+
+Connect = Callable[[], Awaitable[Conn]]
+
+
+def request(desk: Desk, method: str, path: str, body: dict | None = None,
+            extra: str = "", version: str = "1.1") -> bytes:  # fmt: skip
+    data = b"" if body is None else json.dumps(body).encode()
+    worker = desk.worker
+    return (
+        f"{method} {path} HTTP/{version}\r\nHost: tracker\r\n"
+        f"X-Worker-Id: {worker['id']}\r\nX-Secret: {worker['secret']}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n{extra}\r\n"
+    ).encode() + data
+
+
+def submit(desk: Desk, recipe: str = "r", **extra: str) -> bytes:
+    return request(desk, "POST", "/task/submit", {"project": desk.project, "recipe": recipe},
+                   **extra)  # fmt: skip
+
+
+def served_by_lane(desk: Desk, route: str) -> int:
+    """How many answers the tracker counted for ``route`` (the lane and aiohttp both count)."""
+    counted = desk.client.server.app[metrics.METRICS]  # type: ignore[union-attr]
+    return sum(n for (_, r, _), n in counted.requests.items() if r == route)
+
+
+async def test_a_worker_loop_on_one_connection(desk: Desk, connect: Connect) -> None:
+    conn = await connect()
+    await conn.send(submit(desk, "first"))
+    assert (await conn.answer()).json == {"ok": True}
+    await conn.send(request(desk, "GET", f"/task/get/{desk.project}"))
+    got = await conn.answer()
+    task = got.json["content"]["task"]
+    assert (got.status, task["recipe"]) == (200, "first")
+    await conn.send(request(desk, "POST", "/task/release", {"task_id": task["id"], "result": 0}))
+    assert (await conn.answer()).json == {"ok": True, "content": {"updated": True}}
+    assert tracker_of(desk.client).state.tasks.get(task["id"]) is None
+
+
+async def test_answers_match_aiohttps_byte_for_byte_but_the_date(
+    desk: Desk, connect: Connect
+) -> None:
+    """The same requests, first in the lane, then on a connection aiohttp took over (a
+    request for ``/`` hands it over): same status line, header fields and body."""
+    tasks = tracker_of(desk.client).state.tasks
+    cases = [
+        submit(desk),
+        request(desk, "POST", "/task/submit", {"project": 999, "recipe": "x"}),
+        request(desk, "POST", "/task/submit", {"project": desk.project, "priority": 70000}),
+        b"POST /task/submit HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}",
+        request(desk, "GET", "/task/get/0"),
+        request(desk, "GET", "/task/get/abc"),
+        request(desk, "POST", "/task/release", {"task_id": 12345, "result": 0}),
+        request(desk, "POST", "/task/release", {"task_id": 0}),
+    ]
+    in_lane, in_aiohttp = await connect(), await connect()
+    await in_aiohttp.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert (await in_aiohttp.answer()).status == 200
+    for case in cases:
+        await in_lane.send(case)
+        first = await in_lane.answer()
+        await in_aiohttp.send(case)
+        second = await in_aiohttp.answer()
+        first.headers.pop("date"), second.headers.pop("date")
+        assert (first.status_line, first.headers, first.body) == (
+            second.status_line, second.headers, second.body), case  # fmt: skip
+    assert len(tasks.tasks) == 2  # one valid submit on each connection
+
+
+async def test_pipelined_requests_are_answered_in_order(desk: Desk, connect: Connect) -> None:
+    conn = await connect()
+    await conn.send(b"".join(submit(desk, f"r{n}") for n in range(5)))
+    assert [(await conn.answer()).json for _ in range(5)] == [{"ok": True}] * 5
+    recipes = [t.recipe for t in tracker_of(desk.client).state.tasks.tasks.values()]
+    assert recipes == [f"r{n}" for n in range(5)]
+
+
+async def test_a_request_arriving_a_byte_at_a_time(desk: Desk, connect: Connect) -> None:
+    conn = await connect()
+    for byte in submit(desk, "slow"):
+        await conn.send(bytes([byte]))
+    assert (await conn.answer()).json == {"ok": True}
+
+
+async def test_other_routes_hand_the_connection_to_aiohttp_mid_stream(
+    desk: Desk, connect: Connect
+) -> None:
+    conn = await connect()
+    before = served_by_lane(desk, "/task/submit")
+    await conn.send(submit(desk) + request(desk, "GET", f"/worker/get/{desk.worker['id']}")
+                    + submit(desk))  # fmt: skip
+    assert (await conn.answer()).json == {"ok": True}
+    assert (await conn.answer()).json["content"]["worker"]["alias"] == "worker 1"
+    assert (await conn.answer()).json == {"ok": True}
+    assert served_by_lane(desk, "/task/submit") == before + 2
+    assert len(tracker_of(desk.client).state.tasks.tasks) == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "version", "status"),
+    [
+        ("", "1.0", 200),  # HTTP/1.0: aiohttp answers it and closes
+        ("Expect: 100-continue\r\n", "1.1", 200),
+        ("Content-Length: 5\r\n", "1.1", 400),  # two lengths: aiohttp refuses the request
+        ("Transfer-Encoding: chunked\r\n", "1.1", 400),  # with a length: refused as well
+    ],
+)
+async def test_framing_the_lane_leaves_to_aiohttp(desk: Desk, connect: Connect, extra: str,
+                                                  version: str, status: int) -> None:  # fmt: skip
+    conn = await connect()
+    await conn.send(submit(desk, extra=extra, version=version))
+    answer = await conn.answer()
+    if answer.status == 100:
+        answer = await conn.answer()
+    assert answer.status == status
+    assert len(tracker_of(desk.client).state.tasks.tasks) == (status == 200)
+
+
+async def test_a_chunked_submit_is_served_by_aiohttp(desk: Desk, connect: Connect) -> None:
+    body = json.dumps({"project": desk.project, "recipe": "chunked"}).encode()
+    worker = desk.worker
+    conn = await connect()
+    await conn.send(
+        f"POST /task/submit HTTP/1.1\r\nHost: t\r\nX-Worker-Id: {worker['id']}\r\n"
+        f"X-Secret: {worker['secret']}\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    )
+    assert (await conn.answer()).json == {"ok": True}
+    [task] = tracker_of(desk.client).state.tasks.tasks.values()
+    assert task.recipe == "chunked"
+
+
+async def test_an_oversize_body_gets_the_413_envelope(desk: Desk, connect: Connect) -> None:
+    conn = await connect()
+    await conn.send(submit(desk, "x" * LIMIT))
+    answer = await conn.answer()
+    assert answer.status == 413
+    message = f"Request body too large: the limit is {LIMIT} bytes"
+    assert answer.json == {"ok": False, "message": message}
+    assert not tracker_of(desk.client).state.tasks.tasks
+
+
+async def test_malformed_heads_get_aiohttps_400_and_nothing_is_appended(
+    desk: Desk, connect: Connect
+) -> None:
+    position = tracker_of(desk.client).state.position
+    for head in [
+        b"POST /task/submit HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}",  # no Host
+        b"POST /task/submit HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n",
+        b"POST /task/submit HTTP/1.1\r\nHost: t\r\n folded: x\r\n\r\n",
+        b"POST /task/submit HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n",
+        b"POST /task/submit HTTP/1.1\r\nHost: t\nContent-Length: 0\r\n\r\n",
+    ]:
+        conn = await connect()
+        await conn.send(head)
+        assert (await conn.answer()).status == 400, head
+        assert tracker_of(desk.client).state.position == position
+
+
+async def test_paths_the_lane_does_not_know_exactly(desk: Desk, connect: Connect) -> None:
+    conn = await connect()
+    await conn.send(submit(desk))
+    assert (await conn.answer()).status == 200
+    # percent-encoded: aiohttp decodes it and routes to /task/get/{project}
+    encoded = "".join(f"%{byte:02X}" for byte in str(desk.project).encode())
+    await conn.send(request(desk, "GET", f"/task/get/{encoded}"))
+    assert (await conn.answer()).json["content"]["task"]["recipe"] == "r"
+    await conn.send(request(desk, "GET", "/task/submit"))  # wrong method: aiohttp's 404
+    assert (await conn.answer()).status == 404
+
+
+async def test_connection_close_is_honoured(desk: Desk, connect: Connect) -> None:
+    conn = await connect()
+    await conn.send(submit(desk, extra="Connection: close\r\n"))
+    answer = await conn.answer()
+    assert (answer.status, answer.headers["connection"]) == (200, "close")
+    assert await conn.closed()
+
+
+async def test_a_client_that_half_closes_still_gets_its_answers(
+    desk: Desk, connect: Connect
+) -> None:
+    conn = await connect()
+    await conn.send(submit(desk, "a") + submit(desk, "b"))
+    conn.writer.write_eof()
+    assert [(await conn.answer()).status for _ in range(2)] == [200, 200]
+    assert await conn.closed()
+    assert len(tracker_of(desk.client).state.tasks.tasks) == 2
+
+
+async def test_idle_connections_are_closed(desk: Desk, connect: Connect,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr(lane, "IDLE_TIMEOUT", 0.0)
+    conn = await connect()
+    await conn.send(submit(desk))
+    assert (await conn.answer()).status == 200
+    site = next(iter(desk.client.server.runner.sites))  # type: ignore[union-attr]
+    assert isinstance(site, lane.LaneSite)
+    site.sweep()
+    assert await conn.closed()
+
+
+def test_the_lane_serves_exactly_the_task_routes() -> None:
+    assert lane.match(b"POST", b"/task/submit") is not None
+    assert lane.match(b"POST", b"/task/bulk_submit") is not None
+    assert lane.match(b"POST", b"/task/release") is not None
+    route, params = lane.match(b"GET", b"/task/get/12")  # type: ignore[misc]
+    assert (route.template, params) == ("/task/get/{project}", {"project": "12"})
+    for method, path in [(b"GET", b"/task/submit"), (b"POST", b"/task/get/1"),
+                         (b"GET", b"/task/get/"), (b"GET", b"/task/get/1/2"),
+                         (b"GET", b"/task/get/%31"), (b"GET", b"/"),
+                         (b"POST", b"/task/submit/")]:  # fmt: skip
+        assert lane.match(method, path) is None, (method, path)

@@ -1,0 +1,389 @@
+"""The worker lane: the task routes a fleet of workers calls in a loop, served off the socket.
+
+A worker's life is ``GET /task/get``, ``POST /task/release`` and ``POST /task/submit`` on one
+keep-alive connection. aiohttp spends about as much CPU on each of those requests (its request
+and response objects, middleware chain, signals and stream writer) as the tracker spends on
+deciding, folding and committing them. The lane serves them with the same handlers, minus that
+framework layer; every other request is aiohttp's.
+
+Each connection starts in the lane. The lane reads one request at a time and serves it itself
+only when it is a plain HTTP/1.1 request for a task route: ``GET`` or ``POST`` on the exact path
+(no percent-encoding), a body given by at most one ``Content-Length`` within
+``server.max_body_size``, and no ``Transfer-Encoding``, ``Expect`` or ``Upgrade``. On anything
+else (another route or method, HTTP/1.0, a chunked or oversize body, malformed framing) the
+connection is handed, with every byte not yet served, to aiohttp's own protocol, which keeps it
+from then on and answers exactly as it always would, errors included. The lane never disagrees
+with aiohttp about where a request ends: it accepts only requests whose end one Content-Length
+gives, and leaves every other case to aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import signal
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from email.utils import formatdate
+from http import HTTPStatus
+from typing import Any, cast
+
+from aiohttp import web
+
+from tracker.errors import TrackerError
+from tracker.http import metrics, middleware
+from tracker.http.keys import SETTINGS
+from tracker.http.routes import tasks
+
+log = logging.getLogger(__name__)
+
+MAX_HEAD = 16 * 1024  # a head longer than this goes to aiohttp, which refuses it properly
+IDLE_TIMEOUT = 75.0  # seconds, aiohttp's keep-alive timeout
+SWEEP_EVERY = 15.0
+HIGH_WATER = 256 * 1024  # pipelined bytes buffered before reading is paused
+
+Handler = Callable[[Any], Awaitable[web.StreamResponse]]
+
+_REQUEST_LINE = re.compile(rb"(GET|POST) (/[!-~]*) HTTP/1\.1")
+_FIELD = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*")
+_REFUSED = frozenset({b"transfer-encoding", b"expect", b"upgrade"})
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
+class Route:
+    """One task route: an exact path, or a prefix and one trailing ``{name}`` parameter."""
+
+    def __init__(self, method: str, path: str, handler: Handler) -> None:
+        self.method = method
+        self.template = path
+        self.handler = handler
+        prefix, brace, rest = path.partition("{")
+        self.prefix = prefix.encode()
+        self.param = rest.rstrip("}") if brace else ""
+
+
+def _routes(table: web.RouteTableDef) -> tuple[dict[tuple[bytes, bytes], Route], list[Route]]:
+    exact: dict[tuple[bytes, bytes], Route] = {}
+    prefixed: list[Route] = []
+    for definition in table:
+        assert isinstance(definition, web.RouteDef) and not isinstance(definition.handler, type)
+        route = Route(definition.method, definition.path, definition.handler)
+        if route.param:
+            prefixed.append(route)
+        else:
+            exact[(definition.method.encode(), route.prefix)] = route
+    return exact, prefixed
+
+
+_EXACT, _PREFIXED = _routes(tasks.routes)
+
+
+def match(method: bytes, path: bytes) -> tuple[Route, dict[str, str]] | None:
+    route = _EXACT.get((method, path))
+    if route is not None:
+        return route, {}
+    for route in _PREFIXED:
+        if route.method.encode() == method and path.startswith(route.prefix):
+            value = path[len(route.prefix) :]
+            if value and b"/" not in value and b"%" not in value:
+                return route, {route.param: value.decode("ascii")}
+    return None
+
+
+class LaneHeaders:
+    """The request's header fields, by lower-case name (the first of repeated ones, as
+    aiohttp's ``headers.get`` gives); values decoded as aiohttp decodes them."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: dict[bytes, bytes]) -> None:
+        self._fields = fields
+
+    def get(self, key: str, default: str = "", /) -> str:
+        value = self._fields.get(key.lower().encode("latin-1"))
+        return default if value is None else value.decode("utf-8", "surrogateescape")
+
+    def __contains__(self, key: object, /) -> bool:
+        return isinstance(key, str) and key.lower().encode("latin-1") in self._fields
+
+
+class LaneRequest:
+    """A request the lane serves: the part of ``web.Request`` the task handlers read."""
+
+    __slots__ = ("app", "headers", "match_info", "client_max_size", "_body", "close")
+
+    def __init__(self, app: web.Application, headers: LaneHeaders,
+                 match_info: Mapping[str, str], body: bytes, close: bool) -> None:  # fmt: skip
+        self.app = app
+        self.headers = headers
+        self.match_info = match_info
+        self.client_max_size: int = app[SETTINGS].server.max_body_size
+        self._body = body
+        self.close = close
+
+    async def read(self) -> bytes:
+        return self._body
+
+
+class HandOff(Exception):
+    """This request is aiohttp's to serve."""
+
+
+def parse(buffer: bytearray, max_body: int) -> tuple[Route, dict[str, str], dict[bytes, bytes],
+                                                     int, int, bool] | None:  # fmt: skip
+    """The next request in ``buffer`` if the lane serves it: (route, path parameters, fields,
+    body start, body end, close). None while it is incomplete; ``HandOff`` if it is not one
+    the lane serves."""
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        if len(buffer) > MAX_HEAD:
+            raise HandOff()
+        return None
+    lines = bytes(buffer[:end]).split(b"\r\n")
+    request_line = _REQUEST_LINE.fullmatch(lines[0])
+    if request_line is None:
+        raise HandOff()
+    path = request_line[2].partition(b"?")[0]
+    found = match(request_line[1], path)
+    if found is None:
+        raise HandOff()
+    fields: dict[bytes, bytes] = {}
+    length = -1
+    close = False
+    for line in lines[1:]:
+        field = _FIELD.fullmatch(line)
+        if field is None:
+            raise HandOff()
+        name, value = field[1].lower(), field[2]
+        if name == b"content-length":
+            if length >= 0 or not value.isdigit() or len(value) > 18:
+                raise HandOff()
+            length = int(value)
+        elif name in _REFUSED:
+            raise HandOff()
+        elif name == b"connection":
+            tokens = {token.strip().lower() for token in value.split(b",")}
+            if b"upgrade" in tokens:
+                raise HandOff()
+            close = close or b"close" in tokens
+        fields.setdefault(name, value)
+    if b"host" not in fields:
+        raise HandOff()  # aiohttp refuses an HTTP/1.1 request without one
+    length = max(length, 0)
+    if length > max_body:
+        raise HandOff()
+    start = end + 4
+    if len(buffer) < start + length:
+        return None
+    return found[0], found[1], fields, start, start + length, close
+
+
+class _Date:
+    """The ``Date`` header value, formatted once a second."""
+
+    second = -1
+    value = b""
+
+    @classmethod
+    def now(cls) -> bytes:
+        second = int(time.time())
+        if second != cls.second:
+            cls.second, cls.value = second, formatdate(second, usegmt=True).encode()
+        return cls.value
+
+
+def response_bytes(response: web.StreamResponse, close: bool) -> bytes:
+    """The answer as aiohttp writes an envelope: same status line and header fields."""
+    assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+    body = response.body
+    status = response.status
+    head = (
+        b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nServer: task_tracker\r\n"
+        b"Content-Length: %d\r\nDate: %s\r\n%s\r\n"
+        % (status, _REASONS.get(status, "").encode(), len(body), _Date.now(),
+           b"Connection: close\r\n" if close else b"")
+    )  # fmt: skip
+    return head + body
+
+
+class WorkerLane(asyncio.Protocol):
+    """One connection, while it stays in the lane."""
+
+    def __init__(self, site: LaneSite) -> None:
+        self._site = site
+        self._app = site.app
+        self._max_body = site.app[SETTINGS].server.max_body_size
+        self._metrics = site.app[metrics.METRICS]
+        self._transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._busy = False  # a request is being served; answers go out in order
+        self._paused = False
+        self._eof = False  # the client sent all it will: close once nothing is left to serve
+        self._stopping = False  # the server is stopping: close after the answer in flight
+        self.last_active = time.monotonic()
+
+    @property
+    def idle(self) -> bool:
+        return not self._busy
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's do not subclass it
+        self._site.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self._site.connections.discard(self)
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        return self._busy  # keep the socket open to answer the request being served
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        self.last_active = time.monotonic()
+        if not self._busy:
+            self._next()
+        if self._busy and not self._paused and len(self._buffer) > HIGH_WATER:
+            assert self._transport is not None
+            self._transport.pause_reading()
+            self._paused = True
+
+    def close(self) -> None:
+        """Close now if idle, else once the request being served is answered."""
+        self._stopping = True
+        if not self._busy and self._transport is not None:
+            self._transport.close()
+
+    def _next(self) -> None:
+        try:
+            request = parse(self._buffer, self._max_body)
+        except HandOff:
+            self._hand_off()
+            return
+        if request is None:
+            if self._eof and self._transport is not None:
+                self._transport.close()
+            return
+        route, params, fields, start, end, close = request
+        call = LaneRequest(self._app, LaneHeaders(fields), params, bytes(self._buffer[start:end]),
+                           close)  # fmt: skip
+        del self._buffer[:end]
+        self._busy = True
+        asyncio.get_running_loop().create_task(self._serve(route, call))
+
+    async def _serve(self, route: Route, call: LaneRequest) -> None:
+        started = time.perf_counter()
+        try:
+            response = await route.handler(call)
+        except TrackerError as exc:
+            response = middleware.refusal(exc)
+        except Exception:
+            response = middleware.internal_error(route.template)
+        self._metrics.observe(route.method, route.template, response.status,
+                              time.perf_counter() - started)  # fmt: skip
+        transport = self._transport
+        if transport is None:
+            return  # the client went away; its command was still carried out, as in aiohttp
+        close = call.close or self._stopping
+        transport.write(response_bytes(response, close))
+        self._busy = False
+        self.last_active = time.monotonic()
+        if close:
+            transport.close()
+            return
+        if self._paused and len(self._buffer) <= HIGH_WATER:
+            transport.resume_reading()
+            self._paused = False
+        if self._buffer or self._eof:
+            self._next()
+
+    def _hand_off(self) -> None:
+        """Give the connection and the bytes not yet served to aiohttp's protocol."""
+        transport = self._transport
+        assert transport is not None
+        self._site.connections.discard(self)
+        if self._paused:
+            transport.resume_reading()
+        protocol = self._site.aiohttp_protocol()
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        pending, self._buffer, self._transport = bytes(self._buffer), bytearray(), None
+        if pending:
+            protocol.data_received(pending)
+        if self._eof:
+            protocol.eof_received()
+
+
+class LaneSite(web.BaseSite):
+    """A TCP site whose connections start in the worker lane (``tracker serve`` uses it)."""
+
+    __slots__ = ("app", "connections", "_host", "_port", "_listener", "_sweeper")
+
+    def __init__(self, runner: web.AppRunner, host: str, port: int) -> None:
+        super().__init__(runner)
+        self.app = runner.app
+        self.connections: set[WorkerLane] = set()
+        self._host = host
+        self._port = port
+        self._listener: asyncio.Server | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def port(self) -> int:
+        if self._listener is not None and self._listener.sockets:
+            return int(self._listener.sockets[0].getsockname()[1])
+        return self._port
+
+    def aiohttp_protocol(self) -> asyncio.Protocol:
+        server = self._runner.server
+        assert server is not None
+        return server()  # type: ignore[no-any-return]
+
+    async def start(self) -> None:
+        await super().start()
+        loop = asyncio.get_running_loop()
+        self._listener = await loop.create_server(lambda: WorkerLane(self), self._host, self._port)
+        self._server = self._listener  # BaseSite.stop closes it
+        self._sweeper = loop.create_task(self._sweep_forever())
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        await super().stop()
+        for connection in list(self.connections):
+            connection.close()
+
+    def sweep(self) -> None:
+        """Close the connections idle for longer than the keep-alive timeout."""
+        cutoff = time.monotonic() - IDLE_TIMEOUT
+        for connection in list(self.connections):
+            if connection.idle and connection.last_active < cutoff:
+                connection.close()
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_EVERY)
+            self.sweep()
+
+
+async def serve(app: web.Application, host: str, port: int) -> None:
+    """Serve ``app`` on a ``LaneSite`` until SIGINT or SIGTERM, then close it: the app's
+    cleanup writes every queued event before the process ends."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        site = LaneSite(runner, host, port)
+        await site.start()
+        log.info("serving on %s", site.name)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
