@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import re
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -296,3 +297,28 @@ def test_the_lane_serves_exactly_the_task_routes() -> None:
                          (b"GET", b"/task/get/%31"), (b"GET", b"/"),
                          (b"POST", b"/task/submit/")]:  # fmt: skip
         assert lane.match(method, path) is None, (method, path)
+
+
+async def test_a_client_that_stops_reading_is_paused_not_buffered(desk: Desk) -> None:
+    """Pipelined requests and no reads: once its answers pile up unread, the lane stops
+    serving and reading (bounded memory); when the client reads again, all are answered."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", desk.client.server.port))
+    conn = Conn(*await asyncio.open_connection(sock=sock))
+    count = 20_000
+    ask = request(desk, "GET", f"/task/get/{desk.project}")  # no task: a refusal, 44 bytes
+    sending = asyncio.create_task(conn.send(ask * count))
+    served = lambda: served_by_lane(desk, "/task/get/{project}")  # noqa: E731
+    before = served()
+    await asyncio.sleep(1.0)
+    stalled = served()
+    assert stalled - before < count  # stopped while the answers go unread
+    await asyncio.sleep(0.3)
+    assert served() == stalled
+    answers = [await conn.answer() for _ in range(count)]
+    await sending
+    assert {answer.json["message"] for answer in answers} == {"No task available"}
+    assert served() - before == count
+    conn.writer.close()

@@ -218,7 +218,8 @@ class WorkerLane(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self._busy = False  # a request is being served; answers go out in order
-        self._paused = False
+        self._paused = False  # reading paused: too many pipelined bytes, or answers unread
+        self._unread = False  # the client is not reading its answers (pause_writing)
         self._eof = False  # the client sent all it will: close once nothing is left to serve
         self._stopping = False  # the server is stopping: close after the answer in flight
         self.last_active = time.monotonic()
@@ -238,6 +239,14 @@ class WorkerLane(asyncio.Protocol):
     def eof_received(self) -> bool:
         self._eof = True
         return self._busy  # keep the socket open to answer the request being served
+
+    def pause_writing(self) -> None:
+        self._unread = True
+
+    def resume_writing(self) -> None:
+        self._unread = False
+        if not self._busy:
+            self._continue()
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
@@ -292,6 +301,18 @@ class WorkerLane(asyncio.Protocol):
         if close:
             transport.close()
             return
+        self._continue()
+
+    def _continue(self) -> None:
+        """After an answer: serve the next request, unless the client is not reading."""
+        transport = self._transport
+        if transport is None:
+            return
+        if self._unread:
+            if not self._paused:
+                transport.pause_reading()
+                self._paused = True
+            return  # resume_writing continues
         if self._paused and len(self._buffer) <= HIGH_WATER:
             transport.resume_reading()
             self._paused = False
