@@ -8,18 +8,19 @@ framework layer; every other request is aiohttp's.
 
 Each connection starts in the lane. The lane reads one request at a time and serves it itself
 only when it is a plain HTTP/1.1 request for a task route: ``GET`` or ``POST`` on the exact path
-(no percent-encoding), a body given by at most one ``Content-Length`` within
-``server.max_body_size``, and no ``Transfer-Encoding``, ``Expect`` or ``Upgrade``. On anything
-else (another route or method, HTTP/1.0, a chunked or oversize body, malformed framing) the
+(no percent-encoding or fragment), one ``Host``, a body given by at most one ``Content-Length``
+within ``server.max_body_size``, no ``Transfer-Encoding``, ``Expect`` or ``Upgrade``, no
+repeated field, and lines, field count and head size within aiohttp's limits. On anything else
+(another route or method, HTTP/1.0, a chunked or oversize body, a malformed or unusual head) the
 connection is handed, with every byte not yet served, to aiohttp's own protocol, which keeps it
-from then on and answers exactly as it always would, errors included. The lane never disagrees
-with aiohttp about where a request ends: it accepts only requests whose end one Content-Length
-gives, and leaves every other case to aiohttp.
+from then on and answers exactly as it always would, errors included. So the lane never
+disagrees with aiohttp about where a request ends, nor serves a request aiohttp would refuse.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import signal
@@ -27,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from aiohttp import web
 
@@ -38,15 +39,20 @@ from tracker.http.routes import tasks
 
 log = logging.getLogger(__name__)
 
-MAX_HEAD = 16 * 1024  # a head longer than this goes to aiohttp, which refuses it properly
-IDLE_TIMEOUT = 75.0  # seconds, aiohttp's keep-alive timeout
+# aiohttp's parser limits: a head beyond them is handed over, and aiohttp refuses it.
+MAX_LINE = 8190
+MAX_FIELDS = 128
+MAX_HEAD = 16 * 1024
+IDLE_TIMEOUT = 75.0  # seconds before an idle keep-alive connection is closed, either server
 SWEEP_EVERY = 15.0
-HIGH_WATER = 256 * 1024  # pipelined bytes buffered before reading is paused
+HIGH_WATER = 256 * 1024  # pipelined bytes buffered while a request is served: reading pauses
 
 Handler = Callable[[Any], Awaitable[web.StreamResponse]]
 
-_REQUEST_LINE = re.compile(rb"(GET|POST) (/[!-~]*) HTTP/1\.1")
-_FIELD = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*")
+# Linear-time patterns only (single character classes): no backtracking on hostile input.
+_REQUEST_LINE = re.compile(rb"(GET|POST) (/[!-\x22\x24-~]*) HTTP/1\.1")  # no "#" fragment
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_VALUE = re.compile(rb"[^\x00-\x08\x0a-\x1f\x7f]*")
 _REFUSED = frozenset({b"transfer-encoding", b"expect", b"upgrade"})
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
@@ -56,6 +62,7 @@ class Route:
 
     def __init__(self, method: str, path: str, handler: Handler) -> None:
         self.method = method
+        self.method_bytes = method.encode()
         self.template = path
         self.handler = handler
         prefix, brace, rest = path.partition("{")
@@ -72,7 +79,7 @@ def _routes(table: web.RouteTableDef) -> tuple[dict[tuple[bytes, bytes], Route],
         if route.param:
             prefixed.append(route)
         else:
-            exact[(definition.method.encode(), route.prefix)] = route
+            exact[(route.method_bytes, route.prefix)] = route
     return exact, prefixed
 
 
@@ -84,7 +91,7 @@ def match(method: bytes, path: bytes) -> tuple[Route, dict[str, str]] | None:
     if route is not None:
         return route, {}
     for route in _PREFIXED:
-        if route.method.encode() == method and path.startswith(route.prefix):
+        if route.method_bytes == method and path.startswith(route.prefix):
             value = path[len(route.prefix) :]
             if value and b"/" not in value and b"%" not in value:
                 return route, {route.param: value.decode("ascii")}
@@ -92,8 +99,7 @@ def match(method: bytes, path: bytes) -> tuple[Route, dict[str, str]] | None:
 
 
 class LaneHeaders:
-    """The request's header fields, by lower-case name (the first of repeated ones, as
-    aiohttp's ``headers.get`` gives); values decoded as aiohttp decodes them."""
+    """The request's header fields by lower-case name; values decoded as aiohttp decodes them."""
 
     __slots__ = ("_fields",)
 
@@ -111,16 +117,16 @@ class LaneHeaders:
 class LaneRequest:
     """A request the lane serves: the part of ``web.Request`` the task handlers read."""
 
-    __slots__ = ("app", "headers", "match_info", "client_max_size", "_body", "close")
+    __slots__ = ("app", "path", "headers", "match_info", "client_max_size", "_body", "close")
 
-    def __init__(self, app: web.Application, headers: LaneHeaders,
-                 match_info: Mapping[str, str], body: bytes, close: bool) -> None:  # fmt: skip
+    def __init__(self, app: web.Application, head: Head, body: bytes) -> None:
         self.app = app
-        self.headers = headers
-        self.match_info = match_info
+        self.path = head.path
+        self.headers = LaneHeaders(head.fields)
+        self.match_info = head.params
         self.client_max_size: int = app[SETTINGS].server.max_body_size
         self._body = body
-        self.close = close
+        self.close = head.close
 
     async def read(self) -> bytes:
         return self._body
@@ -130,17 +136,29 @@ class HandOff(Exception):
     """This request is aiohttp's to serve."""
 
 
-def parse(buffer: bytearray, max_body: int) -> tuple[Route, dict[str, str], dict[bytes, bytes],
-                                                     int, int, bool] | None:  # fmt: skip
-    """The next request in ``buffer`` if the lane serves it: (route, path parameters, fields,
-    body start, body end, close). None while it is incomplete; ``HandOff`` if it is not one
-    the lane serves."""
-    end = buffer.find(b"\r\n\r\n")
+class Head(NamedTuple):
+    """A parsed request head the lane serves; its body is ``buffer[body_start:body_end]``."""
+
+    route: Route
+    path: str
+    params: Mapping[str, str]
+    fields: dict[bytes, bytes]
+    body_start: int
+    body_end: int
+    close: bool  # Connection: close
+
+
+def parse_head(buffer: bytearray, max_body: int) -> Head | None:
+    """The head at the start of ``buffer``; None while incomplete; ``HandOff`` unless it is a
+    request the lane serves (see the module's docstring)."""
+    end = buffer.find(b"\r\n\r\n", 0, MAX_HEAD)
     if end < 0:
-        if len(buffer) > MAX_HEAD:
+        if len(buffer) >= MAX_HEAD:
             raise HandOff()
         return None
     lines = bytes(buffer[:end]).split(b"\r\n")
+    if len(lines) > MAX_FIELDS + 1 or max(map(len, lines)) > MAX_LINE:
+        raise HandOff()
     request_line = _REQUEST_LINE.fullmatch(lines[0])
     if request_line is None:
         raise HandOff()
@@ -149,34 +167,27 @@ def parse(buffer: bytearray, max_body: int) -> tuple[Route, dict[str, str], dict
     if found is None:
         raise HandOff()
     fields: dict[bytes, bytes] = {}
-    length = -1
-    close = False
     for line in lines[1:]:
-        field = _FIELD.fullmatch(line)
-        if field is None:
+        name, colon, value = line.partition(b":")
+        value = value.strip(b" \t")
+        if not colon or not _TOKEN.fullmatch(name) or not _VALUE.fullmatch(value):
             raise HandOff()
-        name, value = field[1].lower(), field[2]
-        if name == b"content-length":
-            if length >= 0 or not value.isdigit() or len(value) > 18:
-                raise HandOff()
-            length = int(value)
-        elif name in _REFUSED:
-            raise HandOff()
-        elif name == b"connection":
-            tokens = {token.strip().lower() for token in value.split(b",")}
-            if b"upgrade" in tokens:
-                raise HandOff()
-            close = close or b"close" in tokens
-        fields.setdefault(name, value)
-    if b"host" not in fields:
-        raise HandOff()  # aiohttp refuses an HTTP/1.1 request without one
-    length = max(length, 0)
+        name = name.lower()
+        if name in fields or name in _REFUSED:
+            raise HandOff()  # a repeated field: aiohttp refuses some (Host, Content-Length...)
+        fields[name] = value
+    length_text = fields.get(b"content-length", b"0")
+    if not length_text.isdigit() or len(length_text) > 18 or b"host" not in fields:
+        raise HandOff()
+    length = int(length_text)
     if length > max_body:
         raise HandOff()
+    tokens = {token.strip().lower() for token in fields.get(b"connection", b"").split(b",")}
+    if b"upgrade" in tokens:
+        raise HandOff()
     start = end + 4
-    if len(buffer) < start + length:
-        return None
-    return found[0], found[1], fields, start, start + length, close
+    return Head(found[0], path.decode("ascii"), found[1], fields, start, start + length,
+                b"close" in tokens)  # fmt: skip
 
 
 class _Date:
@@ -217,7 +228,8 @@ class WorkerLane(asyncio.Protocol):
         self._metrics = site.app[metrics.METRICS]
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
-        self._busy = False  # a request is being served; answers go out in order
+        self._head: Head | None = None  # the head of a request whose body is still arriving
+        self._serving: asyncio.Task[None] | None = None  # one request at a time, in order
         self._paused = False  # reading paused: too many pipelined bytes, or answers unread
         self._unread = False  # the client is not reading its answers (pause_writing)
         self._eof = False  # the client sent all it will: close once nothing is left to serve
@@ -226,7 +238,7 @@ class WorkerLane(asyncio.Protocol):
 
     @property
     def idle(self) -> bool:
-        return not self._busy
+        return self._serving is None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's do not subclass it
@@ -238,22 +250,22 @@ class WorkerLane(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self._eof = True
-        return self._busy  # keep the socket open to answer the request being served
+        return not self.idle  # keep the socket open to answer the request being served
 
     def pause_writing(self) -> None:
         self._unread = True
 
     def resume_writing(self) -> None:
         self._unread = False
-        if not self._busy:
+        if self.idle:
             self._continue()
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
         self.last_active = time.monotonic()
-        if not self._busy:
+        if self.idle:
             self._next()
-        if self._busy and not self._paused and len(self._buffer) > HIGH_WATER:
+        elif not self._paused and len(self._buffer) > HIGH_WATER:
             assert self._transport is not None
             self._transport.pause_reading()
             self._paused = True
@@ -261,25 +273,27 @@ class WorkerLane(asyncio.Protocol):
     def close(self) -> None:
         """Close now if idle, else once the request being served is answered."""
         self._stopping = True
-        if not self._busy and self._transport is not None:
+        if self.idle and self._transport is not None:
             self._transport.close()
 
     def _next(self) -> None:
-        try:
-            request = parse(self._buffer, self._max_body)
-        except HandOff:
-            self._hand_off()
-            return
-        if request is None:
+        """Serve the next request in the buffer, once it is complete."""
+        if self._head is None:
+            try:
+                self._head = parse_head(self._buffer, self._max_body)
+            except HandOff:
+                self._hand_off()
+                return
+        head = self._head
+        if head is None or len(self._buffer) < head.body_end:
             if self._eof and self._transport is not None:
                 self._transport.close()
             return
-        route, params, fields, start, end, close = request
-        call = LaneRequest(self._app, LaneHeaders(fields), params, bytes(self._buffer[start:end]),
-                           close)  # fmt: skip
-        del self._buffer[:end]
-        self._busy = True
-        asyncio.get_running_loop().create_task(self._serve(route, call))
+        self._head = None
+        call = LaneRequest(self._app, head, bytes(self._buffer[head.body_start : head.body_end]))
+        del self._buffer[: head.body_end]
+        self._serving = asyncio.get_running_loop().create_task(self._serve(head.route, call))
+        self._serving.add_done_callback(self._served)
 
     async def _serve(self, route: Route, call: LaneRequest) -> None:
         started = time.perf_counter()
@@ -288,32 +302,36 @@ class WorkerLane(asyncio.Protocol):
         except TrackerError as exc:
             response = middleware.refusal(exc)
         except Exception:
-            response = middleware.internal_error(route.template)
+            response = middleware.internal_error(call.path)
         self._metrics.observe(route.method, route.template, response.status,
                               time.perf_counter() - started)  # fmt: skip
-        transport = self._transport
-        if transport is None:
-            return  # the client went away; its command was still carried out, as in aiohttp
-        close = call.close or self._stopping
-        transport.write(response_bytes(response, close))
-        self._busy = False
+        if self._transport is not None:  # else the client went away; its command still counts
+            self._transport.write(response_bytes(response, call.close or self._stopping))
+            if call.close or self._stopping:
+                self._transport.close()
+
+    def _served(self, task: asyncio.Task[None]) -> None:
+        self._serving = None
         self.last_active = time.monotonic()
-        if close:
-            transport.close()
+        if task.cancelled() or task.exception() is not None:
+            if not task.cancelled():  # a bug: logged; the connection is not left hanging
+                log.error("worker lane failed", exc_info=task.exception())
+            if self._transport is not None:
+                self._transport.close()
             return
         self._continue()
 
     def _continue(self) -> None:
         """After an answer: serve the next request, unless the client is not reading."""
         transport = self._transport
-        if transport is None:
+        if transport is None or transport.is_closing():
             return
         if self._unread:
             if not self._paused:
                 transport.pause_reading()
                 self._paused = True
             return  # resume_writing continues
-        if self._paused and len(self._buffer) <= HIGH_WATER:
+        if self._paused:
             transport.resume_reading()
             self._paused = False
         if self._buffer or self._eof:
@@ -324,16 +342,20 @@ class WorkerLane(asyncio.Protocol):
         transport = self._transport
         assert transport is not None
         self._site.connections.discard(self)
+        self._transport = None
+        protocol = self._site.aiohttp_protocol()
+        if protocol is None:  # the server is stopping
+            transport.close()
+            return
         if self._paused:
             transport.resume_reading()
-        protocol = self._site.aiohttp_protocol()
         transport.set_protocol(protocol)
         protocol.connection_made(transport)
-        pending, self._buffer, self._transport = bytes(self._buffer), bytearray(), None
+        pending, self._buffer = bytes(self._buffer), bytearray()
         if pending:
             protocol.data_received(pending)
         if self._eof:
-            protocol.eof_received()
+            protocol.close()  # answer what was sent, then close, as the client has
 
 
 class LaneSite(web.BaseSite):
@@ -360,21 +382,25 @@ class LaneSite(web.BaseSite):
             return int(self._listener.sockets[0].getsockname()[1])
         return self._port
 
-    def aiohttp_protocol(self) -> asyncio.Protocol:
+    def aiohttp_protocol(self) -> web.RequestHandler | None:
+        """A new aiohttp protocol for a connection, None once the runner is cleaned up."""
         server = self._runner.server
-        assert server is not None
-        return server()  # type: ignore[no-any-return]
+        return None if server is None else server()
 
     async def start(self) -> None:
         await super().start()
         loop = asyncio.get_running_loop()
-        self._listener = await loop.create_server(lambda: WorkerLane(self), self._host, self._port)
+        self._listener = await loop.create_server(
+            lambda: WorkerLane(self), self._host, self._port, backlog=self._backlog
+        )
         self._server = self._listener  # BaseSite.stop closes it
         self._sweeper = loop.create_task(self._sweep_forever())
 
     async def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         await super().stop()
         for connection in list(self.connections):
             connection.close()
@@ -395,7 +421,7 @@ class LaneSite(web.BaseSite):
 async def serve(app: web.Application, host: str, port: int) -> None:
     """Serve ``app`` on a ``LaneSite`` until SIGINT or SIGTERM, then close it: the app's
     cleanup writes every queued event before the process ends."""
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=IDLE_TIMEOUT)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
