@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import re
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -309,29 +308,26 @@ def test_the_lane_serves_exactly_the_task_routes() -> None:
         assert lane.match(method, path) is None, (method, path)
 
 
-async def test_a_client_that_stops_reading_is_paused_not_buffered(desk: Desk) -> None:
-    """Pipelined requests and no reads: once its answers pile up unread, the lane stops
-    serving and reading (bounded memory); when the client reads again, all are answered."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", desk.client.server.port))
-    conn = Conn(*await asyncio.open_connection(sock=sock))
-    count = 20_000
-    ask = request(desk, "GET", f"/task/get/{desk.project}")  # no task: a refusal, 44 bytes
-    sending = asyncio.create_task(conn.send(ask * count))
-    served = lambda: served_by_lane(desk, "/task/get/{project}")  # noqa: E731
-    before = served()
-    await asyncio.sleep(1.0)
-    stalled = served()
-    assert stalled - before < count  # stopped while the answers go unread
-    await asyncio.sleep(0.3)
-    assert served() == stalled
-    answers = [await conn.answer() for _ in range(count)]
-    await sending
-    assert {answer.json["message"] for answer in answers} == {"No task available"}
-    assert served() - before == count
-    conn.writer.close()
+async def test_a_client_that_stops_reading_is_paused_not_buffered(
+    desk: Desk, connect: Connect
+) -> None:
+    """While the transport says the client's answers pile up unread (``pause_writing``), the
+    lane serves nothing more and stops reading; on ``resume_writing`` it serves the rest."""
+    conn = await connect()
+    await conn.send(submit(desk, "first"))
+    assert (await conn.answer()).status == 200
+    site = next(iter(desk.client.server.runner.sites))  # type: ignore[union-attr]
+    assert isinstance(site, lane.LaneSite)
+    [connection] = site.connections
+    connection.pause_writing()  # what the transport calls when its write buffer is full
+    await conn.send(b"".join(submit(desk, f"{n}") for n in range(5)))
+    assert (await conn.answer()).status == 200  # the one already taken when the pause came
+    await asyncio.sleep(0.2)
+    tasks = tracker_of(desk.client).state.tasks.tasks
+    assert len(tasks) == 2
+    connection.resume_writing()
+    assert [(await conn.answer()).status for _ in range(4)] == [200] * 4
+    assert [task.recipe for task in tasks.values()] == ["first", "0", "1", "2", "3", "4"]
 
 
 async def test_a_large_request_pipelined_behind_a_small_one(desk: Desk, connect: Connect) -> None:
