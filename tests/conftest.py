@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,23 @@ from tracker.http.app import create_app
 from tracker.http.keys import TRACKER
 from tracker.http.lane import LaneSite
 from tracker.service import Tracker
+
+
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, LoopFactory] | None:
+    """Tests marked ``every_loop`` run on asyncio's loop and, when installed, on uvloop's."""
+    if item.get_closest_marker("every_loop") is None:
+        return None
+    factories: dict[str, LoopFactory] = {"asyncio": asyncio.new_event_loop}
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        factories["uvloop"] = uvloop.new_event_loop
+    return factories
 
 
 class Clock:

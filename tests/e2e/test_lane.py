@@ -20,6 +20,8 @@ from tests.e2e.support import Desk, cheap, open_desk
 from tracker import config
 from tracker.http import lane, metrics
 
+pytestmark = pytest.mark.every_loop
+
 LIMIT = 1 << 20  # server.max_body_size in these tests
 
 
