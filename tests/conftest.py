@@ -20,17 +20,16 @@ from tracker.http.keys import TRACKER
 from tracker.http.lane import LaneSite
 from tracker.service import Tracker
 
-
 LoopFactory = Callable[[], asyncio.AbstractEventLoop]
 
 
 def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item
 ) -> dict[str, LoopFactory] | None:
-    """Tests marked ``every_loop`` run on asyncio's loop and, when installed, on uvloop's."""
-    if item.get_closest_marker("every_loop") is None:
-        return None
+    """Tests run on asyncio's loop; those marked ``every_loop`` also on uvloop's, if installed."""
     factories: dict[str, LoopFactory] = {"asyncio": asyncio.new_event_loop}
+    if item.get_closest_marker("every_loop") is None:
+        return factories
     with contextlib.suppress(ImportError):
         import uvloop
 
