@@ -316,3 +316,49 @@ def test_finding_the_best_task_does_not_look_past_the_first_eligible_one() -> No
     assert queue.first(eligible) == 20
     assert looked == [6, 13, 20]
     assert queue.first() == 6
+
+
+def recount(state: State, project_id: int = 1) -> dict[int, int]:
+    """Worker id -> queued tasks it voted on, counted the slow way."""
+    counts: dict[int, int] = {}
+    for task_id in state.tasks.of(project_id).queue:
+        for worker_id in state.tasks.tasks[task_id].votes or ():
+            counts[worker_id] = counts.get(worker_id, 0) + 1
+    return counts
+
+
+def test_queued_votes_per_worker_follow_every_way_in_and_out_of_the_queue() -> None:
+    submits = [given.submitted(n, verification_count=3, max_retries=1) for n in (1, 2, 3)]
+    state = state_of(given.workshop(), *submits)
+    steps: list[tuple[object, dict[int, int]]] = [
+        (given.assigned(1, 1), {}),
+        (given.released(1, 1, Outcome.VOTED), {1: 1}),  # requeued with worker 1's vote
+        (given.assigned(2, 1), {1: 1}),
+        (given.released(2, 1, Outcome.VOTED), {1: 2}),
+        (given.assigned(1, 2), {1: 1}),  # task 1 leaves the queue with its voter
+        (given.released(1, 2, Outcome.VOTED), {1: 2, 2: 1}),
+        (given.assigned(1, 3), {1: 1}),
+        (given.expired(1, 3), {1: 2, 2: 1}),  # an expired assignment comes back, votes and all
+        (given.assigned(2, 2), {1: 1, 2: 1}),
+        (given.released(2, 2, Outcome.FAILED, result=1), {1: 1, 2: 1}),  # set aside
+        (FailedTasksReset(at=T0, actor=SYSTEM, project_id=1, task_ids=[2]), {1: 2, 2: 1}),
+        (given.assigned(1, 3), {1: 1}),
+        (given.released(1, 3, Outcome.CLOSED), {1: 1}),
+        (ProjectTasksDeleted(at=T0, actor=SYSTEM, project_id=1, task_ids=[2, 3]), {}),
+    ]
+    for event, expected in steps:
+        state.apply(event)  # type: ignore[arg-type]
+        assert state.tasks.of(1).voted_queued == expected == recount(state), event
+
+
+def test_a_worker_that_voted_on_every_queued_task_gets_none_and_others_still_get_one() -> None:
+    events: list = [given.workshop()]
+    for n in range(1, 51):
+        events += [given.submitted(n, verification_count=2), given.assigned(n, 1),
+                   given.released(n, 1, Outcome.VOTED)]  # fmt: skip
+    state = state_of(*events)
+    assert state.tasks.of(1).voted_queued == {1: 50} == recount(state)
+    assert state.tasks.next_for(1, 1) is None
+    assert state.tasks.next_for(1, 2).id == 1  # type: ignore[union-attr]
+    state.apply(given.submitted(51, priority=-1))  # one the worker has not voted on, last
+    assert state.tasks.next_for(1, 1).id == 51  # type: ignore[union-attr]

@@ -40,7 +40,7 @@ class Task(msgspec.Struct, gc=False):
 
 
 class ProjectTasks:
-    __slots__ = ("queue", "assigned", "failed", "hashes", "votes", "voted_tasks")
+    __slots__ = ("queue", "assigned", "failed", "hashes", "votes", "voted_tasks", "voted_queued")
 
     def __init__(self) -> None:
         self.queue = Queue()
@@ -49,6 +49,9 @@ class ProjectTasks:
         self.hashes: dict[int, int] = {}  # hash -> live task id
         self.votes = 0  # verification votes on live tasks
         self.voted_tasks = 0  # live tasks with at least one vote
+        # worker id -> queued tasks it has voted on (absent when none): a worker that voted on
+        # every queued task learns there is nothing for it without a scan of the queue
+        self.voted_queued: dict[int, int] = {}
 
     @property
     def live(self) -> int:
@@ -87,6 +90,9 @@ class TaskBoard:
             return None
         board = self.tasks
         if tasks.voted_tasks:
+            if tasks.voted_queued.get(worker_id) == tasks.queue.size:
+                return None  # the idle poll of a worker waiting for others' votes: O(1)
+            # a scan past the queued tasks this worker voted on, at most that many
             task_id = tasks.queue.first(lambda t: worker_id not in (board[t].votes or ()))
         else:
             task_id = tasks.queue.first()
@@ -107,7 +113,27 @@ def _requeue(board: TaskBoard, task: Task) -> None:
     tasks = board.of(task.project_id)
     del tasks.assigned[task.id]
     task.assignee = 0
+    _enqueue(tasks, task)
+
+
+def _enqueue(tasks: ProjectTasks, task: Task) -> None:
+    """Queue a task that already has a life (re-queued, reset): its voters are counted."""
     tasks.queue.push(task.priority, task.id)
+    if task.votes:
+        counts = tasks.voted_queued
+        for worker_id in task.votes:
+            counts[worker_id] = counts.get(worker_id, 0) + 1
+
+
+def _dequeue(tasks: ProjectTasks, task: Task) -> None:
+    tasks.queue.remove(task.priority, task.id)
+    if task.votes:
+        counts = tasks.voted_queued
+        for worker_id in task.votes:
+            if counts[worker_id] == 1:
+                del counts[worker_id]
+            else:
+                counts[worker_id] -= 1
 
 
 def _forget(board: TaskBoard, task: Task) -> None:
@@ -154,7 +180,7 @@ def bulk_submitted(board: TaskBoard, e: ev.TasksSubmitted) -> None:
 def assigned(board: TaskBoard, e: ev.TaskAssigned) -> None:
     task = board.tasks[e.task_id]
     tasks = board.of(e.project_id)
-    tasks.queue.remove(task.priority, task.id)
+    _dequeue(tasks, task)
     tasks.assigned[task.id] = None
     task.assignee = e.worker_id
     task.assign_time = e.at
@@ -220,7 +246,7 @@ def failed_reset(board: TaskBoard, e: ev.FailedTasksReset) -> None:
         task = board.tasks[task_id]
         del tasks.failed[task_id]
         task.status, task.retries, task.assign_time = NEW, 0, 0.0
-        tasks.queue.push(task.priority, task_id)
+        _enqueue(tasks, task)
 
 
 def deleted(board: TaskBoard, e: ev.ProjectTasksDeleted) -> None:
@@ -228,6 +254,7 @@ def deleted(board: TaskBoard, e: ev.ProjectTasksDeleted) -> None:
         _forget(board, board.tasks[task_id])
     tasks = board.of(e.project_id)
     tasks.queue.clear()
+    tasks.voted_queued.clear()
     tasks.assigned.clear()
     tasks.failed.clear()
 
