@@ -15,6 +15,10 @@ repeated field, and lines, field count and head size within aiohttp's limits. On
 connection is handed, with every byte not yet served, to aiohttp's own protocol, which keeps it
 from then on and answers exactly as it always would, errors included. So the lane never
 disagrees with aiohttp about where a request ends, nor serves a request aiohttp would refuse.
+An incomplete head is handed over as soon as it shows it is not one of the lane's (aiohttp
+answers a bare LF or a bad request line at once), and so is a ``Connection: close`` request
+with bytes behind it (aiohttp refuses those). ``tests/e2e/test_lane_differential.py`` holds
+the lane to this: generated requests get the same bytes back from both.
 """
 
 from __future__ import annotations
@@ -153,19 +157,12 @@ def parse_head(buffer: bytearray, max_body: int) -> Head | None:
     request the lane serves (see the module's docstring)."""
     end = buffer.find(b"\r\n\r\n", 0, MAX_HEAD)
     if end < 0:
-        if len(buffer) >= MAX_HEAD:
-            raise HandOff()
+        _check_partial(buffer)
         return None
     lines = bytes(buffer[:end]).split(b"\r\n")
     if len(lines) > MAX_FIELDS + 1 or max(map(len, lines)) > MAX_LINE:
         raise HandOff()
-    request_line = _REQUEST_LINE.fullmatch(lines[0])
-    if request_line is None:
-        raise HandOff()
-    path = request_line[2].partition(b"?")[0]
-    found = match(request_line[1], path)
-    if found is None:
-        raise HandOff()
+    path, found = _request_line(lines[0])
     fields: dict[bytes, bytes] = {}
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
@@ -188,6 +185,34 @@ def parse_head(buffer: bytearray, max_body: int) -> Head | None:
     start = end + 4
     return Head(found[0], path.decode("ascii"), found[1], fields, start, start + length,
                 b"close" in tokens)  # fmt: skip
+
+
+def _request_line(line: bytes) -> tuple[bytes, tuple[Route, dict[str, str]]]:
+    request_line = _REQUEST_LINE.fullmatch(line)
+    if request_line is None:
+        raise HandOff()
+    path = request_line[2].partition(b"?")[0]
+    found = match(request_line[1], path)
+    if found is None:
+        raise HandOff()
+    return path, found
+
+
+def _check_partial(buffer: bytearray) -> None:
+    """Hand over an incomplete head as soon as it cannot be one the lane serves: aiohttp
+    answers some malformed heads (bare LF or CR, a bad request line) before they end."""
+    cr_lf = buffer.count(b"\r\n")
+    if (
+        len(buffer) >= MAX_HEAD
+        or buffer.count(b"\n") != cr_lf
+        or buffer.count(b"\r") - buffer.endswith(b"\r") != cr_lf
+    ):
+        raise HandOff()
+    line_end = buffer.find(b"\r\n")
+    if line_end > MAX_LINE or (line_end < 0 and len(buffer) > MAX_LINE):
+        raise HandOff()
+    if line_end >= 0:
+        _request_line(bytes(buffer[:line_end]))
 
 
 class _Date:
@@ -288,6 +313,9 @@ class WorkerLane(asyncio.Protocol):
         if head is None or len(self._buffer) < head.body_end:
             if self._eof and self._transport is not None:
                 self._transport.close()
+            return
+        if head.close and len(self._buffer) > head.body_end:
+            self._hand_off()  # aiohttp refuses bytes after a "Connection: close" request
             return
         self._head = None
         call = LaneRequest(self._app, head, bytes(self._buffer[head.body_start : head.body_end]))
