@@ -49,6 +49,7 @@ MAX_FIELDS = 128
 MAX_HEAD = 16 * 1024
 IDLE_TIMEOUT = 75.0  # seconds before an idle keep-alive connection is closed, either server
 SWEEP_EVERY = 15.0
+DRAIN_TIMEOUT = 60.0  # seconds a stopping server waits for the requests being served
 HIGH_WATER = 256 * 1024  # pipelined bytes buffered while a request is served: reading pauses
 
 Handler = Callable[[Any], Awaitable[web.StreamResponse]]
@@ -265,6 +266,11 @@ class WorkerLane(asyncio.Protocol):
     def idle(self) -> bool:
         return self._serving is None
 
+    @property
+    def serving(self) -> asyncio.Task[None] | None:
+        """The request being served, if any."""
+        return self._serving
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's do not subclass it
         self._site.connections.add(self)
@@ -430,8 +436,11 @@ class LaneSite(web.BaseSite):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         await super().stop()
+        serving = [task for c in self.connections if (task := c.serving) is not None]
         for connection in list(self.connections):
-            connection.close()
+            connection.close()  # idle ones now, the others once their answer is written
+        if serving:  # answered before the app's cleanup closes the log, as aiohttp waits
+            await asyncio.wait(serving, timeout=DRAIN_TIMEOUT)
 
     def sweep(self) -> None:
         """Close the connections idle for longer than the keep-alive timeout."""
