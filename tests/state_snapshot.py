@@ -26,6 +26,7 @@ def snapshot(state: State) -> dict[str, Any]:
                 "hashes": dict(tasks.hashes),
                 "votes": tasks.votes,
                 "voted_tasks": tasks.voted_tasks,
+                "voted_queued": dict(sorted(tasks.voted_queued.items())),
             }
             for project_id, tasks in board.projects.items()
             if tasks.live or tasks.hashes

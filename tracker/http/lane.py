@@ -49,7 +49,7 @@ MAX_FIELDS = 128
 MAX_HEAD = 16 * 1024
 IDLE_TIMEOUT = 75.0  # seconds before an idle keep-alive connection is closed, either server
 SWEEP_EVERY = 15.0
-DRAIN_TIMEOUT = 60.0  # seconds a stopping server waits for the requests being served
+DRAIN_TIMEOUT = 10.0  # seconds a stopping server waits for the requests being served
 HIGH_WATER = 256 * 1024  # pipelined bytes buffered while a request is served: reading pauses
 
 Handler = Callable[[Any], Awaitable[web.StreamResponse]]
@@ -158,7 +158,8 @@ def parse_head(buffer: bytearray, max_body: int) -> Head | None:
     request the lane serves (see the module's docstring)."""
     end = buffer.find(b"\r\n\r\n", 0, MAX_HEAD)
     if end < 0:
-        _check_partial(buffer)
+        if len(buffer) >= MAX_HEAD:
+            raise HandOff()
         return None
     lines = bytes(buffer[:end]).split(b"\r\n")
     if len(lines) > MAX_FIELDS + 1 or max(map(len, lines)) > MAX_LINE:
@@ -199,21 +200,33 @@ def _request_line(line: bytes) -> tuple[bytes, tuple[Route, dict[str, str]]]:
     return path, found
 
 
-def _check_partial(buffer: bytearray) -> None:
-    """Hand over an incomplete head as soon as it cannot be one the lane serves: aiohttp
-    answers some malformed heads (bare LF or CR, a bad request line) before they end."""
-    cr_lf = buffer.count(b"\r\n")
-    if (
-        len(buffer) >= MAX_HEAD
-        or buffer.count(b"\n") != cr_lf
-        or buffer.count(b"\r") - buffer.endswith(b"\r") != cr_lf
-    ):
-        raise HandOff()
-    line_end = buffer.find(b"\r\n")
-    if line_end > MAX_LINE or (line_end < 0 and len(buffer) > MAX_LINE):
-        raise HandOff()
-    if line_end >= 0:
-        _request_line(bytes(buffer[:line_end]))
+class PartialHead:
+    """Checks a head while it is incomplete, each new byte once, and hands it over as soon as
+    it cannot be one the lane serves: aiohttp answers some malformed heads (a bare LF or CR, a
+    bad request line, an overlong line) before they end, and so must the lane."""
+
+    __slots__ = ("checked", "line_ok")
+
+    def __init__(self) -> None:
+        self.checked = 0  # bytes of the head already checked
+        self.line_ok = False  # the request line is complete and one of the lane's
+
+    def check(self, buffer: bytearray) -> None:
+        start = self.checked
+        if start and buffer[start - 1] == 0x0D:  # a CR the last check left open
+            start -= 1
+        new = buffer[start:]
+        cr_lf = new.count(b"\r\n")
+        if new.count(b"\n") != cr_lf or new.count(b"\r") - new.endswith(b"\r") != cr_lf:
+            raise HandOff()
+        if len(buffer) - buffer.rfind(b"\n") - 1 > MAX_LINE:
+            raise HandOff()
+        if not self.line_ok:
+            line_end = buffer.find(b"\r\n", start)
+            if line_end >= 0:
+                _request_line(bytes(buffer[:line_end]))
+                self.line_ok = True
+        self.checked = len(buffer)
 
 
 class _Date:
@@ -255,6 +268,7 @@ class WorkerLane(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self._head: Head | None = None  # the head of a request whose body is still arriving
+        self._partial = PartialHead()  # the checks of a head still arriving
         self._serving: asyncio.Task[None] | None = None  # one request at a time, in order
         self._paused = False  # reading paused: too many pipelined bytes, or answers unread
         self._unread = False  # the client is not reading its answers (pause_writing)
@@ -309,9 +323,15 @@ class WorkerLane(asyncio.Protocol):
 
     def _next(self) -> None:
         """Serve the next request in the buffer, once it is complete."""
+        if self._stopping:
+            if self._transport is not None:
+                self._transport.close()  # no new request once the server is stopping
+            return
         if self._head is None:
             try:
                 self._head = parse_head(self._buffer, self._max_body)
+                if self._head is None:
+                    self._partial.check(self._buffer)
             except HandOff:
                 self._hand_off()
                 return
@@ -323,7 +343,7 @@ class WorkerLane(asyncio.Protocol):
         if head.close and len(self._buffer) > head.body_end:
             self._hand_off()  # aiohttp refuses bytes after a "Connection: close" request
             return
-        self._head = None
+        self._head, self._partial = None, PartialHead()
         call = LaneRequest(self._app, head, bytes(self._buffer[head.body_start : head.body_end]))
         del self._buffer[: head.body_end]
         self._serving = asyncio.get_running_loop().create_task(self._serve(head.route, call))
@@ -436,11 +456,16 @@ class LaneSite(web.BaseSite):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         await super().stop()
-        serving = [task for c in self.connections if (task := c.serving) is not None]
         for connection in list(self.connections):
             connection.close()  # idle ones now, the others once their answer is written
-        if serving:  # answered before the app's cleanup closes the log, as aiohttp waits
-            await asyncio.wait(serving, timeout=DRAIN_TIMEOUT)
+        # Answered before the app's cleanup closes the log, as aiohttp waits for its own.
+        deadline = time.monotonic() + DRAIN_TIMEOUT
+        while serving := [task for c in self.connections if (task := c.serving) is not None]:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            await asyncio.wait(serving, timeout=remaining)
+            await asyncio.sleep(0)  # let the done callbacks run
 
     def sweep(self) -> None:
         """Close the connections idle for longer than the keep-alive timeout."""
