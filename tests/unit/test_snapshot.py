@@ -137,6 +137,23 @@ def test_a_digest_changes_with_any_value_and_with_order(tmp_path: Path) -> None:
     assert reordered["first"]["items"] != before["first"]["items"]
 
 
+def test_a_set_digests_the_same_whatever_its_iteration_order() -> None:
+    """Sets iterate in an order that depends on string hashing (random per process) and on
+    their history; digests and checkpoints write them sorted, so only members count."""
+    state, other = filled(), filled()
+    words = [f"w{n}" for n in range(50)]
+    state.first.tags = set(words)
+    other.first.tags = set(reversed(words))
+    for extra in ("x", "y"):  # a different history: grown, then shrunk back
+        other.first.tags.add(extra)
+    other.first.tags -= {"x", "y"}
+    big = [f"b{n}" for n in range(snapshot.CHUNK + 5)]  # a set written in chunks
+    state.second.tags, other.second.tags = set(big), set(reversed(big))
+    assert digest.compute(state) == digest.compute(other)
+    assert snapshot.in_order({"b", "a", "c"}) == ["a", "b", "c"]
+    assert snapshot.in_order({1, None, "a"}) == [None, 1, "a"]  # mixed: by type name first
+
+
 def test_key_digests_name_the_entry_that_differs() -> None:
     state, other = filled(), filled()
     other.first.items[4].votes = {9: 9}

@@ -211,7 +211,7 @@ class Plan:
         if kind in ("dict", "list", "set", "frozenset") and len(value) > CHUNK:
             self.blobs.append((value, kind, expr))
             return ("blob", expr, kind, len(self.blobs) - 1)
-        return ("v", expr, encode(value))
+        return ("v", expr, encode(in_order(value) if kind in ("set", "frozenset") else value))
 
     def _object(self, value: Any, where: str) -> Node:
         if id(value) in self._seen:
@@ -221,13 +221,22 @@ class Plan:
         return ("obj", class_path(type(value)), items)
 
 
+def in_order(members: set[Any] | frozenset[Any]) -> list[Any]:
+    """A set's members sorted: a set's iteration order depends on string hashing (random per
+    process) and on its history, so snapshots and digests write sets in a canonical order."""
+    try:
+        return sorted(members)
+    except TypeError:  # members of different types
+        return sorted(members, key=lambda member: (type(member).__name__, repr(member)))
+
+
 def chunks(container: Any, kind: str) -> Iterator[bytes]:
     """A blob's container as msgpack chunks of at most ``CHUNK`` entries."""
     if kind == "list":
         for start in range(0, len(container), CHUNK):
             yield encode(container[start : start + CHUNK])
         return
-    items = iter(container.items() if kind == "dict" else container)
+    items = iter(container.items() if kind == "dict" else in_order(container))
     while part := (dict if kind == "dict" else list)(itertools.islice(items, CHUNK)):
         yield encode(part)
 
