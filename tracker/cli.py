@@ -29,9 +29,13 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     _setup_logging(settings.log.level)
     from tracker.http.app import create_app
-    from tracker.http.lane import serve
+    from tracker.http.lane import ListenError, serve
 
-    _event_loop_runner()(serve(create_app(settings), settings.host, settings.port))
+    try:
+        _event_loop_runner()(serve(create_app(settings), settings.host, settings.port))
+    except ListenError as exc:
+        print(f"tracker: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import signal
 import time
@@ -480,6 +481,10 @@ class LaneSite(web.BaseSite):
             self.sweep()
 
 
+class ListenError(Exception):
+    """The address to serve on cannot be listened on (in use, not ours, not resolvable)."""
+
+
 async def serve(app: web.Application, host: str, port: int) -> None:
     """Serve ``app`` on a ``LaneSite`` until SIGINT or SIGTERM, then close it: the app's
     cleanup writes every queued event before the process ends."""
@@ -491,7 +496,11 @@ async def serve(app: web.Application, host: str, port: int) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         site = LaneSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)  # as uvloop words it too
+            raise ListenError(f"cannot listen on {host}:{port}: {reason}") from None
         log.info("serving on %s", site.name)
         await stop.wait()
     finally:
