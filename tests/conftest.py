@@ -99,11 +99,16 @@ def make_client(aiohttp_client: Any, settings: config.Settings, clock: Clock) ->
     """
 
     async def make(app_settings: config.Settings | None = None) -> TestClient:
-        app = create_app(app_settings or settings, clock=clock)
-        connector = aiohttp.TCPConnector(force_close=True)
-        return await aiohttp_client(LaneServer(app), connector=connector)
+        return await serve(aiohttp_client, create_app(app_settings or settings, clock=clock))
 
     return make
+
+
+async def serve(aiohttp_client: Any, app: web.Application, **client_options: Any) -> TestClient:
+    """A test client of ``app`` served as ``tracker serve`` serves it (see ``make_client``)."""
+    connector = aiohttp.TCPConnector(force_close=True)
+    client = await aiohttp_client(LaneServer(app), connector=connector, **client_options)
+    return client  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 from aiohttp import DummyCookieJar
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock
+from tests.conftest import Clock, serve
+from tests.e2e.support import cheap
 from tracker import config
 from tracker.http.app import create_app
 
@@ -61,15 +61,9 @@ class Answer:
         return self.body.get("content") if isinstance(self.body, dict) else None
 
 
-#: argon2id at its lowest cost: a hash takes about a millisecond instead of hundreds, so the
-#: tests can register the many managers they need. The hash is the same algorithm.
-CHEAP_PASSWORDS = config.Passwords(argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1)
-
-
 async def start(aiohttp_client: Any, settings: config.Settings, clock: Clock) -> TestClient:
-    settings = msgspec.structs.replace(settings, passwords=CHEAP_PASSWORDS)
-    app = create_app(settings, clock=clock)
-    return await aiohttp_client(app, cookie_jar=DummyCookieJar())  # type: ignore[no-any-return]
+    app = create_app(cheap(settings), clock=clock)
+    return await serve(aiohttp_client, app, cookie_jar=DummyCookieJar())
 
 
 async def call(client: TestClient, method: str, path: str, caller: Caller = ANONYMOUS,

@@ -16,6 +16,8 @@ from aiohttp.test_utils import TestClient
 from tests.conftest import Api, tracker_of
 from tracker import config
 
+# argon2id at its lowest cost: a hash takes about a millisecond instead of hundreds, so the
+# tests can register the many managers they need. The hash is the same algorithm.
 CHEAP_PASSWORDS = config.Passwords(argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1)
 NO_TASK = {"ok": False, "message": "No task available"}
 CLOSED = {"ok": True, "content": {"updated": True}}

@@ -106,8 +106,8 @@ def submit(desk: Desk, recipe: str = "r", **extra: str) -> bytes:
                    **extra)  # fmt: skip
 
 
-def served_by_lane(desk: Desk, route: str) -> int:
-    """How many answers the tracker counted for ``route`` (the lane and aiohttp both count)."""
+def answers_counted(desk: Desk, route: str) -> int:
+    """How many answers the tracker counted for ``route``, by the lane or by aiohttp."""
     counted = desk.client.server.app[metrics.METRICS]  # type: ignore[union-attr]
     return sum(n for (_, r, _), n in counted.requests.items() if r == route)
 
@@ -173,13 +173,13 @@ async def test_other_routes_hand_the_connection_to_aiohttp_mid_stream(
     desk: Desk, connect: Connect
 ) -> None:
     conn = await connect()
-    before = served_by_lane(desk, "/task/submit")
+    before = answers_counted(desk, "/task/submit")
     await conn.send(submit(desk) + request(desk, "GET", f"/worker/get/{desk.worker['id']}")
                     + submit(desk))  # fmt: skip
     assert (await conn.answer()).json == {"ok": True}
     assert (await conn.answer()).json["content"]["worker"]["alias"] == "worker 1"
     assert (await conn.answer()).json == {"ok": True}
-    assert served_by_lane(desk, "/task/submit") == before + 2
+    assert answers_counted(desk, "/task/submit") == before + 2
     assert len(tracker_of(desk.client).state.tasks.tasks) == 2
 
 

@@ -125,12 +125,12 @@ class LaneRequest:
 
     __slots__ = ("app", "path", "headers", "match_info", "client_max_size", "_body", "close")
 
-    def __init__(self, app: web.Application, head: Head, body: bytes) -> None:
+    def __init__(self, app: web.Application, head: Head, body: bytes, max_body: int) -> None:
         self.app = app
         self.path = head.path
         self.headers = LaneHeaders(head.fields)
         self.match_info = head.params
-        self.client_max_size: int = app[SETTINGS].server.max_body_size
+        self.client_max_size = max_body
         self._body = body
         self.close = head.close
 
@@ -345,7 +345,8 @@ class WorkerLane(asyncio.Protocol):
             self._hand_off()  # aiohttp refuses bytes after a "Connection: close" request
             return
         self._head, self._partial = None, PartialHead()
-        call = LaneRequest(self._app, head, bytes(self._buffer[head.body_start : head.body_end]))
+        body = bytes(self._buffer[head.body_start : head.body_end])
+        call = LaneRequest(self._app, head, body, self._max_body)
         del self._buffer[: head.body_end]
         self._serving = asyncio.get_running_loop().create_task(self._serve(head.route, call))
         self._serving.add_done_callback(self._served)
