@@ -42,6 +42,21 @@ async def test_an_assignment_past_its_deadline_goes_to_another_worker(
     assert again["assign_time"] == int(clock.now)
 
 
+async def test_a_tick_that_fails_after_asking_what_is_due_loses_no_deadline(
+    desk: Desk, clock: Clock
+) -> None:
+    """Asking for due deadlines changes nothing: if the tick dies before its expire commands
+    are appended, the next tick finds the same assignment and takes it back."""
+    await desk.submit(max_assign_time=10)
+    task = await desk.task(by=0)
+    clock.advance(11)
+    tracker = tracker_of(desk.client)
+    assert tracker.state.tasks.due(clock.now) == [(task["id"], task["assign_time"] + 10)]
+    # ... the tick fails here, before any ExpireAssignment is decided ...
+    assert await expire(desk) == 1
+    assert (await desk.task(by=1))["id"] == task["id"]
+
+
 async def test_the_old_assignee_can_no_longer_release_an_expired_task(
     desk: Desk, clock: Clock
 ) -> None:

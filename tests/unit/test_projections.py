@@ -250,7 +250,7 @@ def test_a_chain_copy_is_queued_in_the_target_with_its_hash() -> None:
 # --- deadlines ------------------------------------------------------------------------------
 
 
-def test_due_returns_assignments_whose_deadline_passed_and_takes_them_off() -> None:
+def test_due_returns_assignments_whose_deadline_passed_earliest_first() -> None:
     state = state_of(
         given.workshop(), given.submitted(1), given.submitted(2), given.submitted(3),
         given.assigned(1, 1, deadline=T0 + 30), given.assigned(2, 2, deadline=T0 + 10),
@@ -258,8 +258,40 @@ def test_due_returns_assignments_whose_deadline_passed_and_takes_them_off() -> N
     )  # fmt: skip
     assert state.tasks.due(T0 + 5) == []
     assert state.tasks.due(T0 + 30) == [(2, T0 + 10), (1, T0 + 30)]
-    assert state.tasks.due(T0 + 30) == []
-    assert state.tasks.due(T0 + 100) == [(3, T0 + 50)]
+    assert state.tasks.due(T0 + 100) == [(2, T0 + 10), (1, T0 + 30), (3, T0 + 50)]
+
+
+def test_due_is_a_query_and_only_an_event_takes_a_deadline_off() -> None:
+    """An expiry that failed (nothing appended) finds the same deadline at the next tick."""
+    state = state_of(
+        given.workshop(), given.submitted(1), given.submitted(2),
+        given.assigned(1, 1, deadline=T0 + 10), given.assigned(2, 2, deadline=T0 + 20),
+    )  # fmt: skip
+    heap_before = list(state.tasks.deadlines)
+    assert state.tasks.due(T0 + 30) == [(1, T0 + 10), (2, T0 + 20)]
+    assert state.tasks.deadlines == heap_before
+    assert state.tasks.due(T0 + 30) == [(1, T0 + 10), (2, T0 + 20)]
+    state.apply(given.expired(1, 1))
+    assert state.tasks.due(T0 + 30) == [(2, T0 + 20)]
+    assert state.tasks.deadlines == [(T0 + 20, 2)]  # the ended assignment left the top
+
+
+def test_the_deadline_heap_depends_only_on_the_log() -> None:
+    """Two folds of the same events build the same heap, whatever was asked in between."""
+    events = [
+        given.submitted(1), given.submitted(2), given.submitted(3),
+        given.assigned(1, 1, deadline=T0 + 10), given.assigned(2, 2, deadline=T0 + 5),
+        given.released(2, 2, Outcome.SKIPPED), given.assigned(3, 3, deadline=T0 + 7),
+        given.expired(1, 1),
+    ]  # fmt: skip
+    asked, quiet = state_of(given.workshop()), state_of(given.workshop())
+    for event in events:
+        asked.apply(event)
+        asked.tasks.due(T0 + 100)
+        quiet.apply(event)
+    assert asked.tasks.deadlines == quiet.tasks.deadlines
+    assert asked.tasks.deadlines[0] == (T0 + 7, 3)  # the top is live; task 1's entry is stale
+    assert asked.tasks.due(T0 + 100) == [(3, T0 + 7)]
 
 
 def test_due_skips_stale_deadlines_of_released_and_reassigned_tasks() -> None:

@@ -59,14 +59,16 @@ class ProjectTasks:
 
 
 class TaskBoard:
-    # The deadline heap keeps stale entries that queries pop lazily: its content depends on
-    # when ``due`` ran, not only on the log, so state digests leave it out (it is checkpointed).
+    # The deadline heap is changed by reducers only (``due`` is a query), so it follows from the
+    # log alone; digests still leave it out, as its layout is an implementation detail.
     DIGEST_SKIP = ("deadlines",)
 
     def __init__(self) -> None:
         self.tasks: dict[int, Task] = {}
         self.projects: dict[int, ProjectTasks] = {}
-        self.deadlines: list[tuple[float, int]] = []  # heap; stale entries skipped lazily
+        # heap of (deadline, task id); entries of ended assignments are dropped once they reach
+        # the top, so the top is always a live assignment
+        self.deadlines: list[tuple[float, int]] = []
         self.next_id = 1
 
     def get(self, task_id: int) -> Task | None:
@@ -99,14 +101,36 @@ class TaskBoard:
         return None if task_id is None else board[task_id]
 
     def due(self, now: float) -> list[tuple[int, float]]:
-        """Assignments past their deadline, as (task id, deadline); takes them off the heap."""
-        heap, found = self.deadlines, []
-        while heap and heap[0][0] <= now:
-            deadline, task_id = heapq.heappop(heap)
-            task = self.tasks.get(task_id)
+        """Assignments past their deadline, as (task id, deadline), earliest first.
+
+        A query: the heap is left as it is, and an assignment leaves it only when an event
+        ends it, so a deadline whose expiry failed is found again at the next tick. The walk
+        visits only the heap's entries at or before ``now`` (a heap keeps them at its top).
+        """
+        heap, tasks, found = self.deadlines, self.tasks, {}
+        pending = [0] if heap and heap[0][0] <= now else []
+        while pending:
+            index = pending.pop()
+            deadline, task_id = heap[index]
+            task = tasks.get(task_id)
             if task is not None and task.assignee and task.deadline == deadline:
-                found.append((task_id, deadline))
-        return found
+                found[task_id] = deadline
+            for child in (2 * index + 1, 2 * index + 2):
+                if child < len(heap) and heap[child][0] <= now:
+                    pending.append(child)
+        return sorted(found.items(), key=lambda item: (item[1], item[0]))
+
+
+def _prune_deadlines(board: TaskBoard) -> None:
+    """Pop the heap's top entries of assignments that have ended (run by the reducers that
+    end one, so the top is always live and ``due`` need not change the heap)."""
+    heap, tasks = board.deadlines, board.tasks
+    while heap:
+        deadline, task_id = heap[0]
+        task = tasks.get(task_id)
+        if task is not None and task.assignee and task.deadline == deadline:
+            return
+        heapq.heappop(heap)
 
 
 def _requeue(board: TaskBoard, task: Task) -> None:
@@ -206,6 +230,7 @@ def released(board: TaskBoard, e: ev.TaskReleased) -> None:
     if outcome is ev.Outcome.CLOSED:
         del board.of(task.project_id).assigned[task.id]
         _forget(board, task)
+        _prune_deadlines(board)
         return
     if outcome is ev.Outcome.VOTED:
         tasks = board.of(task.project_id)
@@ -223,14 +248,17 @@ def released(board: TaskBoard, e: ev.TaskReleased) -> None:
         del tasks.assigned[task.id]
         task.assignee = 0
         tasks.failed[task.id] = None
+        _prune_deadlines(board)
         return
     _requeue(board, task)
+    _prune_deadlines(board)
 
 
 def expired(board: TaskBoard, e: ev.AssignmentExpired) -> None:
     task = board.tasks[e.task_id]
     task.assign_time = 0.0
     _requeue(board, task)
+    _prune_deadlines(board)
 
 
 def reclaimed(board: TaskBoard, e: ev.AssignedTasksReclaimed) -> None:
@@ -238,6 +266,7 @@ def reclaimed(board: TaskBoard, e: ev.AssignedTasksReclaimed) -> None:
         task = board.tasks[task_id]
         task.assign_time = 0.0
         _requeue(board, task)
+    _prune_deadlines(board)
 
 
 def failed_reset(board: TaskBoard, e: ev.FailedTasksReset) -> None:
@@ -257,6 +286,7 @@ def deleted(board: TaskBoard, e: ev.ProjectTasksDeleted) -> None:
     tasks.voted_queued.clear()
     tasks.assigned.clear()
     tasks.failed.clear()
+    _prune_deadlines(board)
 
 
 HANDLERS = {
