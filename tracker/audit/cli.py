@@ -122,9 +122,9 @@ async def _export(settings: config.Settings, args: argparse.Namespace) -> int:
     try:
         async for batch in rows(store, max(args.first, 1) - 1, args.last):
             for row in batch:
-                data = records.fields(row)
-                if keep(data):
-                    out.write(records.line(records.record(row, data)))
+                event = records.event_of(row)
+                if keep(event):
+                    out.write(records.line(records.record(row, event)))
                     written += 1
     finally:
         await store.close()

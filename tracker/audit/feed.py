@@ -51,9 +51,10 @@ async def page(reader: Any, after: int, limit: int, head: int,
     async for batch in rows(reader, after, until):
         for row in batch:
             last = row.position
-            data = records.fields(row)
-            if visible is None or records.project_of(data) in visible:
-                found.append(records.record(row, data))
+            event = records.event_of(row)
+            project = event.concerned_project() if event is not None else None
+            if visible is None or project in visible:
+                found.append(records.record(row, event))
                 if len(found) == limit:
                     return Page(found, last, head)
     return Page(found, last, head)

@@ -13,12 +13,23 @@ from typing import Any
 
 from tracker.audit import records
 from tracker.audit.index import HistoryIndex
+from tracker.events.base import Event
 from tracker.events.reading import row_at
 from tracker.events.store import EventStore
+from tracker.events.tasks import (
+    AssignedTasksReclaimed,
+    AssignmentExpired,
+    FailedTasksReset,
+    Outcome,
+    ProjectTasksDeleted,
+    TaskAssigned,
+    TaskReleased,
+    TasksSubmitted,
+    TaskSubmitted,
+)
 
-_OUTCOME_STATE = {"closed": "closed", "voted": "queued", "retry": "queued", "failed": "failed",
-                  "skipped": "queued"}  # fmt: skip
-_BACK_TO_QUEUE = {"AssignmentExpired", "AssignedTasksReclaimed", "FailedTasksReset"}
+_OUTCOME_STATE = {Outcome.CLOSED: "closed", Outcome.VOTED: "queued", Outcome.RETRY: "queued",
+                  Outcome.FAILED: "failed", Outcome.SKIPPED: "queued"}  # fmt: skip
 
 
 @dataclass
@@ -33,31 +44,26 @@ class Summary:
     chained_to: list[dict[str, int]] = field(default_factory=list)
 
 
-def follow(summary: Summary, event_type: str, data: dict[str, Any], position: int) -> None:
+def follow(summary: Summary, event: Event, position: int) -> None:
     """Fold one event of the task into its summary."""
-    if event_type == "TasksSubmitted":  # a bulk: read it as this task's own submission
-        event_type, data = "TaskSubmitted", {**data, "task_id": summary.id}
-    if event_type == "TaskSubmitted" and data.get("task_id") != summary.id:
-        summary.chained_to.append(
-            {
-                "task": data.get("task_id", 0),
-                "project": data.get("project_id", 0),
-                "position": position,
-            }
-        )
-        return  # fmt: skip
-    if event_type == "TaskSubmitted":
-        summary.project = data.get("project_id", 0)
-        summary.submitted_by, summary.submitted_at = data.get("actor", ""), data.get("at", 0.0)
-        summary.chained_from, summary.state = data.get("chained_from", 0), "queued"
-    elif event_type == "TaskAssigned":
-        summary.state, summary.assignee = "assigned", data.get("worker_id", 0)
-    elif event_type == "TaskReleased":
-        summary.state, summary.assignee = _OUTCOME_STATE.get(data.get("outcome", ""), "queued"), 0
-    elif event_type in _BACK_TO_QUEUE:
-        summary.state, summary.assignee = "queued", 0
-    elif event_type == "ProjectTasksDeleted":
-        summary.state, summary.assignee = "deleted", 0
+    match event:
+        case TaskSubmitted(task_id=task_id) if task_id != summary.id:  # its chain copy
+            summary.chained_to.append(
+                {"task": task_id, "project": event.project_id, "position": position}
+            )
+        case TaskSubmitted() | TasksSubmitted():
+            summary.project, summary.state = event.project_id, "queued"
+            summary.submitted_by, summary.submitted_at = event.actor, event.at
+            if isinstance(event, TaskSubmitted):
+                summary.chained_from = event.chained_from
+        case TaskAssigned(worker_id=worker_id):
+            summary.state, summary.assignee = "assigned", worker_id
+        case TaskReleased(outcome=outcome):
+            summary.state, summary.assignee = _OUTCOME_STATE[outcome], 0
+        case AssignmentExpired() | AssignedTasksReclaimed() | FailedTasksReset():
+            summary.state, summary.assignee = "queued", 0
+        case ProjectTasksDeleted():
+            summary.state, summary.assignee = "deleted", 0
 
 
 def compact(found: dict[str, Any], task_id: int) -> dict[str, Any]:
@@ -93,13 +99,13 @@ async def history(index: HistoryIndex, log_store: EventStore, task_id: int, afte
     summary = Summary(task_id)
     for position in sorted(set(first) | set(await index.last_positions(task_id, 2))):
         row = await row_at(log_store, position)
-        if row is not None:
-            data = records.fields(row)
-            follow(summary, data.get("type", row.type), data, position)
+        event = records.event_of(row) if row is not None else None
+        if event is not None:
+            follow(summary, event, position)
     page = await index.positions(task_id, after, limit + 1)
     events = []
     for position in page[:limit]:
         row = await row_at(log_store, position)
         if row is not None:
-            events.append(compact(records.record(row), task_id))
+            events.append(compact(records.record(row, records.event_of(row)), task_id))
     return History(summary, events, len(page) > limit)

@@ -19,11 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Collection
 from pathlib import Path
 
 import aiosqlite
 import msgspec
 
+from tracker.events import codec
 from tracker.events.reading import row_at, rows
 from tracker.events.store import EventStore
 
@@ -45,28 +47,12 @@ _POSITIONS = ("SELECT position FROM task_events WHERE task_id = ? AND position >
               "ORDER BY position LIMIT ?")  # fmt: skip
 
 
-class _TaskKeys(msgspec.Struct):
-    task_id: int = 0
-    task_ids: list[int] = []
-    chained_from: int = 0
-    first_task_id: int = 0  # TasksSubmitted: ids first_task_id .. first_task_id + len(tasks) - 1
-    tasks: list[msgspec.Raw] = []
-
-
-_keys = msgspec.json.Decoder(_TaskKeys)
-
-
-def task_keys(data: bytes) -> set[int]:
+def task_keys(data: bytes) -> Collection[int]:
     """The ids of the tasks an event concerns (its own, listed ones, the one it copies)."""
     try:
-        found = _keys.decode(data)
-    except msgspec.DecodeError:
-        return set()  # not our concern here: `audit verify` reports such rows
-    ids = set(found.task_ids)
-    ids.update(t for t in (found.task_id, found.chained_from) if t)
-    if found.first_task_id:
-        ids.update(range(found.first_task_id, found.first_task_id + len(found.tasks)))
-    return ids
+        return codec.decode(data).concerned_tasks()
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return ()  # not our concern here: `audit verify` reports such rows
 
 
 def _delete(path: Path) -> None:

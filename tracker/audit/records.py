@@ -9,12 +9,16 @@ A record needs none of our code to be read::
 ``event`` holds the stored event's fields as stored (JSON, unknown fields kept), minus
 ``type``, which is lifted to the record. ``hash`` is the chain hash of the row in the log.
 
-**Redaction.** A field whose name contains ``secret``, ``password`` or ``token`` (worker
-secrets, project and webhook secrets, manager password hashes) is replaced by ``"[redacted]"``
-and named in ``redacted``. The rule goes by name, so fields added later are covered. Session
+**Redaction.** The fields an event type declares secret (``Event.secret_fields``: worker
+secrets, project and webhook secrets, manager password hashes) are replaced by ``"[redacted]"``
+and named in ``redacted``. A row whose type this tracker does not know has every field but
+``at``, ``actor`` and ``v`` redacted, since nothing says which of them are secret. Session
 ids never reach the log (only their SHA-256, kept: it pairs logins with logouts and cannot be
 used to log in). A redacted record cannot be re-hashed into the chain: verify the log itself
 with ``tracker audit verify`` and match records to it by position and hash.
+
+Which task, project and worker an event concerns is the event type's own answer
+(``concerned_tasks``, ``concerned_project``, ``concerned_workers`` in ``tracker/events``).
 """
 
 from __future__ import annotations
@@ -23,18 +27,15 @@ from typing import Any
 
 import msgspec
 
+from tracker.events import codec
+from tracker.events.base import Event
 from tracker.events.store import StoredRow
 
 REDACTED = "[redacted]"
-_SECRET_WORDS = ("secret", "password", "token")
+_ALWAYS_SHOWN = ("at", "actor", "v")
 
 _decoder = msgspec.json.Decoder(dict[str, Any])
 _encoder = msgspec.json.Encoder()
-
-
-def is_secret(field: str) -> bool:
-    lowered = field.lower()
-    return any(word in lowered for word in _SECRET_WORDS)
 
 
 def fields(row: StoredRow) -> dict[str, Any]:
@@ -42,15 +43,26 @@ def fields(row: StoredRow) -> dict[str, Any]:
     return _decoder.decode(row.data)
 
 
-def record(row: StoredRow, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The redacted record of one row (``data``: its :func:`fields`, if already decoded)."""
-    event = dict(fields(row) if data is None else data)
-    event_type = event.pop("type", row.type)
-    redacted = [name for name in event if is_secret(name)]
+def event_of(row: StoredRow) -> Event | None:
+    """The row's typed event; None if this tracker cannot read it (`audit verify` says why)."""
+    try:
+        return codec.decode(row.data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def record(row: StoredRow, event: Event | None) -> dict[str, Any]:
+    """The redacted record of one row, whose typed event (or None) is ``event``."""
+    data = fields(row)
+    event_type = data.pop("type", row.type)
+    if event is None:
+        redacted = [name for name in data if name not in _ALWAYS_SHOWN]
+    else:
+        redacted = [name for name in type(event).secret_fields if name in data]
     for name in redacted:
-        event[name] = REDACTED
+        data[name] = REDACTED
     found: dict[str, Any] = {"position": row.position, "hash": row.hash.hex(),
-                             "type": event_type, "event": event}  # fmt: skip
+                             "type": event_type, "event": data}  # fmt: skip
     if redacted:
         found["redacted"] = redacted
     return found
@@ -60,26 +72,6 @@ def line(found: dict[str, Any]) -> bytes:
     return _encoder.encode(found) + b"\n"
 
 
-def project_of(data: dict[str, Any]) -> int | None:
-    project = data.get("project_id")
-    return project if isinstance(project, int) else None
-
-
-def concerns_task(data: dict[str, Any], task_id: int) -> bool:
-    """The event is about the task: its own, one listing it, or its copy into a chain."""
-    first = data.get("first_task_id")
-    return (
-        data.get("task_id") == task_id
-        or data.get("chained_from") == task_id
-        or task_id in (data.get("task_ids") or ())
-        or (isinstance(first, int) and first <= task_id < first + len(data.get("tasks") or ()))
-    )
-
-
-def concerns_worker(data: dict[str, Any], worker_id: int) -> bool:
-    return data.get("worker_id") == worker_id or data.get("actor") == f"worker:{worker_id}"
-
-
 class Filter(msgspec.Struct, frozen=True):
     """Which events to keep; all given conditions must hold."""
 
@@ -87,9 +79,11 @@ class Filter(msgspec.Struct, frozen=True):
     task: int | None = None
     worker: int | None = None
 
-    def __call__(self, data: dict[str, Any]) -> bool:
-        if self.project is not None and project_of(data) != self.project:
+    def __call__(self, event: Event | None) -> bool:
+        if event is None:
+            return self.project is None and self.task is None and self.worker is None
+        if self.project is not None and event.concerned_project() != self.project:
             return False
-        if self.task is not None and not concerns_task(data, self.task):
+        if self.task is not None and self.task not in event.concerned_tasks():
             return False
-        return self.worker is None or concerns_worker(data, self.worker)
+        return self.worker is None or self.worker in event.concerned_workers()

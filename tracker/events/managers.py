@@ -11,6 +11,8 @@ class ManagerRegistered(Event, frozen=True, tag=True):
     password_hash: str  # argon2id encoded hash, never the password
     tracker_admin: bool
 
+    secret_fields = ("password_hash",)
+
 
 class TrackerAdminSet(Event, frozen=True, tag=True):
     manager_id: int

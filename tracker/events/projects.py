@@ -21,6 +21,8 @@ class ProjectCreated(Event, frozen=True, tag=True):
     webhook_secret: str
     creator: int = 0  # manager id, 0 when created by the system (tests, fixtures)
 
+    secret_fields = ("webhook_secret",)
+
 
 class ProjectUpdated(Event, frozen=True, tag=True):
     """A full replacement of the editable settings, as ``/project/update`` sends them."""
@@ -44,10 +46,14 @@ class ProjectSecretSet(Event, frozen=True, tag=True):
     project_id: int
     secret: str
 
+    secret_fields = ("secret",)
+
 
 class WebhookSecretSet(Event, frozen=True, tag=True):
     project_id: int
     webhook_secret: str
+
+    secret_fields = ("webhook_secret",)
 
 
 class ProjectVersionPushed(Event, frozen=True, tag=True):

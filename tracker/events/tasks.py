@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 
 import msgspec
 
@@ -30,6 +31,9 @@ class TaskSubmitted(Event, frozen=True, tag=True):
     hash: int = 0  # 0 means "no hash"
     chained_from: int = 0  # id of the closed task this is a chain copy of
 
+    def concerned_tasks(self) -> Collection[int]:
+        return (self.task_id, self.chained_from) if self.chained_from else (self.task_id,)
+
 
 class NewTask(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     """One task of a bulk submission (see ``TasksSubmitted``)."""
@@ -56,15 +60,32 @@ class TasksSubmitted(Event, frozen=True, tag=True):
     def task_ids(self) -> range:
         return range(self.first_task_id, self.first_task_id + len(self.tasks))
 
+    def concerned_tasks(self) -> Collection[int]:
+        return self.task_ids
 
-class TaskAssigned(Event, frozen=True, tag=True):
+
+class _OneTask(Event, frozen=True):
+    """An event about one task, which it names ``task_id``."""
+
+    def concerned_tasks(self) -> Collection[int]:
+        return (self.task_id,)  # type: ignore[attr-defined]
+
+
+class _ListedTasks(Event, frozen=True):
+    """An event about the tasks it lists in ``task_ids``."""
+
+    def concerned_tasks(self) -> Collection[int]:
+        return self.task_ids  # type: ignore[attr-defined, no-any-return]
+
+
+class TaskAssigned(_OneTask, frozen=True, tag=True):
     task_id: int
     project_id: int
     worker_id: int
     deadline: float  # Unix time after which the assignment may be taken back
 
 
-class TaskReleased(Event, frozen=True, tag=True):
+class TaskReleased(_OneTask, frozen=True, tag=True):
     task_id: int
     project_id: int
     worker_id: int
@@ -73,23 +94,23 @@ class TaskReleased(Event, frozen=True, tag=True):
     verification: int = 0
 
 
-class AssignmentExpired(Event, frozen=True, tag=True):
+class AssignmentExpired(_OneTask, frozen=True, tag=True):
     task_id: int
     project_id: int
     worker_id: int
 
 
-class AssignedTasksReclaimed(Event, frozen=True, tag=True):
+class AssignedTasksReclaimed(_ListedTasks, frozen=True, tag=True):
     project_id: int
     task_ids: list[int]
 
 
-class FailedTasksReset(Event, frozen=True, tag=True):
+class FailedTasksReset(_ListedTasks, frozen=True, tag=True):
     project_id: int
     task_ids: list[int]
 
 
-class ProjectTasksDeleted(Event, frozen=True, tag=True):
+class ProjectTasksDeleted(_ListedTasks, frozen=True, tag=True):
     """A hard reset: every task of the project removed, none of them counted as closed."""
 
     project_id: int

@@ -10,6 +10,8 @@ class WorkerCreated(Event, frozen=True, tag=True):
     alias: str
     secret: bytes
 
+    secret_fields = ("secret",)
+
 
 class WorkerAliasChanged(Event, frozen=True, tag=True):
     worker_id: int
