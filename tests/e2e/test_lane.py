@@ -298,16 +298,16 @@ async def test_idle_connections_are_closed(desk: Desk, connect: Connect,
 
 
 def test_the_lane_serves_exactly_the_task_routes() -> None:
-    assert lane.match(b"POST", b"/task/submit") is not None
-    assert lane.match(b"POST", b"/task/bulk_submit") is not None
-    assert lane.match(b"POST", b"/task/release") is not None
-    route, params = lane.match(b"GET", b"/task/get/12")  # type: ignore[misc]
+    assert lane.ROUTES.match(b"POST", b"/task/submit") is not None
+    assert lane.ROUTES.match(b"POST", b"/task/bulk_submit") is not None
+    assert lane.ROUTES.match(b"POST", b"/task/release") is not None
+    route, params = lane.ROUTES.match(b"GET", b"/task/get/12")  # type: ignore[misc]
     assert (route.template, params) == ("/task/get/{project}", {"project": "12"})
     for method, path in [(b"GET", b"/task/submit"), (b"POST", b"/task/get/1"),
                          (b"GET", b"/task/get/"), (b"GET", b"/task/get/1/2"),
                          (b"GET", b"/task/get/%31"), (b"GET", b"/"),
                          (b"POST", b"/task/submit/")]:  # fmt: skip
-        assert lane.match(method, path) is None, (method, path)
+        assert lane.ROUTES.match(method, path) is None, (method, path)
 
 
 async def test_a_client_that_stops_reading_is_paused_not_buffered(

@@ -45,7 +45,7 @@ ROUTES = (meta, workers, tasks, projects, access, accounts, managers, project_ad
 
 def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
     app = web.Application(
-        middlewares=[metrics.count_requests, middleware.errors],
+        middlewares=[middleware.handle],
         client_max_size=settings.server.max_body_size,
     )
     app[metrics.METRICS] = metrics.RequestMetrics()

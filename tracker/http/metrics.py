@@ -21,12 +21,10 @@ constant time) or a tracker admin session, and sees everything.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import hmac
 import itertools
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
@@ -47,7 +45,6 @@ from tracker.service import Tracker
 
 routes = web.RouteTableDef()
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UNMATCHED = "unmatched"
 # Other methods (WebDAV and the like) share one label: a client cannot mint many series.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -101,28 +98,10 @@ class RequestMetrics(Collector):
 METRICS = web.AppKey("metrics", RequestMetrics)
 
 
-def _route(request: web.Request) -> str:
+def route_label(request: web.Request) -> str:
+    """The route's template (``/task/get/{project}``), ``unmatched`` for unknown paths."""
     resource = request.match_info.route.resource
     return resource.canonical if resource is not None else UNMATCHED
-
-
-@web.middleware
-async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    except asyncio.CancelledError:
-        status = 499  # the client went away
-        raise
-    finally:
-        method = request.method if request.method in METHODS else "other"
-        request.app[METRICS].observe(method, _route(request), status, time.perf_counter() - started)
 
 
 class LogCollector(Collector):

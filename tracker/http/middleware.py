@@ -1,18 +1,28 @@
-"""One error middleware: domain errors become envelopes; nothing leaks as a bare 500."""
+"""The one way a request goes through its handler, whichever server framed it.
+
+aiohttp's requests come through the ``handle`` middleware, the worker lane's
+(``tracker.http.lane``) call ``answer`` directly: either way a refusal becomes its envelope,
+anything unexpected an opaque 500 (logged with its traceback), and the request is counted and
+timed by method, route and status.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
 from tracker.errors import RateLimited, TrackerError
 from tracker.http import envelope
+from tracker.http.metrics import METHODS, METRICS, route_label
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Handler = Callable[[Any], Awaitable[web.StreamResponse]]
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -22,7 +32,31 @@ CORS_HEADERS = {
 
 
 @web.middleware
-async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def handle(request: web.Request, handler: Handler) -> web.StreamResponse:
+    return await answer(request, handler, request.method, route_label(request))
+
+
+async def answer(request: Any, handler: Handler, method: str, route: str) -> web.StreamResponse:
+    """``handler``'s answer to ``request`` (an aiohttp request or a lane one), counted and
+    timed under ``method`` and ``route`` (the route's template, never the raw path)."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await _refusals_answered(request, handler)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    except asyncio.CancelledError:
+        status = 499  # the client went away
+        raise
+    finally:
+        method = method if method in METHODS else "other"
+        request.app[METRICS].observe(method, route, status, time.perf_counter() - started)
+
+
+async def _refusals_answered(request: Any, handler: Handler) -> web.StreamResponse:
     if request.method == "OPTIONS":
         return web.Response(status=200, headers=CORS_HEADERS)
     if request.method == "HEAD":
