@@ -25,6 +25,7 @@ from tracker.events.codec import decode
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import EventStore, StoredRow
 from tracker.events.workers import WorkerCreated
+from tracker.http.statuses import status_of
 from tracker.service import Tracker
 
 
@@ -199,7 +200,7 @@ async def test_a_failed_write_fails_every_waiting_command_and_refuses_new_ones(
     gated.fail(OSError("disk I/O error"))
     outcomes = await asyncio.gather(in_flight, *queued, no_op, return_exceptions=True)
     assert all(isinstance(outcome, StorageUnavailable) for outcome in outcomes), outcomes
-    assert outcomes[0].status == 503  # type: ignore[union-attr]
+    assert status_of(outcomes[0]) == 503  # type: ignore[arg-type]
 
     position = tracker.state.position
     with pytest.raises(StorageUnavailable):

@@ -29,6 +29,7 @@ from tracker.events import projects as pev
 from tracker.events import tasks as tev
 from tracker.events import workers as wev
 from tracker.events.base import SYSTEM, WEBHOOK, Event, manager_actor
+from tracker.http.statuses import status_of
 
 NOW = T0 + 100
 
@@ -75,13 +76,18 @@ def test_an_admin_promotes_another_manager_with_itself_as_actor() -> None:
     ]
 
 
-@pytest.mark.parametrize(("promote", "status"), [(True, 401), (False, 403)])
-def test_only_an_admin_promotes_or_demotes_and_never_itself(promote: bool, status: int) -> None:
+@pytest.mark.parametrize(
+    ("promote", "route", "status"),
+    [(True, "/manager/promote/{id}", 401), (False, "/manager/demote/{id}", 403)],
+)
+def test_only_an_admin_promotes_or_demotes_and_never_itself(
+    promote: bool, route: str, status: int
+) -> None:
     state = state_of(manager(1, admin=True), manager(2), manager(3, admin=True))
     for caller, target in ((2, 3), (0, 2), (1, 1), (3, 3)):
         command = SetTrackerAdmin(manager_id=caller, target=target, tracker_admin=promote)
         error = refusal(state, command)
-        assert isinstance(error, Unauthorized) and error.status == status
+        assert isinstance(error, Unauthorized) and status_of(error, route) == status
 
 
 def test_promoting_an_unknown_manager_is_refused() -> None:
@@ -168,7 +174,7 @@ def test_update_turns_zero_rates_into_unlimited_and_carries_paused() -> None:
 def test_an_empty_webhook_secret_is_refused() -> None:
     state = state_of(manager(1, admin=True), given.project(1))
     error = refusal(state, SetWebhookSecret(manager_id=1, project=1, webhook_secret=""))
-    assert error.status == 400
+    assert status_of(error) == 400
 
 
 def test_a_push_records_the_version_as_the_webhook_for_each_project_that_changes() -> None:
@@ -206,7 +212,7 @@ def test_pausing_is_for_admins_and_pausing_a_paused_worker_appends_nothing() -> 
         wev.WorkerPauseSet(at=NOW, actor="manager:1", worker_id=2, paused=True)
     ]
     error = refusal(state, SetWorkerPaused(manager_id=1, worker_id=3, paused=True))
-    assert (error.status, error.message) == (400, "Invalid worker")
+    assert (status_of(error), error.message) == (400, "Invalid worker")
 
 
 # --- maintenance -------------------------------------------------------------------------------

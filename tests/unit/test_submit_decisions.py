@@ -65,6 +65,8 @@ def test_a_unique_string_is_stored_as_its_siphash() -> None:
         ({"max_assign_time": -1}, "max_assign_time must be between 0 and 2147483647 seconds"),
         ({"max_assign_time": 2**31}, "max_assign_time must be between 0 and 2147483647 seconds"),
         ({"hash_u64": 5, "unique_string": "a"}, "give hash_u64 or unique_string, not both"),
+        ({"hash64": 5, "unique_string": "a"}, "give hash_u64 or unique_string, not both"),
+        ({"hash_u64": 5, "hash64": 6}, "hash_u64 and hash64 disagree"),
     ],
 )
 def test_an_invalid_task_is_refused_naming_the_rule(fields: dict, reason: str) -> None:

@@ -13,6 +13,7 @@ from tracker.commands.decide import decide
 from tracker.commands.workers import AliasTooLong, CreateWorker, ReservedAlias, UpdateWorker
 from tracker.events.base import worker_actor
 from tracker.events.workers import WorkerAliasChanged, WorkerCreated
+from tracker.http.statuses import status_of
 
 # --- workers --------------------------------------------------------------------------------
 
@@ -31,7 +32,7 @@ def test_the_reserved_alias_is_refused_on_create_and_update() -> None:
                     UpdateWorker(worker_id=1, alias="unassigned")):  # fmt: skip
         with pytest.raises(ReservedAlias) as refused:
             decide(state, command, NOW)
-        assert (refused.value.status, refused.value.message) == (
+        assert (status_of(refused.value), refused.value.message) == (
             403,
             "You are now allowed to create a worker",
         )

@@ -51,7 +51,6 @@ class AccessAlreadyGranted(TrackerError):
 class NoAccessRecord(TrackerError):
     """Answered 200 with ``ok: false``, as the original does."""
 
-    status = 200
     message = "Worker did not have access to this project"
 
 

@@ -48,15 +48,13 @@ class InvalidRole(TrackerError):
 
 
 class UnknownWorker(WorkerNotFound):
-    status = 400
     message = "Invalid worker"
 
 
 def set_tracker_admin(state: State, command: SetTrackerAdmin, now: float) -> list[Event]:
-    status = 401 if command.tracker_admin else 403  # the original's codes: promote 401, demote 403
-    require_admin(state, command.manager_id, status)
+    require_admin(state, command.manager_id)
     if command.target == command.manager_id:
-        raise Unauthorized("Unauthorized: a manager cannot promote or demote itself", status=status)
+        raise Unauthorized("Unauthorized: a manager cannot promote or demote itself")
     target = existing_manager(state, command.target)
     if target.tracker_admin == command.tracker_admin:
         return []

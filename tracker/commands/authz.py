@@ -47,11 +47,11 @@ def require_role(state: State, manager_id: int, project_id: int, role: int) -> P
     return project
 
 
-def require_admin(state: State, manager_id: int, status: int = 403) -> Manager:
-    """The calling manager, if it is tracker admin; ``Unauthorized`` with ``status`` otherwise."""
+def require_admin(state: State, manager_id: int) -> Manager:
+    """The calling manager, if it is tracker admin; ``Unauthorized`` otherwise."""
     manager = state.managers.by_id.get(manager_id) if manager_id else None
     if manager is None or not manager.tracker_admin:
-        raise Unauthorized(status=status)
+        raise Unauthorized()
     return manager
 
 

@@ -39,7 +39,12 @@ class SubmitTask(Command, frozen=True):
     max_assign_time: int = 0
     verification_count: int = 0
     hash_u64: int = 0
+    hash64: int = 0  # the name API_DOCS and the original UI use (the original ignored it)
     unique_string: str = ""
+
+    @property
+    def given_hash(self) -> int:
+        return self.hash_u64 or self.hash64
 
 
 class BulkSubmit(Command, frozen=True):
@@ -88,7 +93,6 @@ class WorkerPaused(TrackerError):
 class NoTaskAvailable(TrackerError):
     """Answered as 200 with ``ok: false``, as the original does."""
 
-    status = 200
     message = "No task available"
 
 
@@ -102,7 +106,9 @@ def invalid_reason(command: SubmitTask) -> str | None:
         return "max_retries must be >= 0"
     if not 0 <= command.max_assign_time <= INT32_MAX:
         return f"max_assign_time must be between 0 and {INT32_MAX} seconds"
-    if command.hash_u64 and command.unique_string:
+    if command.hash_u64 and command.hash64 and command.hash_u64 != command.hash64:
+        return "hash_u64 and hash64 disagree"
+    if command.given_hash and command.unique_string:
         return "give hash_u64 or unique_string, not both"
     return None
 
@@ -110,7 +116,7 @@ def invalid_reason(command: SubmitTask) -> str | None:
 def task_hash(command: SubmitTask) -> int:
     if command.unique_string:
         return unique_string_hash(command.unique_string)
-    return command.hash_u64
+    return command.given_hash
 
 
 def _new_task(command: SubmitTask, task_id: int, now: float, actor: str) -> TaskSubmitted:

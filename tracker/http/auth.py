@@ -13,7 +13,7 @@ import secrets
 
 from aiohttp import web
 
-from tracker.errors import TrackerError
+from tracker.errors import Unauthenticated
 from tracker.http.call import Call
 from tracker.http.parsing import parse_int64
 from tracker.projections.managers import Manager
@@ -25,8 +25,8 @@ SESSION_ID_BYTES = 32
 _MAX_SECRET_HEADER = 256
 
 
-class WorkerAuthFailed(TrackerError):
-    status = 401
+class WorkerAuthFailed(Unauthenticated):
+    """The worker headers are missing or name no worker with that secret."""
 
 
 def new_worker_secret() -> bytes:
@@ -41,30 +41,30 @@ def session_hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def worker(request: Call, state: State, status: int) -> Worker:
+def worker(request: Call, state: State) -> Worker:
     """The authenticated worker, or ``WorkerAuthFailed`` with the original's message."""
     headers = request.headers
     worker_id_text = headers.get("X-Worker-Id", "")
     if not worker_id_text:
-        raise WorkerAuthFailed("worker id not specified", status=status)
+        raise WorkerAuthFailed("worker id not specified")
     secret_text = headers.get("X-Secret", "")
     if not secret_text:
-        raise WorkerAuthFailed("secret is not specified", status=status)
+        raise WorkerAuthFailed("secret is not specified")
     try:
         worker_id = parse_int64(worker_id_text)
     except ValueError as exc:
-        raise WorkerAuthFailed(str(exc), status=status) from None
+        raise WorkerAuthFailed(str(exc)) from None
     found = state.workers.by_id.get(worker_id)
     if found is None:
-        raise WorkerAuthFailed("worker id does not match any valid worker", status=status)
+        raise WorkerAuthFailed("worker id does not match any valid worker")
     if len(secret_text) > _MAX_SECRET_HEADER:
-        raise WorkerAuthFailed("invalid secret", status=status)
+        raise WorkerAuthFailed("invalid secret")
     try:
         given = binascii.a2b_base64(secret_text, strict_mode=True)
     except (binascii.Error, ValueError):
         given = b""
     if not hmac.compare_digest(given, found.secret):
-        raise WorkerAuthFailed("invalid secret", status=status)
+        raise WorkerAuthFailed("invalid secret")
     return found
 
 
@@ -73,7 +73,7 @@ def optional_worker(request: web.Request, state: State) -> Worker | None:
     if "X-Worker-Id" not in request.headers:
         return None
     try:
-        return worker(request, state, 403)
+        return worker(request, state)
     except WorkerAuthFailed:
         return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tracker.errors import Unauthorized
+from tracker.errors import Unauthenticated
 from tracker.http import auth
 from tracker.http.call import Call
 from tracker.http.keys import SETTINGS, TRACKER
@@ -21,9 +21,9 @@ def now(request: web.Request) -> float:
     return request.app[TRACKER].clock()
 
 
-def worker(request: Call, status: int) -> Worker:
-    """The calling worker; a failed check answers ``status`` (it differs by route)."""
-    return auth.worker(request, request.app[TRACKER].state, status)
+def worker(request: Call) -> Worker:
+    """The calling worker (``WorkerAuthFailed`` otherwise; its status differs by route)."""
+    return auth.worker(request, request.app[TRACKER].state)
 
 
 def manager(request: web.Request) -> Manager | None:
@@ -32,10 +32,10 @@ def manager(request: web.Request) -> Manager | None:
     return auth.manager(request, app[TRACKER].state, cookie, app[TRACKER].clock())
 
 
-def require_manager(request: web.Request, status: int = 401) -> Manager:
+def require_manager(request: web.Request) -> Manager:
     found = manager(request)
     if found is None:
-        raise Unauthorized(status=status)
+        raise Unauthenticated()
     return found
 
 

@@ -37,7 +37,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
-from tracker.errors import Unauthorized
+from tracker.errors import Unauthenticated
 from tracker.events.group_commit import BATCH_SIZE_BUCKETS
 from tracker.http import context
 from tracker.http.keys import SETTINGS
@@ -181,7 +181,7 @@ def _sees_everything(request: web.Request) -> bool:
     given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
     if hmac.compare_digest(given, f"Bearer {token}".encode()):
         return True
-    raise Unauthorized(status=401)
+    raise Unauthenticated()
 
 
 @routes.get("/metrics")

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from tracker.errors import RateLimited, TrackerError
-from tracker.http import envelope
+from tracker.http import envelope, statuses
 from tracker.http.metrics import METHODS, METRICS, route_label
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ async def answer(request: Any, handler: Handler, method: str, route: str) -> web
     started = time.perf_counter()
     status = 500
     try:
-        response = await _refusals_answered(request, handler)
+        response = await _refusals_answered(request, handler, route)
         status = response.status
         return response
     except web.HTTPException as exc:
@@ -56,7 +56,7 @@ async def answer(request: Any, handler: Handler, method: str, route: str) -> web
         request.app[METRICS].observe(method, route, status, time.perf_counter() - started)
 
 
-async def _refusals_answered(request: Any, handler: Handler) -> web.StreamResponse:
+async def _refusals_answered(request: Any, handler: Handler, route: str) -> web.StreamResponse:
     if request.method == "OPTIONS":
         return web.Response(status=200, headers=CORS_HEADERS)
     if request.method == "HEAD":
@@ -66,7 +66,7 @@ async def _refusals_answered(request: Any, handler: Handler) -> web.StreamRespon
     try:
         return await handler(request)
     except TrackerError as exc:
-        return refusal(exc)
+        return refusal(exc, route)
     except web.HTTPRequestEntityTooLarge:
         limit = request.client_max_size
         return envelope.fail(413, f"Request body too large: the limit is {limit} bytes")
@@ -78,11 +78,12 @@ async def _refusals_answered(request: Any, handler: Handler) -> web.StreamRespon
         return internal_error(request.path)
 
 
-def refusal(exc: TrackerError) -> web.Response:
-    """The envelope for a refused request (with the delay when rate limited)."""
+def refusal(exc: TrackerError, route: str = "") -> web.Response:
+    """The envelope for a refused request on ``route`` (with the delay when rate limited)."""
+    status = statuses.status_of(exc, route)
     if isinstance(exc, RateLimited):
-        return envelope.fail(exc.status, exc.message, delay=exc.delay)
-    return envelope.fail(exc.status, exc.message)
+        return envelope.fail(status, exc.message, delay=exc.delay)
+    return envelope.fail(status, exc.message)
 
 
 def internal_error(path: str) -> web.Response:

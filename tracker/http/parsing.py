@@ -55,7 +55,6 @@ def convert(data: Any, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
 
 
 class BodyTooLarge(TrackerError):
-    status = 413
     message = "Request body too large"
 
 

@@ -36,7 +36,7 @@ async def request_access(request: web.Request) -> web.Response:
     body = await parsing.body(request, RequestBody)  # the original parses before auth
     if not (body.assign or body.submit):
         raise NothingRequested()
-    worker = context.worker(request, 401)
+    worker = context.worker(request)
     command = RequestAccess(
         worker_id=worker.id, project=body.project, assign=body.assign, submit=body.submit
     )

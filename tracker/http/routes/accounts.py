@@ -51,7 +51,6 @@ class InvalidRegistration(TrackerError):
 
 
 class InvalidLogin(TrackerError):
-    status = 403
     message = "Invalid username/password"
 
 

@@ -25,7 +25,13 @@ from tracker.audit.timetravel import project_view, resolve
 from tracker.checkpoints.pipeline import Pipeline
 from tracker.commands.base import ProjectNotFound
 from tracker.commands.projects import ROLE_READ, has_role
-from tracker.errors import InvalidRequest, NotFound, StorageUnavailable, Unauthorized
+from tracker.errors import (
+    InvalidRequest,
+    NotFound,
+    StorageUnavailable,
+    Unauthenticated,
+    Unauthorized,
+)
 from tracker.http import context, envelope, parsing
 from tracker.http.keys import SCHEDULER, SETTINGS, TRACKER
 from tracker.projections import digest
@@ -55,10 +61,10 @@ def caller(request: web.Request) -> Caller:
         given_bytes = given.encode("utf-8", "surrogateescape")
         if hmac.compare_digest(given_bytes, f"Bearer {token}".encode()):
             return Caller(True)
-        raise Unauthorized("Invalid audit token", status=401)
+        raise Unauthenticated("Invalid audit token")
     manager = context.manager(request)
     if manager is None:
-        raise Unauthorized(status=401)
+        raise Unauthenticated()
     return Caller(manager.tracker_admin, manager.id)
 
 

@@ -69,7 +69,7 @@ class InvalidLogRequest(TrackerError):
 
 async def _write(request: web.Request, level_name: str) -> web.Response:
     try:
-        worker = context.worker(request, 400)
+        worker = context.worker(request)
     except WorkerAuthFailed as exc:
         raise InvalidRequest(f"Could not parse request: {exc.message}") from None
     body = await parsing.body(request, LineBody)
@@ -124,7 +124,7 @@ def _entry(level: int, line: LogLine) -> LogEntry:
 
 @routes.post("/logs")
 async def query(request: web.Request) -> web.Response:
-    context.require_manager(request, 401)
+    context.require_manager(request)
     body = await parsing.body(request, QueryBody)
     if body.since <= 0:
         raise InvalidLogRequest("Invalid log request: since must be a positive Unix time")

@@ -38,7 +38,7 @@ class PauseBody(msgspec.Struct):
 
 @routes.get("/manager/list")
 async def list_managers(request: web.Request) -> web.Response:
-    context.require_manager(request, 401)
+    context.require_manager(request)
     managers = context.tracker(request).state.managers.by_id.values()
     return envelope.ok({"managers": [manager_view(m) for m in managers]})
 
@@ -46,7 +46,7 @@ async def list_managers(request: web.Request) -> web.Response:
 @routes.get("/manager/list_for_project/{id}")
 async def list_for_project(request: web.Request) -> web.Response:
     project_id = parsing.path_id(request, "id", "Invalid project id")
-    context.require_manager(request, 401)
+    context.require_manager(request)
     state = context.tracker(request).state
     existing_project(state, project_id)
     roles = sorted(
@@ -60,7 +60,7 @@ async def list_for_project(request: web.Request) -> web.Response:
 
 async def _set_admin(request: web.Request, tracker_admin: bool) -> web.Response:
     target = parsing.path_id(request, "id", "Invalid manager id")
-    caller = context.require_manager(request, 401)
+    caller = context.require_manager(request)
     command = SetTrackerAdmin(manager_id=caller.id, target=target, tracker_admin=tracker_admin)
     await context.tracker(request).execute(command)
     return envelope.no_content()

@@ -6,7 +6,7 @@ import msgspec
 from aiohttp import web
 
 from tracker.commands import tasks as cmd
-from tracker.commands.base import InvalidTask, existing_project
+from tracker.commands.base import existing_project
 from tracker.errors import InvalidRequest, RateLimited
 from tracker.http import context, envelope, parsing
 from tracker.http.call import Call
@@ -36,13 +36,11 @@ class SubmitBody(msgspec.Struct):
     unique_string: str = ""
 
     def command(self, worker_id: int) -> cmd.SubmitTask:
-        if self.hash_u64 and self.hash64 and self.hash_u64 != self.hash64:
-            raise InvalidTask("Invalid task: hash_u64 and hash64 disagree")
         return cmd.SubmitTask(
             worker_id=worker_id, project=self.project, recipe=self.recipe,
             priority=self.priority, max_retries=self.max_retries,
             max_assign_time=self.max_assign_time, verification_count=self.verification_count,
-            hash_u64=self.hash_u64 or self.hash64, unique_string=self.unique_string,
+            hash_u64=self.hash_u64, hash64=self.hash64, unique_string=self.unique_string,
         )  # fmt: skip
 
 
@@ -68,7 +66,7 @@ def _take_tokens(request: Call, project_id: int, kind: str, n: int) -> None:
 
 @routes.post("/task/submit")
 async def submit(request: Call) -> web.Response:
-    worker = context.worker(request, 401)
+    worker = context.worker(request)
     command = (await parsing.body(request, SubmitBody)).command(worker.id)
     _take_tokens(request, cmd.check_task(command), "submit", 1)
     await context.tracker(request).execute(command)
@@ -77,7 +75,7 @@ async def submit(request: Call) -> web.Response:
 
 @routes.post("/task/bulk_submit")
 async def bulk_submit(request: Call) -> web.Response:
-    worker = context.worker(request, 401)
+    worker = context.worker(request)
     body = await parsing.body(request, BulkBody, nested=("requests",))
     command = cmd.BulkSubmit(
         worker_id=worker.id, tasks=[item.command(worker.id) for item in body.requests]
@@ -89,7 +87,7 @@ async def bulk_submit(request: Call) -> web.Response:
 
 @routes.get("/task/get/{project}")
 async def assign(request: Call) -> web.Response:
-    worker = context.worker(request, 403)
+    worker = context.worker(request)
     if worker.paused:
         raise cmd.WorkerPaused()
     project_id = parsing.path_id(request, "project", "Invalid project id")
@@ -110,7 +108,7 @@ async def assign(request: Call) -> web.Response:
 
 @routes.post("/task/release")
 async def release(request: Call) -> web.Response:
-    worker = context.worker(request, 403)
+    worker = context.worker(request)
     body = await parsing.body(request, ReleaseBody)
     if body.task_id == 0:
         raise InvalidRequest("Invalid request")

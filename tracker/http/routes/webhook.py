@@ -17,7 +17,7 @@ from aiohttp import web
 from tracker import webhook
 from tracker.commands.project_admin import PushVersion
 from tracker.errors import TrackerError
-from tracker.http import context, parsing
+from tracker.http import context, parsing, statuses
 from tracker.http.keys import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -60,5 +60,5 @@ async def receive_hook(request: web.Request) -> web.Response:
     try:
         await context.tracker(request).execute(command)
     except TrackerError as exc:
-        return _text(exc.status, exc.message)
+        return _text(statuses.status_of(exc), exc.message)
     return _text(200)

@@ -36,7 +36,7 @@ async def create(request: web.Request) -> web.Response:
 
 @routes.post("/worker/update")
 async def update(request: web.Request) -> web.Response:
-    worker = context.worker(request, 401)
+    worker = context.worker(request)
     body = await parsing.body(request, AliasBody)
     await context.tracker(request).execute(UpdateWorker(worker_id=worker.id, alias=body.alias))
     return envelope.ok()

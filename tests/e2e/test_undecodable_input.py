@@ -1,7 +1,7 @@
-"""Defects found in the pre-release review, each pinned by the request that used to break it.
-
-Every case here answered 500 (or crashed a background job) before its fix; the rule is that no
-request, however malformed, gets a 500, and that the server never fails on its own bookkeeping.
+"""Input no decoder expects gets an answer, never a 500: header bytes that are not UTF-8 in
+cookies, tokens and signatures, query numbers that are not ASCII integers or have thousands of
+digits, a rate-limit delay too long for a float; and background bookkeeping (a checkpoint
+anchor) that never fails on events applied but not yet durable.
 """
 
 from __future__ import annotations

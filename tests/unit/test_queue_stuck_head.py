@@ -1,4 +1,5 @@
-"""Defects found in the pre-release review, pinned at the unit level."""
+"""A queue lane whose head never leaves (a task every worker voted on) stays small and fast,
+and session settings that cannot work are refused at start-up."""
 
 from __future__ import annotations
 
