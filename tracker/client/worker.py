@@ -78,9 +78,11 @@ class Worker:
         self.until_empty, self.grace, self.idle_poll = until_empty, grace, idle_poll
         self.backoff = backoff
         self.summary = Summary()
-        self._stopping = asyncio.Event()
+        self._done = asyncio.Event()  # take no new task
+        self._interrupt = asyncio.Event()  # and cancel running handlers after the grace
+        self._fatal: errors.ClientError | None = None
         self._not_before = 0.0  # loop time before which no slot asks (429's delay)
-        self._held = 0
+        self._active = 0  # slots asking for or holding a task
 
     def run(self, handler: Handler) -> Summary:
         """Run until stopped by SIGTERM/SIGINT (or the queue is empty, with ``until_empty``)."""
@@ -88,25 +90,34 @@ class Worker:
 
     def stop(self) -> None:
         """Take no new task; interrupt handlers after ``grace``; release what is held SKIP."""
-        if not self._stopping.is_set():
-            log.info("stopping: releasing held tasks as SKIP after %.1f s of grace", self.grace)
-            self._stopping.set()
+        if not self._interrupt.is_set():
+            log.info("stopping: held tasks are released SKIP after %.1f s of grace", self.grace)
+            self._done.set()
+            self._interrupt.set()
 
     async def serve(self, handler: Handler, *, signals: bool = False) -> Summary:
-        loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
+        """The loop on the running event loop (``signals``: stop on SIGTERM and SIGINT)."""
+        self._done, self._interrupt = asyncio.Event(), asyncio.Event()
         if signals:
             for number in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(number, self.stop)
+                asyncio.get_running_loop().add_signal_handler(number, self.stop)
         run = _as_coroutine(handler)
         async with AsyncClient(self.url, backoff=self.backoff,
                                connections=self.concurrency + 2) as client:  # fmt: skip
             client.worker = await identity.ensure(self.identity_file, client, self.alias)
             log.info("worker %d on project %d, %d at a time (identity %s)", client.worker.id,
                      self.project, self.concurrency, self.identity_file)  # fmt: skip
-            if self.request_access:
-                await self._ask_access(client)
-            await asyncio.gather(*(self._slot(client, run) for _ in range(self.concurrency)))
+            try:
+                if self.request_access:
+                    await self._ask_access(client)
+                await asyncio.gather(*(self._slot(client, run) for _ in range(self.concurrency)))
+                if self._fatal is not None:
+                    raise self._fatal
+            except errors.WorkerAuthFailed as exc:
+                raise errors.UsageError(
+                    f"the server refused the worker in {self.identity_file} ({exc.message}); "
+                    "delete the file to create a new worker"
+                ) from None
         return self.summary
 
     async def _ask_access(self, client: AsyncClient) -> None:
@@ -124,38 +135,49 @@ class Worker:
                 result, verification = await self._handle(run, task)
                 await self._release(client, task, result, verification)
             finally:
-                self._held -= 1
+                self._active -= 1
 
     async def _next(self, client: AsyncClient) -> Task | None:
+        """The next task, or ``None`` once stopping (or empty, with ``until_empty``)."""
         idle = 0.01
-        while not self._stopping.is_set():
+        while not self._done.is_set():
             await self._pause(self._not_before - asyncio.get_running_loop().time())
-            if self._stopping.is_set():
+            if self._done.is_set():
                 break
-            try:
-                task = await client.get_task(self.project)
-            except errors.RateLimited as exc:
-                self._not_before = asyncio.get_running_loop().time() + exc.delay
-                continue
-            except (errors.WorkerPaused, errors.TransportError) as exc:
-                log.warning("no task: %s; trying again in %.1f s", exc, self.idle_poll)
-                await self._pause(self.idle_poll)
-                continue
+            self._active += 1
+            task, empty = await self._ask(client)
             if task is not None:
-                self._held += 1
-                return task
-            if self.until_empty and self._held == 0:
-                self._stopping.set()
-                break
-            await self._pause(idle)
-            idle = min(self.idle_poll, idle * 2)
+                return task  # still active until it is released
+            self._active -= 1
+            if empty and self.until_empty and self._active == 0:
+                log.info("project %d has no task to give: done", self.project)
+                self._done.set()
+            elif empty:
+                await self._pause(idle)
+                idle = min(self.idle_poll, idle * 2)
         return None
+
+    async def _ask(self, client: AsyncClient) -> tuple[Task | None, bool]:
+        """A task, or ``None`` and whether the project said it has none to give."""
+        try:
+            task = await client.get_task(self.project)
+            return task, task is None
+        except errors.RateLimited as exc:
+            self._not_before = asyncio.get_running_loop().time() + exc.delay
+        except (errors.WorkerPaused, errors.TransportError, errors.ProtocolError,
+                errors.InternalServerError) as exc:  # fmt: skip
+            log.warning("no task: %s; asking again in %.1f s", exc, self.idle_poll)
+            await self._pause(self.idle_poll)
+        except errors.ClientError as exc:  # the project is gone, the identity refused...
+            self._fatal = exc
+            self.stop()
+        return None, False
 
     async def _handle(self, run: Callable[[Task], Awaitable[int | None]], task: Task):
         work = asyncio.ensure_future(run(task))
-        stop = asyncio.ensure_future(self._stopping.wait())
-        await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
-        stop.cancel()
+        interrupt = asyncio.ensure_future(self._interrupt.wait())
+        await asyncio.wait({work, interrupt}, return_when=asyncio.FIRST_COMPLETED)
+        interrupt.cancel()
         if not work.done():
             await asyncio.wait({work}, timeout=self.grace)
         if not work.done():
@@ -172,17 +194,28 @@ class Worker:
             return Result.FAIL, 0
 
     async def _release(self, client: AsyncClient, task: Task, result: Result, verification: int):
-        try:
-            updated = await client.release(task.id, result, verification)
-        except errors.ClientError as exc:  # the assignment will time out on the server
-            log.error("could not release task %d (%s): %s", task.id, result.name, exc)
+        """Release (the client retries connection errors; a proxy's 5xx is retried here)."""
+        for delay in (*self.backoff.delays(), None):
+            try:
+                updated = await client.release(task.id, result, verification)
+            except (errors.ProtocolError, errors.InternalServerError) as exc:
+                if delay is not None:
+                    await asyncio.sleep(delay)
+                    continue
+                error: errors.ClientError = exc
+            except errors.ClientError as exc:
+                error = exc
+            else:
+                self.summary.count(result, updated)
+                return
+            # Not lost: the assignment times out on the server and the task is given again.
+            log.error("could not release task %d (%s): %s", task.id, result.name, error)
             return
-        self.summary.count(result, updated)
 
     async def _pause(self, seconds: float) -> None:
         if seconds > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), seconds)
+                await asyncio.wait_for(self._done.wait(), seconds)
 
 
 def _as_coroutine(handler: Handler) -> Callable[[Task], Awaitable[int | None]]:
