@@ -11,6 +11,7 @@ from typing import Any
 
 from tracker import __version__, config
 from tracker.audit import cli as audit_cli
+from tracker.client import cli as client_cli
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--data-dir", help="where the event log lives (default ./data)")
     serve.set_defaults(run=_serve)
     audit_cli.register(commands)
+    client_cli.register(commands)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

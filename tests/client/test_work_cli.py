@@ -1,0 +1,111 @@
+"""``tracker work --project N -- COMMAND`` as an operator runs it, against a real server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.client import history
+from tests.client.conftest import World
+from tests.client.server import ROOT, environment
+from tracker.client import NewTask, identity
+from tracker.client.command import verification
+from tracker.client.worker import Worker
+
+
+def _work(world: World, tmp_path: Path, *options: str) -> list[str]:
+    path = tmp_path / "identity.json"
+    if not path.exists():
+        identity.write(path, world.identity, world.server.url, "tester")
+    return [sys.executable, "-m", "tracker.cli", "work", "--url", world.server.url,
+            "--project", str(world.project), "--identity", str(path), *options]  # fmt: skip
+
+
+def _recipes(events: list[dict]) -> dict[int, str]:
+    out = {}
+    for record in events:
+        if record["type"] == "TasksSubmitted":
+            first = record["event"]["first_task_id"]
+            for i, task in enumerate(record["event"]["tasks"]):
+                out[first + i] = task["recipe"]
+    return out
+
+
+def test_each_task_runs_the_command_with_the_recipe_on_stdin(world: World, tmp_path: Path) -> None:
+    world.worker.bulk_submit([
+        NewTask(project=world.project, recipe="alpha"),
+        NewTask(project=world.project, recipe="beta"),
+        NewTask(project=world.project, recipe="fail", max_retries=1),
+    ])  # fmt: skip
+    script = 'x=$(cat); [ "$x" != fail ] && printf %s "$x"'
+    done = subprocess.run(
+        _work(world, tmp_path, "--until-empty", "--concurrency", "2", "--", "sh", "-c", script),
+        cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "released 2 OK (2 closed), 1 FAIL, 0 SKIP" in done.stderr
+    events = world.server.events()
+    recipes = _recipes(events)
+    closed = history.verifications(events)
+    assert {recipes[task] for task in closed} == {"alpha", "beta"}
+    assert all(value == verification(recipes[task].encode()) for task, value in closed.items())
+    assert [recipes[task] for task in history.releases(events, "failed")] == ["fail"]
+
+
+def test_no_command_is_a_usage_error(world: World, tmp_path: Path) -> None:
+    done = subprocess.run(_work(world, tmp_path), cwd=ROOT, env=environment(),
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2 and "give the command after --" in done.stderr
+
+
+@pytest.mark.slow
+def test_sigterm_mid_run_releases_held_tasks_skip_and_loses_nothing(
+    world: World, tmp_path: Path
+) -> None:
+    total = 300
+    world.worker.bulk_submit([NewTask(project=world.project, recipe=f"slow {i}")
+                              for i in range(total)])  # fmt: skip
+    pids = tmp_path / "pids"
+    script = f"echo $$ >> {pids}; cat > /dev/null; sleep 0.3"
+    worker = subprocess.Popen(
+        _work(world, tmp_path, "--concurrency", "8", "--", "sh", "-c", script),
+        cwd=ROOT, env=environment(), stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while _closed(world) < 40:
+            assert time.monotonic() < deadline and worker.poll() is None
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, stderr
+    events = world.server.events()
+    closes, skips = history.releases(events, "closed"), history.releases(events, "skipped")
+    assert set(closes.values()) == {1}
+    assert 1 <= sum(skips.values()) <= 8 and set(skips).isdisjoint(closes)
+    held = {a.assignee: a.task_count for a in world.admin.assignees(world.project)}
+    assert held == {"unassigned": total - len(closes)}  # nothing left assigned
+    for pid in map(int, pids.read_text().split()):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # every command process ended
+    assert f"released {len(closes)} OK ({len(closes)} closed)" in stderr
+
+    rest = Worker(world.server.url, world.project, identity_file=tmp_path / "identity.json",
+                  until_empty=True, concurrency=8)  # fmt: skip
+    rest.run(lambda task: None)  # the blocking form, as a script would call it
+    events = world.server.events()
+    closes = history.releases(events, "closed")
+    assert set(closes) == history.submitted(events) and set(closes.values()) == {1}
+
+
+def _closed(world: World) -> int:
+    return sum(s.closed_task_count for s in world.admin.worker_stats())

@@ -1,0 +1,60 @@
+"""A typed Python client for the tracker (and the original task_tracker), sync and asyncio,
+and a worker loop on top of it.
+
+It imports nothing from the rest of ``tracker``, and uses only the original's wire API, so it
+works against existing task_tracker deployments as well.
+"""
+
+from tracker.client.aio import AsyncClient
+from tracker.client.errors import (
+    BadRequest,
+    ClientError,
+    ConnectFailed,
+    ConnectionLost,
+    Forbidden,
+    InternalServerError,
+    NoTaskAvailable,
+    NotFound,
+    ProtocolError,
+    RateLimited,
+    Refused,
+    RequestTooLarge,
+    ServerError,
+    TransportError,
+    Unauthorized,
+    UsageError,
+    WorkerAuthFailed,
+    WorkerPaused,
+)
+from tracker.client.manager_routes import ProjectSettings
+from tracker.client.session import Backoff, WorkerIdentity
+from tracker.client.shapes import (
+    Account,
+    Assignees,
+    Info,
+    Level,
+    LogEntry,
+    LogPage,
+    Manager,
+    ManagerRole,
+    NewTask,
+    Project,
+    Result,
+    Role,
+    Snapshot,
+    Task,
+    Worker,
+    WorkerAccess,
+    WorkerStats,
+)
+from tracker.client.sync import Client
+
+__all__ = [
+    "Account", "Assignees", "AsyncClient", "Backoff", "BadRequest", "Client", "ClientError",
+    "ConnectFailed", "ConnectionLost", "Forbidden", "Info", "InternalServerError", "Level",
+    "LogEntry", "LogPage", "Manager", "ManagerRole", "NewTask", "NoTaskAvailable", "NotFound",
+    "Project", "ProjectSettings", "ProtocolError", "RateLimited", "Refused", "RequestTooLarge",
+    "Result", "Role", "ServerError", "Snapshot", "Task", "TransportError", "Unauthorized",
+    "UsageError", "Worker", "WorkerAccess", "WorkerAuthFailed", "WorkerIdentity",
+    "WorkerPaused", "WorkerStats",
+]  # fmt: skip

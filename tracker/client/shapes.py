@@ -1,0 +1,170 @@
+"""What the tracker answers, as typed msgspec Structs (the original's field names).
+
+Decoding is tolerant: unknown fields are ignored and missing ones take their defaults, so a
+newer or older server still decodes.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import msgspec
+
+
+class Result(enum.IntEnum):
+    """The ``result`` of ``/task/release``."""
+
+    OK = 0
+    FAIL = 1
+    SKIP = 2
+
+
+class Level(enum.IntEnum):
+    """Log levels as ``/logs`` numbers them (FATAL is 1, PANIC 2, as in the original)."""
+
+    FATAL = 1
+    PANIC = 2
+    ERROR = 3
+    WARN = 4
+    INFO = 5
+    DEBUG = 6
+    TRACE = 7
+
+
+class Info(msgspec.Struct, kw_only=True):
+    name: str
+    version: str
+
+
+class Project(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    priority: int = 0
+    clone_url: str = ""
+    git_repo: str = ""
+    version: str = ""
+    motd: str = ""
+    public: bool = False
+    hidden: bool = False
+    chain: int = 0
+    paused: bool = False
+    assign_rate: float = 0.0
+    submit_rate: float = 0.0
+
+
+class Task(msgspec.Struct, kw_only=True):
+    id: int
+    project: Project
+    recipe: str
+    priority: int = 0
+    assignee: int = 0
+    retries: int = 0
+    max_retries: int = 0
+    status: int = 1
+    max_assign_time: int = 0
+    assign_time: int = 0
+    verification_count: int = 0
+
+
+class NewTask(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One task to submit; ``hash_u64`` and ``unique_string`` are the two ways to make it unique."""
+
+    project: int
+    recipe: str
+    priority: int = 0
+    max_retries: int = 0
+    max_assign_time: int = 0
+    hash_u64: int = 0
+    unique_string: str = ""
+    verification_count: int = 0
+
+
+class Worker(msgspec.Struct, kw_only=True):
+    """A worker as ``/worker/get`` shows it; ``secret`` only for tracker admins (or at creation)."""
+
+    id: int
+    created: int = 0
+    alias: str = ""
+    secret: str | None = None
+    paused: bool = False
+
+    def __repr__(self) -> str:
+        hidden = "None" if self.secret is None else "'…'"
+        return (
+            f"Worker(id={self.id}, created={self.created}, alias={self.alias!r}, "
+            f"secret={hidden}, paused={self.paused})"
+        )
+
+
+class WorkerStats(msgspec.Struct, kw_only=True):
+    id: int
+    alias: str = ""
+    closed_task_count: int = 0
+    paused: bool = False
+
+
+class WorkerAccess(msgspec.Struct, kw_only=True):
+    """An access record: ``request`` true means pending, false means granted."""
+
+    worker: Worker
+    project: int
+    assign: bool = False
+    submit: bool = False
+    request: bool = False
+
+
+class Manager(msgspec.Struct, kw_only=True):
+    id: int
+    username: str
+    tracker_admin: bool = False
+    register_time: int = 0
+
+
+class ManagerRole(msgspec.Struct, kw_only=True):
+    manager: Manager
+    role: int
+
+
+class Account(msgspec.Struct, kw_only=True):
+    logged_in: bool = False
+    manager: Manager | None = None
+
+
+class Assignees(msgspec.Struct, kw_only=True):
+    assignee: str
+    task_count: int
+
+
+class Snapshot(msgspec.Struct, kw_only=True):
+    new_task_count: int = 0
+    failed_task_count: int = 0
+    closed_task_count: int = 0
+    worker_access_count: int = 0
+    awaiting_verification_count: int = 0
+    time_stamp: int = 0
+
+
+class LogEntry(msgspec.Struct, kw_only=True):
+    message: str
+    timestamp: int
+    data: str = ""
+    level: int = 0
+
+
+class LogPage(msgspec.Struct, kw_only=True):
+    """``POST /logs``: ``next`` (this tracker only) is the cursor of the following page."""
+
+    logs: list[LogEntry] | None = None  # the original sends null for "nothing"
+    next: str = ""
+
+
+class Role(enum.IntFlag):
+    """A manager's role bits on a project."""
+
+    NONE = 0
+    READ = 1
+    EDIT = 2
+    MANAGE_ACCESS = 4
+    SECRET = 8
+    MAINTENANCE = 16
+    ALL = 31

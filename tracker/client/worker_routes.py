@@ -1,0 +1,102 @@
+"""The worker side of the API (what a worker fleet calls), one function per route.
+
+Each returns a ``Call``; ``Client`` and ``AsyncClient`` expose them as methods.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from tracker.client import calls
+from tracker.client.calls import Auth, Call
+from tracker.client.shapes import Info, NewTask, Result, Task, Worker, WorkerStats
+
+LogLevel = Literal["trace", "info", "warn", "error"]
+
+
+def info() -> Call[Info]:
+    """``GET /``: the server's name and API version."""
+    return calls.get("/", calls.content_as(Info))
+
+
+def create_worker(alias: str = "") -> Call[Worker]:
+    """``POST /worker/create``: a new worker; the answer is the only one holding its secret."""
+    return calls.post("/worker/create", {"alias": alias}, calls.field_of("worker", Worker))
+
+
+def update_worker(alias: str) -> Call[None]:
+    """``POST /worker/update``: set this worker's alias."""
+    return calls.post("/worker/update", {"alias": alias}, auth=Auth.WORKER, idempotent=True)
+
+
+def get_worker(worker_id: int) -> Call[Worker]:
+    """``GET /worker/get/:id`` (the secret only for tracker admins)."""
+    return calls.get(f"/worker/get/{int(worker_id)}", calls.field_of("worker", Worker))
+
+
+def worker_stats() -> Call[list[WorkerStats]]:
+    """``GET /worker/stats``: every worker with its closed task count."""
+    return calls.get("/worker/stats", calls.field_of("stats", list[WorkerStats]))
+
+
+def request_access(project: int, *, assign: bool = True, submit: bool = False) -> Call[None]:
+    """``POST /project/request_access``: ask a manager for access to a project."""
+    body = {"project": int(project), "assign": assign, "submit": submit}
+    return calls.post("/project/request_access", body, auth=Auth.WORKER)
+
+
+def submit_task(task: NewTask) -> Call[None]:
+    """``POST /task/submit`` (the original does not return the new task's id)."""
+    return calls.post("/task/submit", task, auth=Auth.WORKER)
+
+
+def bulk_submit(tasks: list[NewTask]) -> Call[None]:
+    """``POST /task/bulk_submit``: tasks of one project, all or nothing."""
+    return calls.post("/task/bulk_submit", {"requests": tasks}, auth=Auth.WORKER)
+
+
+def _task_or_none(answer: calls.Answer) -> Task | None:
+    return answer.content(dict[str, Task])["task"] if answer.envelope.ok else None
+
+
+def _no_task_is_fine(answer: calls.Answer) -> bool:
+    return answer.envelope.ok or answer.envelope.message == "No task available"
+
+
+def get_task(project: int) -> Call[Task | None]:
+    """``GET /task/get/:project``: claim a task, or ``None`` when there is none to give.
+
+    Not idempotent (each call assigns), so it is retried only when the request was never sent.
+    """
+    return Call(
+        "GET", f"/task/get/{int(project)}", _task_or_none, auth=Auth.WORKER,
+        accept=_no_task_is_fine,
+    )  # fmt: skip
+
+
+def _updated(answer: calls.Answer) -> bool:
+    return bool(answer.content(dict[str, bool]).get("updated", False))
+
+
+def release(task_id: int, result: Result | int, verification: int = 0) -> Call[bool]:
+    """``POST /task/release``: ``True`` if the task was updated (closed, failed, skipped).
+
+    Retried after a lost answer: a release the server already applied finds the task no longer
+    assigned to this worker and changes nothing (the answer is then ``False``).
+    """
+    body = {"task_id": int(task_id), "result": int(result), "verification": int(verification)}
+    return calls.post("/task/release", body, _updated, auth=Auth.WORKER, idempotent=True)
+
+
+def log(level: LogLevel, scope: str, message: str, timestamp: int | None = None) -> Call[None]:
+    """``POST /log/<level>``: a log line under this worker's name."""
+    stamp = int(time.time()) if timestamp is None else timestamp
+    body = {"scope": scope, "message": message, "timestamp": stamp}
+    return calls.post(f"/log/{level}", body, auth=Auth.WORKER)
+
+
+def project_secret(project: int) -> Call[str]:
+    """``GET /project/secret/:id``: as a worker with assign access, or as a manager (SECRET)."""
+    return calls.get(f"/project/secret/{int(project)}", calls.field_of("secret", str),
+                     auth=Auth.EITHER)  # fmt: skip
