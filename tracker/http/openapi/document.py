@@ -36,6 +36,14 @@ ERROR = {
 }
 
 
+#: A 200 with ``ok: false`` (``No task available``; ``/account`` when not logged in).
+NOT_DONE = {
+    "type": "object",
+    "properties": {"ok": {"const": False}, "message": {"type": "string"}, "content": {}},
+    "required": ["ok"],
+}
+
+
 def operation_id(method: str, path: str) -> str:
     words = re.findall(r"[a-z0-9]+", path.replace("{", "by_").lower())
     return "_".join([method.lower(), *words]) if words else f"{method.lower()}_root"
@@ -63,7 +71,7 @@ def _success(op: Op, content: dict[str, Any] | None) -> dict[str, Any]:
     else:
         schema = _envelope(content)
         if op.refusal_200:
-            schema = {"anyOf": [schema, {"$ref": "#/components/schemas/Refusal"}]}
+            schema = {"anyOf": [schema, {"$ref": "#/components/schemas/NotDone"}]}
     response: dict[str, Any] = {"description": _STATUS_TEXT[200],
                                 "content": {"application/json": {"schema": schema}}}  # fmt: skip
     if op.links:
@@ -138,6 +146,7 @@ def build(
     refs, components = msgspec.json.schema_components(types, ref_template=_REF)
     by_type = dict(zip(types, refs, strict=True))
     components["Refusal"] = ERROR
+    components["NotDone"] = NOT_DONE
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         body = by_type.get(op.body) if op.body is not None else None
