@@ -18,6 +18,7 @@ from tracker import bootstrap
 from tracker.config import Settings
 from tracker.http import metrics, middleware
 from tracker.http.keys import LIMITER, SCHEDULER, SETTINGS, TRACKER
+from tracker.http.openapi import route as openapi
 from tracker.http.routes import (
     access,
     accounts,
@@ -40,7 +41,7 @@ from tracker.service import Clock
 log = logging.getLogger(__name__)
 
 ROUTES = (meta, workers, tasks, projects, access, accounts, managers, project_admin, maintenance,
-          webhook, monitoring_routes, log_routes, metrics, audit_routes)  # fmt: skip
+          webhook, monitoring_routes, log_routes, metrics, audit_routes, openapi)  # fmt: skip
 
 
 def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:

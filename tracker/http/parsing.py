@@ -4,10 +4,14 @@ The original decoded JSON with Go's ``encoding/json``: keys match fields case-in
 (an exact match wins), unknown keys are ignored, ``null`` and missing keys take the zero value.
 Types are strict: ``"1"`` is not an int, ``1.5`` is not an int, and integers must fit their
 field (16-bit task fields included). Any failure is a 400 ``Could not parse request: <why>``.
+
+Unlike Go (which kept the last), an object that repeats a key is refused: two parsers that
+disagree on which copy counts are how a request gets past a check (docs/compatibility.md).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, TypeVar
 
@@ -62,13 +66,57 @@ def decode_json(body: bytes) -> Any:
     if not body.strip():
         raise InvalidRequest("Could not parse request: the body is empty")
     try:
-        return _json.decode(body)
+        data = _json.decode(body)
     except msgspec.DecodeError as exc:
         raise InvalidRequest(f"Could not parse request: {exc}") from None
     except UnicodeDecodeError:  # msgspec raises it for invalid UTF-8 inside a string
         raise InvalidRequest("Could not parse request: the body is not valid UTF-8") from None
     except RecursionError:
         raise InvalidRequest("Could not parse request: the JSON is nested too deeply") from None
+    if type(data) in _CONTAINERS:
+        _check_keys(body, data)
+    return data
+
+
+_CONTAINERS = (dict, list)
+
+
+def _check_keys(body: bytes, data: dict | list) -> None:
+    """Refuse a repeated key. Each key is followed by a colon, so when the body holds no more
+    colons than ``data`` holds keys, no key was repeated: the exact check runs only when a
+    colon inside a string (or a repeated key) makes the counts differ. A flat object (most
+    bodies) is settled by its length alone."""
+    colons = body.count(b":")
+    if type(data) is dict and colons == len(data):
+        return
+    try:
+        if colons > _keys(data):
+            json.loads(body, object_pairs_hook=_unique_pairs, parse_int=len, parse_float=len)
+    except RecursionError:
+        raise InvalidRequest("Could not parse request: the JSON is nested too deeply") from None
+    except ValueError as exc:  # InvalidRequest is no ValueError
+        raise InvalidRequest(f"Could not parse request: {exc}") from None
+
+
+def _keys(value: dict | list) -> int:
+    """How many object keys ``value`` holds, at any depth."""
+    count = 0
+    if type(value) is dict:
+        count = len(value)
+        value = value.values()  # type: ignore[assignment]
+    for item in value:
+        if type(item) in _CONTAINERS:
+            count += _keys(item)
+    return count
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> None:
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise InvalidRequest(f"Could not parse request: the key {_go_quote(key[:64])} is "
+                                 "repeated in an object")  # fmt: skip
+        seen.add(key)
 
 
 async def read(request: Call) -> bytes:
