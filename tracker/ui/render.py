@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from tracker.commands.base import UNLIMITED
 from tracker.errors import InvalidRequest
 from tracker.http import context
 from tracker.projections.managers import Manager
@@ -112,7 +113,7 @@ def form_float(form: Mapping[str, Any], name: str) -> float:
         value = float(text) if text else 0.0
     except ValueError:
         raise InvalidRequest(f"{name} must be a number") from None
-    if not 0 <= value < 1e12:
+    if not 0 <= value <= UNLIMITED:
         raise InvalidRequest(f"{name} must be zero or more")
     return value
 

@@ -36,7 +36,7 @@
     if (kind === "workers") {
       return { type: "bar", options: Object.assign({ indexAxis: "y",
         plugins: { legend: { display: false } } }, quiet),
-        data: { labels: values.labels, datasets: [{ label: "closed", data: values.counts,
+        data: { labels: values.labels, datasets: [{ label: "closed", data: values.counts, maxBarThickness: 28,
           backgroundColor: COLORS[0] }] } };
     }
     return null;

@@ -31,12 +31,14 @@ LATEST = 10
 LIVE_WAIT = 25.0  # seconds a live fragment request waits for a new durable event
 LIVE_PAUSE = 1.0  # at most one refresh a second, however busy the log
 
-# name -> (command, how the API counts what it did, snackbar label, destructive)
-ACTIONS: dict[str, tuple[type, Any, str]] = {
-    "reset_failed": (ResetFailedTasks, maintenance._touched, "Reset failed tasks"),
-    "hard_reset": (HardReset, maintenance._touched, "Deleted tasks"),
-    "reclaim": (ReclaimAssignedTasks, maintenance._new_tasks, "Reclaimed tasks"),
-}
+# name -> (command, how the API counts what it did, snackbar label, confirmation title)
+ACTIONS: dict[str, tuple[type, Any, str, str]] = {
+    "reset_failed": (ResetFailedTasks, maintenance._touched, "Reset failed tasks",
+                     "Reset failed tasks"),
+    "hard_reset": (HardReset, maintenance._touched, "Deleted tasks", "Hard reset"),
+    "reclaim": (ReclaimAssignedTasks, maintenance._new_tasks, "Reclaimed tasks",
+                "Reclaim assigned tasks"),
+}  # fmt: skip
 
 
 def current(state: State, project: Project, now: float) -> Snapshot:
@@ -53,8 +55,9 @@ def figures(request: web.Request, project: Project) -> dict[str, Any]:
     latest = current(state, project, now)
     rate = stats.tasks_per_second(snapshots)
     groups = assignee_groups(state, project.view.id)
+    clock = "%H:%M" if state.monitoring.interval >= 60 else "%H:%M:%S"
     timeline = {
-        "labels": [time.strftime("%H:%M", time.gmtime(s.time_stamp)) for s in reversed(snapshots)],
+        "labels": [time.strftime(clock, time.gmtime(s.time_stamp)) for s in reversed(snapshots)],
         "new": [s.new_task_count for s in reversed(snapshots)],
         "failed": [s.failed_task_count for s in reversed(snapshots)],
         "closed": [s.closed_task_count for s in reversed(snapshots)],
@@ -145,7 +148,7 @@ async def confirm(request: web.Request) -> web.Response:
     if name not in ACTIONS:
         raise web.HTTPNotFound()
     return render.page(
-        request, "confirm.html", {"project": project, "action": name, "label": ACTIONS[name][2]}
+        request, "confirm.html", {"project": project, "action": name, "label": ACTIONS[name][3]}
     )
 
 
@@ -165,7 +168,7 @@ async def act(request: web.Request) -> web.Response:
         raise render.redirect(back, "Paused" if name == "pause" else "Resumed")
     if name not in ACTIONS:
         raise web.HTTPNotFound()
-    command_type, count, label = ACTIONS[name]
+    command_type, count, label, _ = ACTIONS[name]
 
     def reply(state: State, events: list[Any]) -> int:
         return int(count(state, project_id, events))
