@@ -226,6 +226,8 @@ def test_refusals_are_shown_in_the_page(page: Any, api: Http, browser: Any, serv
         expect(second.locator(".refusal")).to_have_text(
             "You need ROLE_MANAGE_ACCESS on this project"
         )
+        expect(second.get_by_role("button", name="Add manager")).to_have_count(0)
+        expect(second.locator("tbody tr", has_text="boss").locator("input").first).to_be_disabled()
         shot(second, "permissions-refused")
         second.goto(f"/ui/project/{project}/confirm/hard_reset")
         second.get_by_role("button", name="Confirm").click()
@@ -274,6 +276,19 @@ def test_admin_pages_edit_secrets_managers_logs_and_the_audit(page: Any, api: Ht
     expect(snackbar(page)).to_have_text("Promoted")
     expect(page.locator("tbody tr", has_text="carol")).to_contain_text("admin")
     shot(page, "managers")
+
+    page.goto(f"/ui/project/{project}/perms")  # roles: add carol (Read), then tick Edit
+    page.select_option("#add-manager", label="carol")
+    page.get_by_role("button", name="Add manager").click()
+    expect(snackbar(page)).to_have_text("Saved")
+    row = page.locator("tbody tr", has_text="carol")
+    expect(row.get_by_label("Read (carol)")).to_be_checked()
+    row.get_by_label("Edit (carol)").check()
+    row.get_by_role("button", name="Save").click()
+    expect(snackbar(page)).to_have_text("Saved")
+    roles = api_manager.call("GET", f"/manager/list_for_project/{project}")["content"]
+    assert [(r["manager"]["username"], r["role"]) for r in roles["managers"]][-1] == ("carol", 3)
+    shot(page, "permissions-roles")
 
     page.goto("/ui/audit")
     expect(page.locator("#verification")).to_contain_text("Not verified")
