@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import statistics
 import tempfile
 import time
@@ -66,6 +67,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as data:
         settings = config.build({"database": {"data_dir": data},
                                  "checkpoint": {"enabled": False}})  # fmt: skip
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)  # skipped index ticks while building
         app = create_app(settings)
         session = auth.new_session_id()
         async with TestClient(TestServer(app)) as client:
@@ -82,6 +84,8 @@ async def main() -> None:
                     await response.read()
                     times.append(time.perf_counter() - began)
                     status = response.status
+                if status != 200:
+                    raise SystemExit(f"{path} answered {status}")
                 print(f"{path:36} {status}  median {statistics.median(times) * 1000:7.1f} ms"
                       f"  max {max(times) * 1000:7.1f} ms")  # fmt: skip
 

@@ -133,6 +133,9 @@ def test_a_manager_registers_creates_a_project_accepts_a_worker_and_watches_it_w
     page.get_by_role("button", name="Show").click()
     expect(page.locator("#past dd").first).to_have_text("12")
     shot(page, "time-travel")
+    page.fill("#tt-at", "last tuesday")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#past-error")).to_contain_text("at must be a log position")
 
     # the live event view: an event made over the API appears without a reload
     page.goto(f"/ui/events?project={project}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ RECENT = 2000  # positions the Events page looks back over when it opens
 class Verification:
     started: float = 0.0
     head: int = 0
+    checked: int = 0  # the last position read so far (progress while running)
     running: bool = False
     report: Report | None = None
     error: str = ""
@@ -180,6 +182,7 @@ async def start_verify(request: web.Request) -> web.Response:
     state = _verification(request)
     if not state.running:
         services = request.app[AUDIT]
+        state.checked = 0
         state.running, state.started, state.head, state.error = (
             True,
             time.time(),
@@ -190,9 +193,26 @@ async def start_verify(request: web.Request) -> web.Response:
     raise render.redirect("/ui/audit", "Verification started")
 
 
+class _Progress:
+    """The log reader as ``verify`` uses it, noting how far the walk has read."""
+
+    def __init__(self, reader: Any, state: Verification) -> None:
+        self.reader, self.state = reader, state
+
+    async def read(self, after: int = 0, batch_size: int = 10_000) -> AsyncIterator[list[Any]]:
+        batches = self.reader.read(after, batch_size)
+        try:
+            async for batch in batches:
+                if batch:
+                    self.state.checked = batch[-1].position
+                yield batch
+        finally:
+            await batches.aclose()
+
+
 async def _run_verify(state: Verification, reader: Any) -> None:
     try:
-        state.report = await verify(reader)
+        state.report = await verify(_Progress(reader, state))  # type: ignore[arg-type]
     except Exception as exc:  # shown on the page; the log keeps serving
         state.error = f"The verification could not run: {exc}"
     finally:

@@ -14,6 +14,7 @@ from aiohttp import web
 from tracker.audit.timetravel import project_view, resolve
 from tracker.commands.maintenance import HardReset, ReclaimAssignedTasks, ResetFailedTasks
 from tracker.commands.project_admin import UpdateProject, UpdateSettings
+from tracker.errors import TrackerError
 from tracker.http import context
 from tracker.http.routes import maintenance
 from tracker.http.routes.audit import AUDIT, caller
@@ -103,7 +104,12 @@ async def dashboard(request: web.Request) -> web.Response:
     values = {"project": project, **figures(request, project)}
     at = request.query.get("at", "").strip()
     values["at"] = at
-    values["past"] = await past(request, project, at) if at else None
+    values["past"], values["past_error"] = None, ""
+    if at:
+        try:
+            values["past"] = await past(request, project, at)
+        except TrackerError as exc:  # a bad or too distant ``at``: said next to the form
+            values["past_error"] = exc.message
     return render.page(request, "dashboard.html", values)
 
 
