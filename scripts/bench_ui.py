@@ -67,7 +67,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as data:
         settings = config.build({"database": {"data_dir": data},
                                  "checkpoint": {"enabled": False}})  # fmt: skip
-        logging.getLogger("apscheduler").setLevel(logging.ERROR)  # skipped index ticks while building
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)  # skipped ticks while building
         app = create_app(settings)
         session = auth.new_session_id()
         async with TestClient(TestServer(app)) as client:
