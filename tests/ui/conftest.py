@@ -74,6 +74,7 @@ class Server:
     """``tracker serve`` in a child process, on its own data directory."""
 
     def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir.parent / "serve.log"

@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.integration.sample_log import tamper
 from tests.ui.conftest import Http, Server, shot
 
 PASSWORD = "password1"
@@ -297,7 +298,21 @@ def test_admin_pages_edit_secrets_managers_logs_and_the_audit(page: Any, api: Ht
     expect(page.locator("#verification")).to_contain_text("Not verified")
     page.get_by_role("button", name="Verify the chain").click()
     expect(page.locator("#verify-outcome")).to_contain_text("Intact", timeout=20_000)
+    expect(page.get_by_role("button", name="Verify the chain")).to_be_enabled()
     shot(page, "audit")
+
+
+def test_the_audit_page_reports_where_an_edited_log_breaks(page: Any, server: Server) -> None:
+    register(page, "auditor")
+    create_project(page, "evidence")
+    edited = b'{"type":"ProjectCreated","project_id":1,"name":"forged"}'
+    tamper(server.data_dir, ("UPDATE events SET data = ? WHERE position = 2", (edited,)))
+    page.goto("/ui/audit")
+    page.get_by_role("button", name="Verify the chain").click()
+    outcome = page.locator("#verify-outcome")
+    expect(outcome).to_contain_text("Broken at position 2", timeout=20_000)
+    expect(outcome).to_contain_text("hash mismatch")
+    shot(page, "audit-broken")
 
 
 def test_french_and_a_narrow_screen(page: Any, api: Http, browser: Any, server: Server) -> None:
