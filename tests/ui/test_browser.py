@@ -148,6 +148,12 @@ def test_a_manager_registers_creates_a_project_accepts_a_worker_and_watches_it_w
     assert api.release(worker, task["id"])["ok"]
     expect(page.locator("tr.event").first).to_contain_text("TaskReleased", timeout=30_000)
     shot(page, "events")
+    page.fill("#e-type", "TaskAssigned")  # filters: only that type, only that worker
+    page.fill("#e-worker", str(worker["id"]))
+    page.get_by_role("button", name="Filter").click()
+    types = page.locator("tr.event td:nth-child(3)")
+    expect(types.first).to_have_text("TaskAssigned")
+    assert set(types.all_inner_texts()) == {"TaskAssigned"}
 
     page.goto("/ui/projects")
     page.locator("summary", has_text="crawl").click()
@@ -162,6 +168,10 @@ def test_a_manager_registers_creates_a_project_accepts_a_worker_and_watches_it_w
     expect(page.locator("#info")).to_contain_text('"alias": "w1"')
     expect(page.locator("#info")).to_contain_text('"secret": "')  # the admin sees the secret
     shot(page, "workers")
+    page.locator("tbody tr", has_text="w1").get_by_role("button", name="Pause").click()
+    expect(snackbar(page)).to_have_text("Worker paused")
+    expect(page.locator("tbody tr", has_text="w1")).to_contain_text("Paused")
+    assert api.take(worker, project)["ok"] is False  # a paused worker gets no task
 
 
 def test_every_destructive_action_asks_first_and_reports_what_it_did(page: Any, api: Http) -> None:
@@ -205,6 +215,12 @@ def test_every_destructive_action_asks_first_and_reports_what_it_did(page: Any, 
     page.get_by_role("button", name="Confirm").click()
     expect(snackbar(page)).to_have_text("Deleted tasks: 6")
     expect(page.locator(".empty")).to_contain_text("No tasks")
+
+    page.goto(f"/ui/project/{project}/perms")  # removing access stops the worker
+    page.locator("tbody tr", has_text="wmaint").get_by_role("button", name="Remove").click()
+    expect(snackbar(page)).to_have_text("Access removed")
+    expect(page.locator(".empty")).to_contain_text("No worker has asked")
+    assert api.submit(worker, project, "after removal")["ok"] is False
 
 
 def test_refusals_are_shown_in_the_page(page: Any, api: Http, browser: Any, server: Server) -> None:
