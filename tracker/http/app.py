@@ -37,6 +37,7 @@ from tracker.http.routes import monitoring as monitoring_routes
 from tracker.ratelimit import RateLimiter
 from tracker.scheduler import Scheduler
 from tracker.service import Clock
+from tracker.ui import setup as setup_ui
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
     app[LIMITER] = RateLimiter()
     for module in ROUTES:
         app.router.add_routes(module.routes)
+    setup_ui(app)  # the web UI at /ui/
     app.on_response_prepare.append(middleware.server_header)
     app.cleanup_ctx.append(_tracker_context(clock))
     app.cleanup_ctx.append(audit_routes.audit_context)  # after the tracker, closed before it

@@ -1,0 +1,153 @@
+"""The UI's two languages. Messages are keyed by their English text; French translates them
+(a missing entry shows the English). The language comes from the ``tt_lang`` cookie the
+switch sets, else from the browser's Accept-Language, else English."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+LANG_COOKIE = "tt_lang"
+LANGUAGES = {"en": "English", "fr": "Français"}
+
+FRENCH = {
+    "Index": "Accueil",
+    "Logs": "Journaux",
+    "Projects": "Projets",
+    "Workers": "Workers",
+    "New project": "Nouveau projet",
+    "Console": "Console",
+    "Managers": "Gestionnaires",
+    "Login": "Connexion",
+    "Account": "Compte",
+    "Events": "Événements",
+    "Audit": "Audit",
+    "Task history": "Historique de tâche",
+    "Log in": "Se connecter",
+    "Log out": "Se déconnecter",
+    "Register": "Créer un compte",
+    "Username": "Nom d'utilisateur",
+    "Password": "Mot de passe",
+    "Repeat password": "Répéter le mot de passe",
+    "Language": "Langue",
+    "Registered": "Inscrit le",
+    "Tracker admin": "Administrateur",
+    "Name": "Nom",
+    "Message of the day": "Message du jour",
+    "Clone URL": "URL de clonage",
+    "Version": "Version",
+    "Git repository": "Dépôt git",
+    "Chain": "Chaîne",
+    "None": "Aucune",
+    "Assign rate": "Débit d'attribution",
+    "Submit rate": "Débit de soumission",
+    "Public": "Public",
+    "Hidden": "Caché",
+    "Private": "Privé",
+    "Paused": "En pause",
+    "Priority": "Priorité",
+    "Create": "Créer",
+    "Save": "Enregistrer",
+    "Cancel": "Annuler",
+    "Dashboard": "Tableau de bord",
+    "Edit": "Modifier",
+    "Permissions": "Permissions",
+    "Secrets": "Secrets",
+    "Tasks per second": "Tâches par seconde",
+    "ETA": "Temps restant estimé",
+    "Timeline": "Chronologie",
+    "Current task status": "État actuel des tâches",
+    "Task assignment": "Attribution des tâches",
+    "No tasks": "Aucune tâche",
+    "New": "Nouvelles",
+    "Failed": "Échouées",
+    "Closed": "Terminées",
+    "Awaiting verification": "En attente de vérification",
+    "Actions": "Actions",
+    "Reset failed tasks": "Réinitialiser les tâches échouées",
+    "Pause": "Mettre en pause",
+    "Resume": "Reprendre",
+    "Hard reset": "Réinitialisation complète",
+    "Reclaim assigned tasks": "Récupérer les tâches attribuées",
+    "Are you sure?": "Êtes-vous sûr ?",
+    "Confirm": "Confirmer",
+    "Accept": "Accepter",
+    "Deny": "Refuser",
+    "Remove": "Retirer",
+    "Pending": "En attente",
+    "Read": "Lecture",
+    "Manage permissions": "Gérer les permissions",
+    "Configure secrets": "Configurer les secrets",
+    "Add manager": "Ajouter un gestionnaire",
+    "Update": "Mettre à jour",
+    "Project secret": "Secret du projet",
+    "Webhook secret": "Secret du webhook",
+    "Info": "Infos",
+    "Promote": "Promouvoir",
+    "Demote": "Rétrograder",
+    "Submit task": "Soumettre la tâche",
+    "Manual task submit": "Soumission manuelle de tâche",
+    "Recipe": "Recette",
+    "Unique string": "Chaîne unique",
+    "Max assign time": "Durée maximale d'attribution",
+    "Verification count": "Nombre de vérifications",
+    "Max retries": "Nombre maximal de tentatives",
+    "Worker": "Worker",
+    "Project": "Projet",
+    "Level": "Niveau",
+    "Time": "Heure",
+    "Message": "Message",
+    "Details": "Détails",
+    "Next page": "Page suivante",
+    "Previous page": "Page précédente",
+    "Show": "Afficher",
+    "Search": "Rechercher",
+    "Task id": "Identifiant de tâche",
+    "Time travel": "Voyage dans le temps",
+    "Position or time": "Position ou heure",
+    "Now": "Maintenant",
+    "Event type": "Type d'événement",
+    "Filter": "Filtrer",
+    "Verify the chain": "Vérifier la chaîne",
+    "Head position": "Position de tête",
+    "Head hash": "Hash de tête",
+    "Last verification": "Dernière vérification",
+    "Not found": "Introuvable",
+    "Refused": "Refusé",
+    "Get started": "Bien démarrer",
+    "Closed tasks per worker": "Tâches terminées par worker",
+    "Manage workers": "Gérer les workers",
+    "Saved": "Enregistré",
+}
+
+CATALOGUES = {"en": {}, "fr": FRENCH}
+
+
+def language(request: web.Request) -> str:
+    chosen = request.cookies.get(LANG_COOKIE, "")
+    if chosen in LANGUAGES:
+        return chosen
+    return from_accept_language(request.headers.get("Accept-Language", ""))
+
+
+def from_accept_language(header: str) -> str:
+    """The supported language the header ranks highest (English if none)."""
+    best, best_q = "en", 0.0
+    for part in header.split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                continue
+        code = tag.strip().lower()[:2]
+        if code in LANGUAGES and q > best_q:
+            best, best_q = code, q
+    return best
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    catalogue = CATALOGUES.get(lang, {})
+    return lambda text: catalogue.get(text, text)

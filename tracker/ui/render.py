@@ -1,0 +1,128 @@
+"""Rendering pages: the context every template gets, flash messages (the snackbar), redirects
+after a form, and reading form fields with clear refusals."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from tracker.commands.base import UNLIMITED
+from tracker.errors import InvalidRequest
+from tracker.http import context
+from tracker.projections.managers import Manager
+from tracker.ui import i18n, security
+
+FLASH_COOKIE = "tt_flash"
+
+
+def page(
+    request: web.Request, template: str, values: dict[str, Any], status: int = 200
+) -> web.Response:
+    """Render ``template`` with the common context (caller, language, token, flash)."""
+    lang = i18n.language(request)
+    manager = context.manager(request)
+    flash = _read_flash(request)
+    common = {
+        "me": manager,
+        "lang": lang,
+        "languages": i18n.LANGUAGES,
+        "_": i18n.translator(lang),
+        "csrf": security.csrf_token(request),
+        "flash": flash,
+        "path": request.path_qs,
+    }
+    response = aiohttp_jinja2.render_template(
+        template, request, {**common, **values}, status=status
+    )
+    if flash is not None:
+        response.del_cookie(FLASH_COOKIE, path="/ui/")
+    security.ensure_browser_cookie(request, response)
+    return response
+
+
+def fragment(request: web.Request, template: str, values: dict[str, Any]) -> web.Response:
+    """A piece of a page for a live update (no layout, no flash)."""
+    lang = i18n.language(request)
+    common = {
+        "me": context.manager(request),
+        "lang": lang,
+        "_": i18n.translator(lang),
+        "csrf": security.csrf_token(request),
+    }
+    return aiohttp_jinja2.render_template(template, request, {**common, **values})
+
+
+def redirect(location: str, message: str = "", kind: str = "ok") -> web.HTTPSeeOther:
+    """A 303 to ``location`` carrying the snackbar message for the next page."""
+    response = web.HTTPSeeOther(location)
+    if message:
+        data = json.dumps({"kind": kind, "text": message[:500]}).encode()
+        response.set_cookie(
+            FLASH_COOKIE,
+            base64.urlsafe_b64encode(data).decode(),
+            path="/ui/",
+            max_age=60,
+            httponly=True,
+            samesite="Strict",
+        )
+    return response
+
+
+def _read_flash(request: web.Request) -> dict[str, str] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        found = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        return {"kind": str(found["kind"]), "text": str(found["text"])}
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def require_login(request: web.Request) -> Manager:
+    """The logged-in manager, or off to the login page."""
+    manager = context.manager(request)
+    if manager is None:
+        raise redirect("/ui/login", "Log in first", "error")
+    return manager
+
+
+def form_int(
+    form: Mapping[str, Any], name: str, default: int = 0, low: int = 0, high: int = 2**63 - 1
+) -> int:
+    text = str(form.get(name, "")).strip()
+    if text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidRequest(f"{name} must be a whole number") from None
+    if not low <= value <= high:
+        raise InvalidRequest(f"{name} must be between {low} and {high}")
+    return value
+
+
+def form_float(form: Mapping[str, Any], name: str) -> float:
+    text = str(form.get(name, "")).strip()
+    try:
+        value = float(text) if text else 0.0
+    except ValueError:
+        raise InvalidRequest(f"{name} must be a number") from None
+    if not 0 <= value <= UNLIMITED:
+        raise InvalidRequest(f"{name} must be zero or more")
+    return value
+
+
+def form_text(form: Mapping[str, Any], name: str) -> str:
+    return str(form.get(name, ""))
+
+
+def query_int(
+    request: web.Request, name: str, default: int = 0, low: int = 0, high: int = 2**63 - 1
+) -> int:
+    return form_int(request.query, name, default, low, high)

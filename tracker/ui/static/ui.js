@@ -1,0 +1,68 @@
+// The UI's only script (no inline script anywhere: the pages' CSP forbids it).
+// Draws the charts whose data the server put in data- attributes, again after each live
+// update, and mirrors the time-travel slider into its text field.
+(function () {
+  "use strict";
+  var COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+    "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd"];
+  var charts = {};
+
+  function parse(el, name) {
+    try { return JSON.parse(el.getAttribute(name) || "null"); } catch (e) { return null; }
+  }
+
+  function config(el) {
+    var kind = el.getAttribute("data-chart");
+    var values = parse(el, "data-values");
+    var names = parse(el, "data-names") || [];
+    if (!values) { return null; }
+    var quiet = { animation: false, responsive: true, maintainAspectRatio: false };
+    if (kind === "timeline") {
+      var keys = ["new", "failed", "closed", "awaiting"];
+      return { type: "line", options: quiet, data: { labels: values.labels,
+        datasets: keys.map(function (key, i) {
+          return { label: names[i] || key, data: values[key], borderColor: COLORS[i],
+            backgroundColor: COLORS[i], pointRadius: 0, tension: 0.2 };
+        }) } };
+    }
+    if (kind === "status") {
+      return { type: "doughnut", options: quiet, data: { labels: names,
+        datasets: [{ data: values, backgroundColor: COLORS.slice(0, 4) }] } };
+    }
+    if (kind === "assignees") {
+      return { type: "doughnut", options: quiet, data: { labels: values.labels,
+        datasets: [{ data: values.counts, backgroundColor: COLORS }] } };
+    }
+    if (kind === "workers") {
+      return { type: "bar", options: Object.assign({ indexAxis: "y",
+        plugins: { legend: { display: false } } }, quiet),
+        data: { labels: values.labels, datasets: [{ label: "closed", data: values.counts, maxBarThickness: 28,
+          backgroundColor: COLORS[0] }] } };
+    }
+    return null;
+  }
+
+  function draw(root) {
+    if (typeof Chart === "undefined") { return; }
+    var found = (root || document).querySelectorAll("canvas[data-chart]");
+    Array.prototype.forEach.call(found, function (el) {
+      var made = config(el);
+      if (!made) { return; }
+      if (charts[el.id]) { charts[el.id].destroy(); }
+      charts[el.id] = new Chart(el, made);
+      el.setAttribute("data-drawn", "true");
+    });
+  }
+
+  function mirror() {
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-mirror]"), function (el) {
+      var target = document.getElementById(el.getAttribute("data-mirror"));
+      if (!target) { return; }
+      el.addEventListener("input", function () { target.value = el.value; });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { draw(document); mirror(); });
+  document.body && document.body.addEventListener("htmx:afterSettle", function (e) { draw(document); });
+  document.addEventListener("htmx:afterSettle", function () { draw(document); });
+})();
