@@ -8,6 +8,8 @@ change when the project is updated.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import Api, Clock, tracker_of
@@ -74,12 +76,27 @@ async def test_the_second_assignment_inside_the_window_waits_and_then_passes(
     assert status == 200 and answer["content"]["task"]["recipe"] == "b"
 
 
-async def test_no_task_available_still_uses_the_token_as_in_the_original(
-    api: Api, clock: Clock
-) -> None:
-    desk = await open_desk(api, assign_rate=1)
+async def test_a_refused_request_takes_no_token(api: Api, clock: Clock) -> None:
+    """Buckets are folded from the events that take tokens, so a request that appends nothing
+    (no task available, no submit access) leaves the bucket as it was. The original charged
+    them (docs/compatibility.md)."""
+    desk = await open_desk(api, assign_rate=1, submit_rate=1)
     assert await assign(api, desk.worker, desk.project) == (200, NO_TASK)
+    stranger = await api.create_worker("stranger")
+    refused = await submit(api, stranger, desk.project)
+    assert refused == (400, {"ok": False, "message": "unauthorized task submit"})
+    assert await submit(api, desk.worker, desk.project) == (200, {"ok": True})
+    assert (await assign(api, desk.worker, desk.project))[1]["ok"] is True
     assert await assign(api, desk.worker, desk.project) == (429, too_many(1.0))
+
+
+async def test_the_buckets_survive_a_restart(api: Api, clock: Clock, make_client: Any) -> None:
+    """They are read models of the log: a restarted tracker (or another node) holds the same."""
+    desk = await open_desk(api, submit_rate=0.5)
+    assert await submit(api, desk.worker, desk.project) == (200, {"ok": True})
+    await api.client.close()
+    again = Api(await make_client())
+    assert await submit(again, desk.worker, desk.project) == (429, too_many(2.0))
 
 
 async def test_a_bulk_larger_than_one_token_is_admitted_and_later_requests_wait_for_it(

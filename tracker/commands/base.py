@@ -5,11 +5,11 @@ from __future__ import annotations
 import msgspec
 
 from tracker.errors import NotFound, TrackerError
+from tracker.projections.pacing import UNLIMITED
 from tracker.projections.projects import Project
 from tracker.projections.state import State
 
-#: ``0`` in a rate field means "unlimited", stored and shown as the largest float.
-UNLIMITED = 1.7976931348623157e308
+__all__ = ["UNLIMITED"]  # ``0`` in a rate field means "unlimited": the largest float
 
 INT32_MAX = 2**31 - 1
 

@@ -12,7 +12,7 @@ from tracker.commands.base import (
     InvalidTask,
     existing_project,
 )
-from tracker.errors import TrackerError
+from tracker.errors import InvalidRequest, RateLimited, TrackerError
 from tracker.events.base import SYSTEM, Event, worker_actor
 from tracker.events.tasks import (
     AssignmentExpired,
@@ -24,6 +24,7 @@ from tracker.events.tasks import (
     TaskSubmitted,
 )
 from tracker.hashing import unique_string_hash
+from tracker.projections.pacing import ASSIGN, SUBMIT
 from tracker.projections.state import State
 from tracker.projections.tasks import Task
 
@@ -86,6 +87,10 @@ class InvalidBulkTask(TrackerError):
     message = "Invalid request"
 
 
+class InvalidProjectId(InvalidRequest):
+    message = "Invalid project id"
+
+
 class WorkerPaused(TrackerError):
     message = "A manager has paused you"
 
@@ -136,9 +141,17 @@ def check_task(command: SubmitTask) -> int:
     return command.project
 
 
+def pace(state: State, project_id: int, kind: str, n: int, now: float) -> None:
+    """The project's ``kind`` bucket has ``n`` tokens now, or ``RateLimited`` with the wait."""
+    delay = state.pacing.delay(project_id, kind, n, now)
+    if delay:
+        raise RateLimited(delay)
+
+
 def submit_task(state: State, command: SubmitTask, now: float) -> list[Event]:
     check_task(command)
     existing_project(state, command.project)
+    pace(state, command.project, SUBMIT, 1, now)
     if not state.access.can_submit(command.worker_id, command.project):
         raise SubmitNotPermitted()
     event = _new_task(command, state.tasks.next_id, now, worker_actor(command.worker_id))
@@ -165,6 +178,7 @@ def check_bulk(tasks: list[SubmitTask]) -> int:
 def bulk_submit(state: State, command: BulkSubmit, now: float) -> list[Event]:
     project_id = check_bulk(command.tasks)
     existing_project(state, project_id)
+    pace(state, project_id, SUBMIT, len(command.tasks), now)
     if not state.access.can_submit(command.worker_id, project_id):
         raise SubmitNotPermitted()
     live = state.tasks.hashes_of(project_id)
@@ -193,8 +207,11 @@ def bulk_submit(state: State, command: BulkSubmit, now: float) -> list[Event]:
 def assign_task(state: State, command: AssignTask, now: float) -> list[Event]:
     worker = state.workers.get(command.worker_id)
     if worker is not None and worker.paused:
-        raise WorkerPaused()
+        raise WorkerPaused()  # before the project id, as the original
+    if command.project <= 0:
+        raise InvalidProjectId()
     project = existing_project(state, command.project)
+    pace(state, command.project, ASSIGN, 1, now)
     if project.paused:
         raise NoTaskAvailable()
     if not project.public and not state.access.can_assign(command.worker_id, command.project):

@@ -17,7 +17,7 @@ from aiohttp import web
 from tracker import bootstrap
 from tracker.config import Settings
 from tracker.http import metrics, middleware
-from tracker.http.keys import LIMITER, SCHEDULER, SETTINGS, TRACKER
+from tracker.http.keys import SCHEDULER, SETTINGS, TRACKER
 from tracker.http.openapi import route as openapi
 from tracker.http.routes import (
     access,
@@ -34,7 +34,6 @@ from tracker.http.routes import (
 from tracker.http.routes import audit as audit_routes
 from tracker.http.routes import logs as log_routes
 from tracker.http.routes import monitoring as monitoring_routes
-from tracker.ratelimit import RateLimiter
 from tracker.scheduler import Scheduler
 from tracker.service import Clock
 from tracker.ui import setup as setup_ui
@@ -52,7 +51,6 @@ def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
     )
     app[metrics.METRICS] = metrics.RequestMetrics()
     app[SETTINGS] = settings
-    app[LIMITER] = RateLimiter()
     for module in ROUTES:
         app.router.add_routes(module.routes)
     setup_ui(app)  # the web UI at /ui/

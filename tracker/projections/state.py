@@ -11,7 +11,17 @@ from collections.abc import Callable
 from typing import Any
 
 from tracker.events.base import Event
-from tracker.projections import access, logs, managers, monitoring, projects, stats, tasks, workers
+from tracker.projections import (
+    access,
+    logs,
+    managers,
+    monitoring,
+    pacing,
+    projects,
+    stats,
+    tasks,
+    workers,
+)
 
 Reducer = Callable[[Any, Any], None]
 
@@ -26,6 +36,7 @@ class State:
         self.managers = managers.Managers()
         self.monitoring = monitoring.Monitoring()
         self.logs = logs.LogBook()
+        self.pacing = pacing.Pacing()
         self.event_counts = stats.EventCounts()
         self._handlers = _dispatch_table(self)
 
@@ -45,6 +56,7 @@ def _dispatch_table(state: State) -> dict[type, list[tuple[Any, Reducer]]]:
         (state.managers, managers.HANDLERS),
         (state.monitoring, monitoring.HANDLERS),
         (state.logs, logs.HANDLERS),
+        (state.pacing, pacing.HANDLERS),
         (state.event_counts, stats.HANDLERS),
     ):
         for event_type, reducer in handlers.items():

@@ -6,11 +6,10 @@ import msgspec
 from aiohttp import web
 
 from tracker.commands import tasks as cmd
-from tracker.commands.base import existing_project
-from tracker.errors import InvalidRequest, RateLimited
+from tracker.errors import InvalidRequest
 from tracker.http import context, envelope, parsing
 from tracker.http.call import Call
-from tracker.http.keys import LIMITER, SETTINGS
+from tracker.http.keys import SETTINGS
 from tracker.http.parsing import Int16, Int64
 from tracker.http.views import task_view
 from tracker.projections.state import State
@@ -54,21 +53,10 @@ class ReleaseBody(msgspec.Struct):
     verification: Int64 = 0
 
 
-def _take_tokens(request: Call, project_id: int, kind: str, n: int) -> None:
-    """Pace the project (404 if it does not exist, 429 with the delay if over its rate)."""
-    tracker = context.tracker(request)
-    project = existing_project(tracker.state, project_id).view
-    rate = project.assign_rate if kind == "assign" else project.submit_rate
-    delay = request.app[LIMITER].take(project_id, kind, rate, n, tracker.clock())
-    if delay:
-        raise RateLimited(delay)
-
-
 @routes.post("/task/submit")
 async def submit(request: Call) -> web.Response:
     worker = context.worker(request)
     command = (await parsing.body(request, SubmitBody)).command(worker.id)
-    _take_tokens(request, cmd.check_task(command), "submit", 1)
     await context.tracker(request).execute(command)
     return envelope.ok()
 
@@ -80,7 +68,6 @@ async def bulk_submit(request: Call) -> web.Response:
     command = cmd.BulkSubmit(
         worker_id=worker.id, tasks=[item.command(worker.id) for item in body.requests]
     )
-    _take_tokens(request, cmd.check_bulk(command.tasks), "submit", len(command.tasks))
     await context.tracker(request).execute(command)
     return envelope.ok()
 
@@ -88,10 +75,7 @@ async def bulk_submit(request: Call) -> web.Response:
 @routes.get("/task/get/{project}")
 async def assign(request: Call) -> web.Response:
     worker = context.worker(request)
-    if worker.paused:
-        raise cmd.WorkerPaused()
-    project_id = parsing.path_id(request, "project", "Invalid project id")
-    _take_tokens(request, project_id, "assign", 1)
+    project_id = parsing.path_id_or_zero(request, "project")  # 0: the decider refuses it
     command = cmd.AssignTask(
         worker_id=worker.id, project=project_id,
         default_assign_time=request.app[SETTINGS].tasks.default_max_assign_time,

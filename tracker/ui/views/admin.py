@@ -9,7 +9,6 @@ from aiohttp import web
 from tracker.commands import tasks as cmd
 from tracker.commands.authz import require_admin
 from tracker.http import context
-from tracker.http.routes.tasks import _take_tokens
 from tracker.ui import render
 from tracker.ui.views.projects import visible_projects
 
@@ -42,6 +41,5 @@ async def submit(request: web.Request) -> web.Response:
     )
     if context.tracker(request).state.workers.get(command.worker_id) is None:
         raise render.redirect("/ui/console", "Worker not found", "error")
-    _take_tokens(request, cmd.check_task(command), "submit", 1)
     await context.tracker(request).execute(command)
     raise render.redirect("/ui/console", "Task submitted")
