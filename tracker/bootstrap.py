@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tracker.audit import startup
 from tracker.checkpoints.directory import Checkpoints
 from tracker.config import Settings
 from tracker.events.sqlite import SQLiteEventStore
@@ -29,11 +30,16 @@ async def open_tracker(settings: Settings, clock: Clock = time.time) -> Tracker:
     """The tracker, its read models loaded from the newest usable checkpoint (if enabled and
     any) and the rest of the log replayed on top."""
     store = await open_store(settings)
-    if settings.checkpoint.enabled:
-        state = await Checkpoints.of(settings).load(store, lambda: read_models(settings))
-    else:
-        state = read_models(settings)
-    return await Tracker.open(store, clock, state)
+    try:  # a damaged log stops the start-up: close it, or its thread keeps the process alive
+        await startup.check_not_cut(store, Checkpoints.of(settings))
+        if settings.checkpoint.enabled:
+            state = await Checkpoints.of(settings).load(store, lambda: read_models(settings))
+        else:
+            state = read_models(settings)
+        return await Tracker.open(store, clock, state)
+    except BaseException:
+        await store.close()
+        raise
 
 
 async def open_reader(settings: Settings) -> EventStore:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -29,6 +30,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"tracker: {exc}", file=sys.stderr)
         return 2
     _setup_logging(settings.log.level)
+    from tracker.audit.startup import DamagedLog
     from tracker.http.app import create_app
     from tracker.http.lane import ListenError, serve
 
@@ -36,6 +38,11 @@ def _serve(args: argparse.Namespace) -> int:
         _event_loop_runner()(serve(create_app(settings), settings.host, settings.port))
     except ListenError as exc:
         print(f"tracker: {exc}", file=sys.stderr)
+        return 2
+    except (DamagedLog, sqlite3.DatabaseError) as exc:
+        where = settings.database.data_dir
+        print(f"tracker: cannot start, the event log in {where} is damaged: {exc} "
+              "(`tracker audit verify` checks all of it)", file=sys.stderr)  # fmt: skip
         return 2
     return 0
 

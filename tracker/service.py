@@ -9,17 +9,16 @@ Deciding and applying happen without an ``await`` in between, so each command is
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from tracker.audit.startup import replay  # checks each row it replays
 from tracker.commands.base import Command
 from tracker.commands.decide import decide
 from tracker.commands.tasks import ExpireAssignment
 from tracker.events.base import Event
-from tracker.events.codec import decode
 from tracker.events.group_commit import GroupCommitter
 from tracker.events.store import EventStore
 from tracker.projections.state import State
@@ -81,21 +80,3 @@ class Tracker:
         commands = [ExpireAssignment(task_id=task, deadline=deadline) for task, deadline in due]
         results = await asyncio.gather(*(self.execute(command) for command in commands))
         return sum(len(events) for events in results)  # type: ignore[arg-type]
-
-
-async def replay(store: EventStore, state: State, after: int = 0) -> None:
-    """Fold the log after ``after`` into ``state``.
-
-    The collector is paused meanwhile (replay allocates millions of long-lived objects and
-    would otherwise trigger full collections over them), and what replay built is then frozen
-    out of later collections.
-    """
-    apply = state.apply
-    gc.disable()
-    try:
-        async for payloads in store.read_payloads(after):
-            for data in payloads:
-                apply(decode(data))
-    finally:
-        gc.enable()
-        gc.freeze()

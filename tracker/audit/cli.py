@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -73,6 +74,9 @@ def _run(command: Any, args: argparse.Namespace) -> int:
         return int(asyncio.run(command(settings, args)))
     except (config.ConfigError, OSError, CommandFailed) as exc:
         print(f"tracker: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:  # the log file could not be opened or read at all
+        print(f"tracker: cannot read the event log: {exc}", file=sys.stderr)
         return 2
 
 

@@ -9,6 +9,10 @@ the first of these that fails is reported, and the walk stops there:
   (payloads, or whole rows renumbered) break at the first of them; an edited payload whose
   hash was recomputed breaks at the next row;
 - a **type column** that disagrees with the payload's type (the column is not hashed);
+- a **payload or hash of the wrong SQLite type**: the tracker writes BLOBs only; a value
+  edited with the sqlite3 shell comes back as TEXT, and is reported as such;
+- a **file that cannot be read** past some row (truncated, overwritten): reported at the first
+  position that could not be read, with SQLite's reason;
 - an **anchor** that disagrees: each checkpoint records the log's hash at its position, and
   ``--anchor POSITION:HASH`` adds one recorded elsewhere. Anchors catch what a chain alone
   cannot: rows cut off the end of the log, or a log rewritten and re-hashed from some point on.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -74,6 +79,15 @@ def check_row(row: StoredRow, expected: int, previous: bytes) -> Break | None:
             return Break(expected, f"position {missing} missing: the log jumps from "
                                    f"{expected - 1} to {row.position} (rows deleted)")  # fmt: skip
         return Break(expected, f"row {row.position} found where {expected} was expected")
+    if type(row.data) is not bytes:
+        return Break(row.position, f"the payload is stored as {_sql_type(row.data)}, not as a "
+                     "BLOB (as the sqlite3 shell stores an edited value): the tracker writes "
+                     "BLOBs only")  # fmt: skip
+    if type(row.hash) is not bytes or len(row.hash) != len(GENESIS):
+        return Break(row.position, f"the stored hash is {_sql_type(row.hash)}, not a "
+                     f"{len(GENESIS)}-byte BLOB")  # fmt: skip
+    if type(row.type) is not str:
+        return Break(row.position, f"the type column is {_sql_type(row.type)}, not TEXT")
     if link(previous, row.position, row.data) != row.hash:
         return Break(row.position, "hash mismatch: the stored hash does not follow from this "
                      "row's payload, its position and the previous row's hash (this row was "
@@ -88,6 +102,13 @@ def check_row(row: StoredRow, expected: int, previous: bytes) -> Break | None:
         return Break(row.position, f"type column {row.type!r} disagrees with the payload's "
                      f"type {stored_type!r}")  # fmt: skip
     return None
+
+
+def _sql_type(value: object) -> str:
+    if isinstance(value, bytes):
+        return f"a {len(value)}-byte BLOB"
+    kinds = {str: "TEXT", int: "INTEGER", float: "REAL", type(None): "NULL"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 @lru_cache(maxsize=512)
@@ -135,15 +156,23 @@ async def verify(store: EventStore, anchors: list[Anchor] = ()) -> Report:  # ty
                 break
             expected, previous = batch[-1].position + 1, batch[-1].hash
             report.events = expected - 1
+    except sqlite3.DatabaseError as exc:  # a damaged file: the rows before it were checked
+        report.broken = unreadable(expected, exc)
     finally:
         pending.cancel()
-        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, sqlite3.Error):
             await pending
-        await batches.aclose()  # type: ignore[attr-defined]
+        with contextlib.suppress(sqlite3.Error):
+            await batches.aclose()  # type: ignore[attr-defined]
     report.seconds = time.perf_counter() - started
     if report.broken is None:
         _check_end(report, anchors, expected - 1, previous)
     return report
+
+
+def unreadable(position: int, exc: sqlite3.DatabaseError) -> Break:
+    return Break(position, f"the log file cannot be read from here on ({exc}): truncated, "
+                 "overwritten or not a tracker log")  # fmt: skip
 
 
 def _check_end(report: Report, anchors: list[Anchor], head: int, head_hash: bytes) -> None:

@@ -50,10 +50,14 @@ class SQLiteEventStore:
         # isolation_level IMMEDIATE: the driver opens a write transaction before the first
         # INSERT, so an append costs two round trips to the connection's thread (insert, commit).
         conn = await aiosqlite.connect(str(path), isolation_level="IMMEDIATE")
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=FULL")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        await conn.executescript(SCHEMA)
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=FULL")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            await conn.executescript(SCHEMA)
+        except BaseException:  # not a log (damaged): its thread must not outlive the error
+            await conn.close()
+            raise
         return cls(conn)
 
     @classmethod
@@ -104,7 +108,9 @@ class SQLiteEventStore:
     ) -> AsyncIterator[list[StoredRow]]:
         async with self._conn.execute(_READ, (after,)) as cursor:
             while rows := await cursor.fetchmany(batch_size):
-                yield [StoredRow(p, t, bytes(d), bytes(h)) for p, t, d, h in rows]
+                # Values as stored: a BLOB is bytes; a TEXT (a value edited by hand) stays a
+                # str, for the audit tools to name the damage instead of failing on it.
+                yield [StoredRow(p, t, d, h) for p, t, d, h in rows]
 
     async def read_payloads(
         self, after: int = 0, batch_size: int = 10_000
