@@ -337,6 +337,10 @@ def test_french_and_a_narrow_screen(page: Any, api: Http, browser: Any, server: 
     page.get_by_role("link", name="FR").click()
     expect(page.locator("header nav")).to_contain_text("Projets")
     expect(page.locator("main")).to_contain_text("Tâches par seconde")
+    page.get_by_role("link", name="Réinitialisation complète").click()
+    expect(page.locator(".card.danger")).to_contain_text("C'est irréversible")
+    page.get_by_role("button", name="Confirmer").click()
+    expect(snackbar(page)).to_contain_text("Deleted tasks: 0")  # server counts stay as sent
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"/ui/project/{project}")
     shot(page, "dashboard-narrow-fr")
