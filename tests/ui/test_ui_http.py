@@ -262,3 +262,19 @@ async def test_a_manager_who_is_not_admin_edits_a_public_project_without_unpubli
     assert response.status == 303
     view = tracker_of(client).state.projects.by_id[project].view
     assert (view.motd, view.public) == ("hello", True)
+
+
+async def test_the_edit_form_keeps_a_chain_to_a_project_the_editor_cannot_see(
+    client: TestClient,
+) -> None:
+    api = await logged_in(client)
+    hidden = await api.create_project("secret-target", hidden=True)
+    project = await api.create_project("source", chain=hidden)
+    await api.register("bob")
+    await api.login("admin")
+    await api.call("POST", f"/manager/set_role_for_project/{project}",
+                   {"manager": 2, "role": 3}, status=200)  # fmt: skip
+    await api.login("bob")
+    html = await page(client, f"/ui/project/{project}/edit")
+    assert f'<option value="{hidden}" selected>#{hidden}</option>' in html
+    assert "secret-target" not in html
