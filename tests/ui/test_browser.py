@@ -5,6 +5,7 @@ every destructive action behind its confirmation, and refusals shown in the page
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from playwright.sync_api import expect
@@ -346,3 +347,19 @@ def test_french_and_a_narrow_screen(page: Any, api: Http, browser: Any, server: 
     shot(page, "dashboard-narrow-fr")
     page.keyboard.press("Tab")  # the first stop is the skip link, then the nav
     assert page.evaluate("document.activeElement.className") == "skip"
+
+
+def test_an_open_live_dashboard_does_not_hold_up_a_stop(browser: Any, server: Server) -> None:
+    context = browser.new_context(base_url=server.url)
+    try:
+        viewer = context.new_page()
+        register(viewer, "watcher")
+        project = create_project(viewer, "watched")
+        viewer.goto(f"/ui/project/{project}")
+        viewer.wait_for_timeout(1500)  # the live request is now waiting for news
+        started = time.monotonic()
+        server.stop()
+        assert server.process.returncode == 0
+        assert time.monotonic() - started < 12
+    finally:
+        context.close()

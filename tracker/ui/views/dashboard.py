@@ -29,7 +29,8 @@ routes = web.RouteTableDef()
 
 SNAPSHOTS = 60
 LATEST = 10
-LIVE_WAIT = 25.0  # seconds a live fragment request waits for a new durable event
+LIVE_WAIT = 8.0  # seconds a live fragment waits for a new durable event (below the
+# 10 s a stopping server drains open requests for, so open dashboards never delay a stop)
 LIVE_PAUSE = 1.0  # at most one refresh a second, however busy the log
 
 # name -> (command, how the API counts what it did, snackbar label, confirmation title)
