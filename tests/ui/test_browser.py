@@ -5,6 +5,7 @@ every destructive action behind its confirmation, and refusals shown in the page
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from playwright.sync_api import expect
@@ -337,8 +338,28 @@ def test_french_and_a_narrow_screen(page: Any, api: Http, browser: Any, server: 
     page.get_by_role("link", name="FR").click()
     expect(page.locator("header nav")).to_contain_text("Projets")
     expect(page.locator("main")).to_contain_text("Tâches par seconde")
+    page.get_by_role("link", name="Réinitialisation complète").click()
+    expect(page.locator(".card.danger")).to_contain_text("C'est irréversible")
+    page.get_by_role("button", name="Confirmer").click()
+    expect(snackbar(page)).to_contain_text("Deleted tasks: 0")  # server counts stay as sent
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"/ui/project/{project}")
     shot(page, "dashboard-narrow-fr")
     page.keyboard.press("Tab")  # the first stop is the skip link, then the nav
     assert page.evaluate("document.activeElement.className") == "skip"
+
+
+def test_an_open_live_dashboard_does_not_hold_up_a_stop(browser: Any, server: Server) -> None:
+    context = browser.new_context(base_url=server.url)
+    try:
+        viewer = context.new_page()
+        register(viewer, "watcher")
+        project = create_project(viewer, "watched")
+        viewer.goto(f"/ui/project/{project}")
+        viewer.wait_for_timeout(1500)  # the live request is now waiting for news
+        started = time.monotonic()
+        server.stop()
+        assert server.process.returncode == 0
+        assert time.monotonic() - started < 12
+    finally:
+        context.close()

@@ -243,3 +243,38 @@ async def test_french_comes_from_accept_language_and_the_switch(client: TestClie
     client.session.cookie_jar.update_cookies({"tt_lang": "en"})
     response = await client.get("/ui/", headers={"Accept-Language": "fr"})
     assert "Projets" not in await response.text() and "Projects" in await response.text()
+
+
+async def test_a_manager_who_is_not_admin_edits_a_public_project_without_unpublishing_it(
+    client: TestClient,
+) -> None:
+    api = await logged_in(client)
+    project = await api.create_project("pub", public=True)
+    await api.register("bob")
+    await api.login("admin")
+    await api.call("POST", f"/manager/set_role_for_project/{project}",
+                   {"manager": 2, "role": 3}, status=200)  # fmt: skip
+    await api.login("bob")
+    html = await page(client, f"/ui/project/{project}/edit")
+    assert 'id="f-public" name="public" checked disabled' in html
+    data = {"name": "pub", "motd": "hello", "csrf": token_of(html)}  # a disabled box is not sent
+    response = await client.post(f"/ui/project/{project}/edit", data=data, allow_redirects=False)
+    assert response.status == 303
+    view = tracker_of(client).state.projects.by_id[project].view
+    assert (view.motd, view.public) == ("hello", True)
+
+
+async def test_the_edit_form_keeps_a_chain_to_a_project_the_editor_cannot_see(
+    client: TestClient,
+) -> None:
+    api = await logged_in(client)
+    hidden = await api.create_project("secret-target", hidden=True)
+    project = await api.create_project("source", chain=hidden)
+    await api.register("bob")
+    await api.login("admin")
+    await api.call("POST", f"/manager/set_role_for_project/{project}",
+                   {"manager": 2, "role": 3}, status=200)  # fmt: skip
+    await api.login("bob")
+    html = await page(client, f"/ui/project/{project}/edit")
+    assert f'<option value="{hidden}" selected>#{hidden}</option>' in html
+    assert "secret-target" not in html

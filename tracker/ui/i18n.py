@@ -119,6 +119,29 @@ FRENCH = {
     "Closed tasks per worker": "Tâches terminées par worker",
     "Manage workers": "Gérer les workers",
     "Saved": "Enregistré",
+    "Queued": "En file",
+    "Assigned": "Attribuées",
+    "Access": "Accès",
+    "Created": "Créé le",
+    "Task": "Tâche",
+    "live": "en direct",
+    "Since (Unix time)": "Depuis (heure Unix)",
+    "No project yet.": "Aucun projet pour l'instant.",
+    "Create the first one": "Créer le premier",
+    "Log in to create one": "Se connecter pour en créer un",
+    "Maintenance": "Maintenance",
+    "Every task of this project will be deleted. This cannot be undone.": "Toutes les tâches de ce projet seront supprimées. C'est irréversible.",  # noqa: E501
+    "Every failed task goes back to the queue.": "Chaque tâche échouée retourne dans la file.",
+    "Every assigned task is taken back from its worker and queued again.": "Chaque tâche attribuée est reprise à son worker et remise dans la file.",  # noqa: E501
+    "Logged in": "Connecté",
+    "Logged out": "Déconnecté",
+    "Account created": "Compte créé",
+    "Worker paused": "Worker mis en pause",
+    "Worker resumed": "Worker relancé",
+    "Project created": "Projet créé",
+    "Access granted": "Accès accordé",
+    "Access removed": "Accès retiré",
+    "Task submitted": "Tâche soumise",
 }
 
 CATALOGUES = {"en": {}, "fr": FRENCH}

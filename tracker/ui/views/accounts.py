@@ -70,7 +70,7 @@ async def register(request: web.Request) -> web.Response:
         raise render.redirect("/ui/login#register", message, "error")
     hasher = api._hasher(request.app[SETTINGS].passwords)
     password_hash = await asyncio.to_thread(hasher.hash, password)
-    response = render.redirect("/ui/account", "Registered")
+    response = render.redirect("/ui/account", "Account created")
     session, expires = api._start_session(request, response)
     command = RegisterManager(
         username=username, password_hash=password_hash, session_hash=session, expires=expires

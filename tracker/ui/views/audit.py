@@ -24,7 +24,7 @@ from tracker.ui import render
 routes = web.RouteTableDef()
 
 FEED_PAGE = 50
-FEED_WAIT = 25
+FEED_WAIT = 8  # seconds, as LIVE_WAIT in dashboard.py
 RECENT = 2000  # positions the Events page looks back over when it opens
 
 

@@ -29,7 +29,8 @@ routes = web.RouteTableDef()
 
 SNAPSHOTS = 60
 LATEST = 10
-LIVE_WAIT = 25.0  # seconds a live fragment request waits for a new durable event
+LIVE_WAIT = 8.0  # seconds a live fragment waits for a new durable event (below the
+# 10 s a stopping server drains open requests for, so open dashboards never delay a stop)
 LIVE_PAUSE = 1.0  # at most one refresh a second, however busy the log
 
 # name -> (command, how the API counts what it did, snackbar label, confirmation title)
@@ -133,14 +134,14 @@ async def past(request: web.Request, project: Project, at: str) -> dict[str, Any
 @routes.get("/ui/project/{id}/live")
 async def live(request: web.Request) -> web.Response:
     """The dashboard's figures, once the log has moved past ``after`` (or after a while)."""
-    project = readable_project(request)
+    readable_project(request)  # refused before waiting
     after = render.query_int(request, "after")
     services = request.app[AUDIT]
     deadline = time.monotonic() + LIVE_WAIT
     while services.durable <= after and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.1)  # an in-memory counter: costs nothing while waiting
     await asyncio.sleep(LIVE_PAUSE if after else 0)
-    project = readable_project(request)
+    project = readable_project(request)  # again: it may have changed (or gone) meanwhile
     return render.fragment(
         request, "fragments/figures.html", {"project": project, **figures(request, project)}
     )

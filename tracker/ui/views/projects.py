@@ -108,6 +108,8 @@ async def edit(request: web.Request) -> web.Response:
     project = readable_project(request)
     form = await request.post()
     fields = _settings(form)
+    if not manager.tracker_admin:  # the checkbox is disabled, so not sent: keep the value
+        fields["public"] = project.view.public
     settings = UpdateSettings(
         **fields,
         motd=render.form_text(form, "motd"),
