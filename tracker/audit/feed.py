@@ -38,8 +38,7 @@ class Page:
 
 def readable_projects(state: Any, manager_id: int) -> set[int]:
     """The projects on which the manager holds the READ role."""
-    return {project for (manager, project), role in state.managers.roles.items()
-            if manager == manager_id and role & ROLE_READ}  # fmt: skip
+    return state.managers.projects_of(manager_id, ROLE_READ)  # type: ignore[no-any-return]
 
 
 async def page(reader: Any, after: int, limit: int, head: int,

@@ -140,7 +140,7 @@ class LogCollector(Collector):
                                   "tasks, by project", labels=labels)  # fmt: skip
         access = GaugeMetricFamily("tracker_worker_access", "Worker access records (pending "
                                    "included), by project", labels=labels)  # fmt: skip
-        for project in state.projects.by_id.values():
+        for project in state.projects.all():
             if project.hidden and not self.include_hidden:
                 continue
             ids = [str(project.id), project.view.name]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
 from tracker.events import managers as ev
@@ -32,8 +34,23 @@ class Managers:
         manager_id = self.by_username.get(username)
         return None if manager_id is None else self.by_id[manager_id]
 
+    def get(self, manager_id: int) -> Manager | None:
+        return self.by_id.get(manager_id)
+
+    def all(self) -> Iterable[Manager]:
+        return self.by_id.values()
+
     def role(self, manager_id: int, project_id: int) -> int:
         return self.roles.get((manager_id, project_id), 0)
+
+    def roles_on(self, project_id: int) -> list[tuple[Manager, int]]:
+        """The managers holding a role on the project, with their role bits, by manager id."""
+        found = sorted((m, role) for (m, p), role in self.roles.items() if p == project_id)
+        return [(self.by_id[m], role) for m, role in found if m in self.by_id]
+
+    def projects_of(self, manager_id: int, role: int) -> set[int]:
+        """The projects on which the manager holds every bit of ``role``."""
+        return {p for (m, p), bits in self.roles.items() if m == manager_id and bits & role == role}
 
 
 def registered(model: Managers, e: ev.ManagerRegistered) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
 from tracker.events import projects as ev
@@ -59,6 +61,9 @@ class Projects:
 
     def get(self, project_id: int) -> Project | None:
         return self.by_id.get(project_id)
+
+    def all(self) -> Iterable[Project]:
+        return self.by_id.values()
 
 
 def created(model: Projects, e: ev.ProjectCreated) -> None:

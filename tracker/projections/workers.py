@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
 from tracker.events.tasks import Outcome, TaskReleased
@@ -24,6 +26,9 @@ class Workers:
 
     def get(self, worker_id: int) -> Worker | None:
         return self.by_id.get(worker_id)
+
+    def all(self) -> Iterable[Worker]:
+        return self.by_id.values()
 
 
 def created(model: Workers, event: WorkerCreated) -> None:

@@ -28,7 +28,7 @@ PASSWORD_BYTES = (8, 1024)
 
 
 @functools.cache
-def _hasher(cost: Passwords) -> PasswordHasher:
+def password_hasher(cost: Passwords) -> PasswordHasher:
     return PasswordHasher(
         time_cost=cost.argon2_time_cost, memory_cost=cost.argon2_memory_cost,
         parallelism=cost.argon2_parallelism,
@@ -38,7 +38,7 @@ def _hasher(cost: Passwords) -> PasswordHasher:
 @functools.cache
 def _nobody(cost: Passwords) -> str:
     """A hash of nobody's password: unknown usernames cost as much work as known ones."""
-    return _hasher(cost).hash("not a password of anyone")
+    return password_hasher(cost).hash("not a password of anyone")
 
 
 class Credentials(msgspec.Struct):
@@ -54,15 +54,15 @@ class InvalidLogin(TrackerError):
     message = "Invalid username/password"
 
 
-def _verify(cost: Passwords, password_hash: str | None, password: str) -> bool:
+def verify_password(cost: Passwords, password_hash: str | None, password: str) -> bool:
     """Check ``password`` (against nobody's hash when the username is unknown). Blocking."""
     try:
-        return _hasher(cost).verify(password_hash or _nobody(cost), password)
+        return password_hasher(cost).verify(password_hash or _nobody(cost), password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-def _start_session(request: web.Request, response: web.StreamResponse) -> tuple[str, float]:
+def start_session(request: web.Request, response: web.StreamResponse) -> tuple[str, float]:
     settings = request.app[SETTINGS].session
     session_id = auth.new_session_id()
     expires = context.now(request) + settings.expiration
@@ -81,10 +81,10 @@ async def register(request: web.Request) -> web.Response:
         PASSWORD_BYTES[0] <= len(body.password.encode()) <= PASSWORD_BYTES[1]
     ):
         raise InvalidRegistration()
-    hasher = _hasher(request.app[SETTINGS].passwords)
+    hasher = password_hasher(request.app[SETTINGS].passwords)
     password_hash = await asyncio.to_thread(hasher.hash, body.password)
     response = envelope.ok()
-    session, expires = _start_session(request, response)
+    session, expires = start_session(request, response)
     command = RegisterManager(
         username=body.username, password_hash=password_hash, session_hash=session, expires=expires
     )
@@ -100,10 +100,10 @@ async def login(request: web.Request) -> web.Response:
     if len(body.password.encode()) > PASSWORD_BYTES[1]:
         raise InvalidLogin()
     cost, stored = request.app[SETTINGS].passwords, manager.password_hash if manager else None
-    if not await asyncio.to_thread(_verify, cost, stored, body.password) or manager is None:
+    if not await asyncio.to_thread(verify_password, cost, stored, body.password) or manager is None:
         raise InvalidLogin()
     response = envelope.ok({"manager": manager_view(manager)})
-    session, expires = _start_session(request, response)
+    session, expires = start_session(request, response)
     await tracker.execute(
         StartSession(manager_id=manager.id, session_hash=session, expires=expires)
     )

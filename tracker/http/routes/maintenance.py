@@ -26,11 +26,11 @@ routes = web.RouteTableDef()
 Count = Callable[[State, int, list[Event]], int]
 
 
-def _touched(state: State, project_id: int, events: list[Event]) -> int:
+def tasks_touched(state: State, project_id: int, events: list[Event]) -> int:
     return sum(len(getattr(event, "task_ids", ())) for event in events)
 
 
-def _new_tasks(state: State, project_id: int, events: list[Event]) -> int:
+def tasks_requeued(state: State, project_id: int, events: list[Event]) -> int:
     return new_task_count(state, project_id)
 
 
@@ -47,14 +47,14 @@ async def _maintain(request: web.Request, command_type: type, count: Count) -> w
 
 @routes.post("/project/reset_failed_tasks/{id}")
 async def reset_failed_tasks(request: web.Request) -> web.Response:
-    return await _maintain(request, ResetFailedTasks, _touched)
+    return await _maintain(request, ResetFailedTasks, tasks_touched)
 
 
 @routes.post("/project/hard_reset/{id}")
 async def hard_reset(request: web.Request) -> web.Response:
-    return await _maintain(request, HardReset, _touched)
+    return await _maintain(request, HardReset, tasks_touched)
 
 
 @routes.post("/project/reclaim_assigned_tasks/{id}")
 async def reclaim_assigned_tasks(request: web.Request) -> web.Response:
-    return await _maintain(request, ReclaimAssignedTasks, _new_tasks)
+    return await _maintain(request, ReclaimAssignedTasks, tasks_requeued)

@@ -39,7 +39,7 @@ class PauseBody(msgspec.Struct):
 @routes.get("/manager/list")
 async def list_managers(request: web.Request) -> web.Response:
     context.require_manager(request)
-    managers = context.tracker(request).state.managers.by_id.values()
+    managers = context.tracker(request).state.managers.all()
     return envelope.ok({"managers": [manager_view(m) for m in managers]})
 
 
@@ -49,12 +49,8 @@ async def list_for_project(request: web.Request) -> web.Response:
     context.require_manager(request)
     state = context.tracker(request).state
     existing_project(state, project_id)
-    roles = sorted(
-        (manager_id, role)
-        for (manager_id, project), role in state.managers.roles.items()
-        if project == project_id
-    )
-    listed = [ManagerRoleOn(manager_view(state.managers.by_id[m]), role) for m, role in roles]
+    roles = state.managers.roles_on(project_id)
+    listed = [ManagerRoleOn(manager_view(manager), role) for manager, role in roles]
     return envelope.ok({"managers": listed})
 
 

@@ -59,6 +59,6 @@ async def list_projects(request: web.Request) -> web.Response:
     state = context.tracker(request).state
     manager = context.manager(request)
     manager_id = manager.id if manager else None
-    visible = [p.view for p in state.projects.by_id.values() if can_read(state, manager_id, p)]
+    visible = [p.view for p in state.projects.all() if can_read(state, manager_id, p)]
     visible.sort(key=lambda view: view.name)
     return envelope.ok({"projects": visible})

@@ -82,9 +82,11 @@ async def assign(request: Call) -> web.Response:
     )  # fmt: skip
 
     def reply(state: State, events: list) -> bytes:
-        task = state.tasks.tasks[events[0].task_id]
-        project = state.projects.by_id[task.project_id].view
-        return envelope.encode(envelope.Envelope(True, content={"task": task_view(task, project)}))
+        task = state.tasks.get(events[0].task_id)
+        project = state.projects.get(events[0].project_id)
+        assert task is not None and project is not None  # just assigned
+        content = {"task": task_view(task, project.view)}
+        return envelope.encode(envelope.Envelope(True, content=content))
 
     answer = await context.tracker(request).execute(command, reply)
     return envelope.respond(answer)  # type: ignore[arg-type]

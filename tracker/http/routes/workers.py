@@ -28,7 +28,8 @@ async def create(request: web.Request) -> web.Response:
     )  # fmt: skip
 
     def reply(state: State, events: list) -> dict:
-        worker = state.workers.by_id[events[0].worker_id]
+        worker = state.workers.get(events[0].worker_id)
+        assert worker is not None  # it was just created
         return {"worker": worker_view(worker, with_secret=True)}
 
     return envelope.ok(await context.tracker(request).execute(command, reply))

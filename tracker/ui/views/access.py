@@ -47,12 +47,9 @@ async def permissions(request: web.Request) -> web.Response:
         accesses = _accesses(state, project.view.id)
     except TrackerError:
         refused = "You need ROLE_MANAGE_ACCESS on this project"
-    roles = sorted(
-        (m, role) for (m, p), role in state.managers.roles.items() if p == project.view.id
-    )
-    listed = [(state.managers.by_id[m], role) for m, role in roles if m in state.managers.by_id]
-    with_role = {m for m, _ in roles}
-    others = [m for m in state.managers.by_id.values() if m.id not in with_role][:500]
+    listed = state.managers.roles_on(project.view.id)
+    with_role = {m.id for m, _ in listed}
+    others = [m for m in state.managers.all() if m.id not in with_role][:500]
     return render.page(
         request,
         "perms.html",

@@ -44,10 +44,14 @@ async def login(request: web.Request) -> web.Response:
     cost = request.app[SETTINGS].passwords
     stored = manager.password_hash if manager else None
     too_long = len(password.encode()) > api.PASSWORD_BYTES[1]
-    if too_long or not await asyncio.to_thread(api._verify, cost, stored, password) or not manager:
+    if (
+        too_long
+        or not await asyncio.to_thread(api.verify_password, cost, stored, password)
+        or not manager
+    ):
         raise render.redirect("/ui/login", api.InvalidLogin.message, "error")
     response = render.redirect("/ui/account", "Logged in")
-    session, expires = api._start_session(request, response)
+    session, expires = api.start_session(request, response)
     await tracker.execute(
         StartSession(manager_id=manager.id, session_hash=session, expires=expires)
     )
@@ -68,10 +72,10 @@ async def register(request: web.Request) -> web.Response:
             f"password of {plow} to {phigh} bytes"
         )
         raise render.redirect("/ui/login#register", message, "error")
-    hasher = api._hasher(request.app[SETTINGS].passwords)
+    hasher = api.password_hasher(request.app[SETTINGS].passwords)
     password_hash = await asyncio.to_thread(hasher.hash, password)
     response = render.redirect("/ui/account", "Account created")
-    session, expires = api._start_session(request, response)
+    session, expires = api.start_session(request, response)
     command = RegisterManager(
         username=username, password_hash=password_hash, session_hash=session, expires=expires
     )

@@ -35,10 +35,10 @@ LIVE_PAUSE = 1.0  # at most one refresh a second, however busy the log
 
 # name -> (command, how the API counts what it did, snackbar label, confirmation title)
 ACTIONS: dict[str, tuple[type, Any, str, str]] = {
-    "reset_failed": (ResetFailedTasks, maintenance._touched, "Reset failed tasks",
+    "reset_failed": (ResetFailedTasks, maintenance.tasks_touched, "Reset failed tasks",
                      "Reset failed tasks"),
-    "hard_reset": (HardReset, maintenance._touched, "Deleted tasks", "Hard reset"),
-    "reclaim": (ReclaimAssignedTasks, maintenance._new_tasks, "Reclaimed tasks",
+    "hard_reset": (HardReset, maintenance.tasks_touched, "Deleted tasks", "Hard reset"),
+    "reclaim": (ReclaimAssignedTasks, maintenance.tasks_requeued, "Reclaimed tasks",
                 "Reclaim assigned tasks"),
 }  # fmt: skip
 

@@ -34,7 +34,7 @@ def visible_projects(request: web.Request) -> list[ProjectView]:
     state = context.tracker(request).state
     manager = context.manager(request)
     manager_id = manager.id if manager else None
-    found = [p.view for p in state.projects.by_id.values() if can_read(state, manager_id, p)]
+    found = [p.view for p in state.projects.all() if can_read(state, manager_id, p)]
     return sorted(found, key=lambda view: view.name)
 
 

@@ -24,7 +24,7 @@ CHART_TOP = 30
 @routes.get("/ui/workers")
 async def workers(request: web.Request) -> web.Response:
     state = context.tracker(request).state
-    everyone = state.workers.by_id.values()
+    everyone = state.workers.all()
     shown = [w for w in everyone if not w.alias.startswith("$")]
     top = heapq.nlargest(CHART_TOP, shown, key=lambda w: (w.closed_task_count, -w.id))
     chart = {
@@ -85,7 +85,7 @@ async def managers(request: web.Request) -> web.Response:
     manager = render.require_login(request)
     require_admin(context.tracker(request).state, manager.id)
     start = render.query_int(request, "start")
-    everyone = sorted(context.tracker(request).state.managers.by_id.values(), key=lambda m: m.id)
+    everyone = sorted(context.tracker(request).state.managers.all(), key=lambda m: m.id)
     return render.page(
         request,
         "managers.html",
