@@ -61,6 +61,10 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    postgres.drop_all()
+
+
 @pytest.fixture
 async def pg_dsn() -> AsyncIterator[str]:
     """A PostgreSQL log of the test's own (tests/postgres.py); skipped without a server,

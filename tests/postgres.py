@@ -7,6 +7,7 @@ trust auth). Without one, the tests that need it are skipped with the reason, ex
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -42,11 +43,25 @@ async def drop_schema(schema: str) -> None:
         await conn.close()
 
 
+#: Schemas made for tests, dropped when the session ends (``drop_all``): not at each test's
+#: teardown, which can run before the app under test has closed (aiohttp_client is set up
+#: first, so it is torn down last) and would pull the log from under its last checkpoint.
+CREATED: list[str] = []
+
+
 async def fresh_dsn() -> AsyncIterator[str]:
-    """A DSN whose ``search_path`` names a schema no other test uses (dropped afterwards)."""
+    """A DSN whose ``search_path`` names a schema no other test uses."""
     await require_server()
     schema = f"test_{secrets.token_hex(6)}"
-    try:
-        yield with_schema(schema)
-    finally:
-        await drop_schema(schema)
+    CREATED.append(schema)
+    yield with_schema(schema)
+
+
+def drop_all() -> None:
+    async def drop() -> None:
+        for schema in CREATED:
+            await drop_schema(schema)
+
+    if CREATED:
+        asyncio.run(drop())
+        CREATED.clear()

@@ -47,8 +47,9 @@ def free_port() -> int:
 class Server:
     """``tracker serve`` in a child process."""
 
-    def __init__(self, data_dir: Path, log: Path, database: str | None = None) -> None:
-        self.data_dir, self.log, self.database = data_dir, log, database
+    def __init__(self, data_dir: Path, log: Path, database: str | None = None,
+                 **env: str) -> None:  # fmt: skip
+        self.data_dir, self.log, self.database, self.env = data_dir, log, database, env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -60,6 +61,7 @@ class Server:
             TRACKER_PASSWORDS_ARGON2_MEMORY_COST="8",
             TRACKER_PASSWORDS_ARGON2_PARALLELISM="1",
         )
+        env.update(self.env)
         command = [
             sys.executable,
             "-m",

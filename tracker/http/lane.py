@@ -39,7 +39,7 @@ from aiohttp import web
 
 from tracker.errors import TrackerError
 from tracker.http import metrics, middleware
-from tracker.http.keys import SETTINGS
+from tracker.http.keys import SETTINGS, TRACKER
 from tracker.http.routes import tasks
 
 log = logging.getLogger(__name__)
@@ -266,6 +266,8 @@ class WorkerLane(asyncio.Protocol):
         self._app = site.app
         self._max_body = site.app[SETTINGS].server.max_body_size
         self._metrics = site.app[metrics.METRICS]
+        tracker = site.app[TRACKER]  # on a shared log, each request first catches up with it
+        self._caught_up = tracker.caught_up if tracker.reads is not None else None
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self._head: Head | None = None  # the head of a request whose body is still arriving
@@ -354,6 +356,8 @@ class WorkerLane(asyncio.Protocol):
     async def _serve(self, route: Route, call: LaneRequest) -> None:
         started = time.perf_counter()
         try:
+            if self._caught_up is not None:
+                await self._caught_up()
             response = await route.handler(call)
         except TrackerError as exc:
             response = middleware.refusal(exc)

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from tracker.errors import RateLimited, TrackerError
 from tracker.http import envelope
+from tracker.http.keys import TRACKER
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,14 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     except Exception:
         return internal_error(request.path)
+
+
+@web.middleware
+async def caught_up(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """On a shared log: first fold what other nodes committed before this request arrived, so
+    a client that switches nodes never reads older state than it wrote (inside ``errors``)."""
+    await request.app[TRACKER].caught_up()
+    return await handler(request)
 
 
 def refusal(exc: TrackerError) -> web.Response:
