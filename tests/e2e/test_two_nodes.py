@@ -163,3 +163,14 @@ async def test_a_read_catches_up_with_the_log_even_without_a_notification(
     assert (await call(b, "POST", "/task/submit", worker, json=body)).ok  # worker made on a
     listed = await call(b, "GET", "/project/list", admin)
     assert [p["id"] for p in listed.content["projects"]] == [project], listed
+
+
+async def test_reads_arriving_together_share_head_queries(nodes: list[TestClient]) -> None:
+    a, b = nodes
+    admin = await register(a, "admin")
+    reads = tracker_of(b).reads
+    assert reads is not None
+    before = reads.queries
+    answers = await asyncio.gather(*(call(b, "GET", "/account", admin) for _ in range(40)))
+    assert all(answer.ok for answer in answers)
+    assert 1 <= reads.queries - before < 40, reads.queries - before

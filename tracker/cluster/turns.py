@@ -33,6 +33,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
+
 from tracker.commands.base import Command
 from tracker.commands.decide import decide
 from tracker.errors import StorageUnavailable
@@ -132,6 +134,7 @@ class TurnCommitter:
                     await self._catch_up()
                 self._answer_readers()
                 if self._closing and not self._queue:
+                    self._refuse_readers()
                     return
         except BaseException as exc:
             self._fail(exc)
@@ -175,10 +178,24 @@ class TurnCommitter:
                 item.future.set_result(outcome)
 
     async def _catch_up(self) -> None:
+        """Fold what other nodes committed. A failed read leaves the read models as they were
+        (a prefix of the log): the readers waiting are refused, and the next look retries."""
         self._behind = False
-        async for rows in self._store.read(self._state.position):
-            self._fold(rows)
-        self._durable = self._state.position
+        try:
+            async for rows in self._store.read(self._state.position):
+                self._fold(rows)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("cannot read the log to catch up: %r", exc,
+                        extra={"action": "catch_up_failed"})  # fmt: skip
+            self._refuse_readers()
+        finally:
+            self._durable = self._state.position
+
+    def _refuse_readers(self) -> None:
+        for _, future in self._reach:
+            if not future.done():
+                future.set_exception(StorageUnavailable())
+        self._reach = []
 
     def _fold(self, rows: list[StoredRow]) -> None:
         apply, state = self._state.apply, self._state

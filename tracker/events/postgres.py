@@ -161,8 +161,8 @@ class Turn:
         rows = chain_rows(events, self.head, self.head_hash)
         columns = ([r.position for r in rows], [r.type for r in rows],
                    [r.data for r in rows], [r.hash for r in rows])  # fmt: skip
-        await self._conn.execute(sql.INSERT, *columns)
-        await self._conn.execute(sql.NOTIFY, self._channel, str(rows[-1].position))
+        await self._conn.execute(sql.INSERT_AND_NOTIFY, *columns, self._channel,
+                                 str(rows[-1].position))  # fmt: skip
         self.head, self.head_hash = rows[-1].position, rows[-1].hash
         return self.head
 
@@ -187,12 +187,18 @@ async def _pool(dsn: str, max_connections: int, **settings: str) -> asyncpg.Pool
     try:
         pool = await asyncpg.create_pool(
             dsn, min_size=1, max_size=max_connections, server_settings=settings or None,
-            command_timeout=60,
+            command_timeout=60, reset=_keep_session,
         )  # fmt: skip
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise ConnectionError(f"cannot reach PostgreSQL at {_redacted(dsn)}: {exc}") from exc
     assert pool is not None
     return pool
+
+
+async def _keep_session(conn: Any) -> None:
+    """No reset when a connection goes back to the pool (asyncpg's default costs a round trip
+    per use): the adapter leaves no session state behind, its locks are transaction-level and
+    a failed transaction was rolled back before release."""
 
 
 def _redacted(dsn: str) -> str:

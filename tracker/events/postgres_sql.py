@@ -58,11 +58,12 @@ TABLE_OID = "SELECT to_regclass('events')::oid::bigint"
 TAKE_LOCK = "SELECT pg_advisory_xact_lock($1::int, $2::int)"
 TIP = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
 HEAD = "SELECT coalesce(max(position), 0) FROM events"
-INSERT = (
-    "INSERT INTO events (position, type, data, hash) "
-    "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::bytea[])"
+#: Insert the rows and announce the new head (delivered at commit) in one round trip.
+INSERT_AND_NOTIFY = (
+    "WITH inserted AS (INSERT INTO events (position, type, data, hash) "
+    "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::bytea[])) "
+    "SELECT pg_notify($5, $6)"
 )
-NOTIFY = "SELECT pg_notify($1, $2)"
 READ = (
     "SELECT position, type, data, hash FROM events WHERE position > $1 ORDER BY position LIMIT $2"
 )
