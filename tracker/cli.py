@@ -36,7 +36,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         _event_loop_runner()(serve(create_app(settings), settings.host, settings.port))
-    except ListenError as exc:
+    except (ListenError, ConnectionError) as exc:  # ConnectionError: PostgreSQL unreachable
         print(f"tracker: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -81,3 +81,13 @@ def test_the_environment_selects_postgresql_and_other_schemes_are_refused() -> N
     assert config.load(environ={}).database.conn_str == ""  # SQLite stays the default
     with pytest.raises(config.ConfigError, match="must be a PostgreSQL URL"):
         config.load(environ={"TRACKER_DATABASE_CONN_STR": "sqlite:///tmp/x"})
+
+
+async def test_serve_without_a_reachable_server_is_status_2_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    ran = await run_cli("serve", "--port", "0", "--data-dir", str(tmp_path / "data"),
+                        "--database", "postgresql://u:pw@127.0.0.1:1/x")  # fmt: skip
+    assert ran.code == 2, ran
+    assert "tracker: cannot reach PostgreSQL at postgresql://u:***@127.0.0.1:1/x" in ran.err
+    assert "Traceback" not in ran.err

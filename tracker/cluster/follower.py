@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from tracker.cluster.turns import TurnCommitter
+from tracker.errors import StorageUnavailable
 from tracker.events.postgres import PostgresEventStore
 
 log = logging.getLogger(__name__)
@@ -93,9 +94,14 @@ class HeadReads:
                 waiting, self._next = self._next, None  # later readers wait for the next query
                 try:
                     head = await self._store.head()
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.warning("cannot read the log's head: %r", exc,
+                                extra={"action": "head_failed"})  # fmt: skip
+                    waiting.set_exception(StorageUnavailable())  # a 503, and the node serves on
+                    continue
                 except BaseException as exc:
                     waiting.set_exception(exc)
-                    continue
+                    raise
                 self.queries += 1
                 waiting.set_result(head)
         finally:
