@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
+from tests import postgres
 from tracker import config
 from tracker.http.app import create_app
 from tracker.http.keys import TRACKER
@@ -58,6 +59,18 @@ def clock() -> Clock:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    postgres.drop_all()
+
+
+@pytest.fixture
+async def pg_dsn() -> AsyncIterator[str]:
+    """A PostgreSQL log of the test's own (tests/postgres.py); skipped without a server,
+    failed in CI."""
+    async for dsn in postgres.fresh_dsn():
+        yield dsn
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """The composition root: open the log the settings name and rebuild the tracker from it.
 
-The app and the tests both come through here, so they run the same wiring.
+The app and the tests both come through here, so they run the same wiring. The log is the
+embedded SQLite file in ``database.data_dir`` unless ``database.conn_str`` names a
+PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 from tracker.audit import startup
 from tracker.checkpoints.directory import Checkpoints
 from tracker.config import Settings
+from tracker.events.postgres import PostgresEventStore
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import EventStore
 from tracker.projections.state import State
@@ -21,8 +24,11 @@ LOG_FILE = "events.sqlite3"
 
 async def open_store(settings: Settings) -> EventStore:
     data_dir = Path(settings.database.data_dir)
-    # Owner only: the log holds worker, project and webhook secrets and password hashes.
+    # Owner only: the log (if local), checkpoints and the history index hold worker, project
+    # and webhook secrets and password hashes.
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # noqa: ASYNC240 (once, at start)
+    if settings.database.conn_str:
+        return await PostgresEventStore.open(settings.database.conn_str)
     return await SQLiteEventStore.open(data_dir / LOG_FILE)
 
 
@@ -44,6 +50,8 @@ async def open_tracker(settings: Settings, clock: Clock = time.time) -> Tracker:
 
 async def open_reader(settings: Settings) -> EventStore:
     """A read-only view of the log for audit reads: committed (durable) rows only."""
+    if settings.database.conn_str:
+        return await PostgresEventStore.open_reader(settings.database.conn_str)
     return await SQLiteEventStore.open_reader(Path(settings.database.data_dir) / LOG_FILE)
 
 

@@ -1,4 +1,5 @@
-"""The ``tracker`` command: ``tracker serve`` runs the tracker on the embedded SQLite log."""
+"""The ``tracker`` command: ``tracker serve`` runs the tracker on the embedded SQLite log (or on
+PostgreSQL, with ``--database``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["server"] = {"address": f"{host}:{port}"}
     if args.data_dir:
         overrides.setdefault("database", {})["data_dir"] = args.data_dir
+    if args.database:
+        overrides.setdefault("database", {})["conn_str"] = args.database
     try:
         settings = config.load(args.config, overrides=overrides)
     except (config.ConfigError, OSError) as exc:
@@ -36,7 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         _event_loop_runner()(serve(create_app(settings), settings.host, settings.port))
-    except ListenError as exc:
+    except (ListenError, ConnectionError) as exc:  # ConnectionError: PostgreSQL unreachable
         print(f"tracker: {exc}", file=sys.stderr)
         return 2
     except (DamagedLog, sqlite3.DatabaseError) as exc:
@@ -77,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", help="listen address (default from server.address, 0.0.0.0)")
     serve.add_argument("--port", type=int, help="listen port (default 3010)")
     serve.add_argument("--data-dir", help="where the event log lives (default ./data)")
+    serve.add_argument("--database", metavar="CONN_STR",
+                       help="keep the log in PostgreSQL (postgresql://user@host/db), "
+                       "default database.conn_str; without it, SQLite in --data-dir")  # fmt: skip
     serve.set_defaults(run=_serve)
     audit_cli.register(commands)
     client_cli.register(commands)

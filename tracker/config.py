@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -222,10 +223,11 @@ def build(*layers: Mapping[str, Any]) -> Settings:
 
 
 def _check(settings: Settings) -> None:
-    if settings.database.conn_str:
+    conn_str = settings.database.conn_str
+    if conn_str and urllib.parse.urlsplit(conn_str).scheme not in ("postgres", "postgresql"):
         raise ConfigError(
-            "database.conn_str: PostgreSQL storage is not available yet; leave it empty to use "
-            "the embedded SQLite log in database.data_dir"
+            "database.conn_str must be a PostgreSQL URL (postgresql://user@host:5432/dbname), "
+            "or empty to use the embedded SQLite log in database.data_dir"
         )
     if settings.git.webhook_hash not in ("sha1", "sha256"):
         raise ConfigError("git.webhook_hash must be sha1 or sha256")

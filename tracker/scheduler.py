@@ -3,11 +3,17 @@ ordinary commands, so running a job twice (or late, after a restart) is harmless
 
 Jobs are named, never overlap (``max_instances=1``, ``coalesce``), and a job that raises is
 logged with its name; it runs again at its next interval.
+
+On a shared log the tracker's own jobs (expiring assignments, ending sessions) run on one node
+at a time: each tick asks ``leader`` (:class:`tracker.cluster.leader.Leadership`) and does
+nothing on the others. Jobs that keep a node's own derived files (history index, checkpoints)
+run on every node.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
@@ -21,12 +27,13 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    def __init__(self, tracker: Tracker, settings: Settings) -> None:
+    def __init__(self, tracker: Tracker, settings: Settings,
+                 leader: Callable[[], bool] | None = None) -> None:  # fmt: skip
         self._scheduler = AsyncIOScheduler()
         self._scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
-        self.add("expire-assignments", tracker.expire_due,
+        self.add("expire-assignments", _when(leader, tracker.expire_due),
                  settings.maintenance.reset_timed_out_tasks_interval)  # fmt: skip
-        self.add("end-expired-sessions", partial(sessions.end_expired, tracker),
+        self.add("end-expired-sessions", _when(leader, partial(sessions.end_expired, tracker)),
                  settings.session.cleanup_interval)  # fmt: skip
 
     def add(self, name: str, job, seconds: float) -> None:  # type: ignore[no-untyped-def]
@@ -48,3 +55,15 @@ class Scheduler:
     def _failed(event: JobExecutionEvent) -> None:
         log.error("scheduled job %s failed: %r", event.job_id, event.exception,
                   extra={"action": "job_failed", "job": event.job_id})  # fmt: skip
+
+
+def _when(leader: Callable[[], bool] | None,
+          job: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[int]]:  # fmt: skip
+    """``job``, run only while this node leads (always, without a leader to ask)."""
+    if leader is None:
+        return job
+
+    async def led() -> int:
+        return await job() if leader() else 0
+
+    return led

@@ -1,6 +1,7 @@
 """SIGKILL at any moment loses no acknowledged event.
 
-The real server runs as a separate process (``python -m tracker.cli serve``) on a SQLite file.
+The real server runs as a separate process (``python -m tracker.cli serve``) on a SQLite file,
+and again on a PostgreSQL log (``--database``, a schema of the test's own).
 Many concurrent clients submit tasks and take-and-close them; every request the server
 acknowledged is recorded. The server is killed with SIGKILL in the middle of the load and
 started again on the same file: every acknowledged submit and release is in the log, and the
@@ -23,9 +24,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.postgres import fresh_dsn
 from tracker.bootstrap import LOG_FILE
+from tracker.events.postgres import PostgresEventStore
 from tracker.events.sqlite import SQLiteEventStore
-from tracker.events.store import read_events
+from tracker.events.store import EventStore, read_events
 from tracker.events.tasks import Outcome, TaskReleased, TaskSubmitted
 from tracker.service import Tracker
 
@@ -44,8 +47,9 @@ def free_port() -> int:
 class Server:
     """``tracker serve`` in a child process."""
 
-    def __init__(self, data_dir: Path, log: Path) -> None:
-        self.data_dir, self.log = data_dir, log
+    def __init__(self, data_dir: Path, log: Path, database: str | None = None,
+                 **env: str) -> None:  # fmt: skip
+        self.data_dir, self.log, self.database, self.env = data_dir, log, database, env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -57,6 +61,7 @@ class Server:
             TRACKER_PASSWORDS_ARGON2_MEMORY_COST="8",
             TRACKER_PASSWORDS_ARGON2_PARALLELISM="1",
         )
+        env.update(self.env)
         command = [
             sys.executable,
             "-m",
@@ -68,6 +73,7 @@ class Server:
             str(self.port),
             "--data-dir",
             str(self.data_dir),
+            *(["--database", self.database] if self.database else []),
         ]
         self.process = self._spawn(command, env)
         for _ in range(300):
@@ -85,6 +91,11 @@ class Server:
     def _spawn(self, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         with self.log.open("ab") as log:
             return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+
+    async def open_log(self) -> EventStore:
+        if self.database:
+            return await PostgresEventStore.open(self.database)
+        return await SQLiteEventStore.open(self.data_dir / LOG_FILE)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -120,11 +131,17 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield opened
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> AsyncIterator[Server]:
-    started = Server(tmp_path / "data", tmp_path / "server.log")
-    yield started  # type: ignore[misc]
-    started.stop()
+@pytest.fixture(params=["sqlite", "postgres"])
+async def server(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Server]:
+    if request.param == "sqlite":
+        started = Server(tmp_path / "data", tmp_path / "server.log")
+        yield started
+        started.stop()
+        return
+    async for dsn in fresh_dsn():
+        started = Server(tmp_path / "data", tmp_path / "server.log", dsn)
+        yield started
+        started.stop()
 
 
 async def call(session: aiohttp.ClientSession, method: str, url: str, **kwargs: object) -> dict:
@@ -241,7 +258,7 @@ async def test_every_acknowledged_submit_and_release_survives_sigkill(
     assert again == {"ok": True}
     server.stop()
 
-    store = await SQLiteEventStore.open(server.data_dir / LOG_FILE)
+    store = await server.open_log()
     try:
         submitted: dict[str, int] = {}  # recipe -> task id
         closed: set[int] = set()
@@ -297,7 +314,7 @@ async def test_sigterm_answers_every_submit_it_took_and_no_other(
     assert await asyncio.to_thread(server.process.wait, 30) == 0
     assert 0 < sum(answered) < connections * per_connection, answered  # stopped mid-way
 
-    store = await SQLiteEventStore.open(server.data_dir / LOG_FILE)
+    store = await server.open_log()
     try:
         stored: dict[int, list[int]] = {}
         async for recorded in read_events(store):

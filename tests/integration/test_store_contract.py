@@ -1,6 +1,8 @@
 """The event store contract: one suite, run against every adapter of the port.
 
-Each test gets a fresh, empty store: the in-memory one, and SQLite on a real file.
+Each test gets a fresh, empty store: the in-memory one, SQLite on a real file, and PostgreSQL
+on the real server in a schema of its own (see tests/postgres.py: skipped without a server,
+except in CI).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import fresh_dsn
 from tracker.errors import Conflict
 from tracker.events import store as port
 from tracker.events.base import SYSTEM, Event, worker_actor
 from tracker.events.memory import MemoryEventStore
+from tracker.events.postgres import PostgresEventStore
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import GENESIS, EventStore, StoredRow, read_events
 from tracker.events.tasks import TaskAssigned, TaskSubmitted
@@ -52,13 +56,19 @@ async def all_rows(store: EventStore, after: int = 0, batch_size: int = 10_000) 
     return [row async for batch in store.read(after, batch_size) for row in batch]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EventStore]:
     opened: EventStore
     if request.param == "memory":
         opened = MemoryEventStore()
-    else:
+    elif request.param == "sqlite":
         opened = await SQLiteEventStore.open(tmp_path / "events.sqlite3")
+    else:
+        async for dsn in fresh_dsn():
+            opened = await PostgresEventStore.open(dsn)
+            yield opened
+            await opened.close()
+        return
     yield opened
     await opened.close()
 

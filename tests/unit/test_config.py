@@ -50,7 +50,7 @@ def test_variables_override_the_file_and_overrides_win(tmp_path: Path) -> None:
     ("layer", "complaint"),
     [
         ({"git": {"webhook_hash": "md5"}}, "git.webhook_hash"),
-        ({"database": {"conn_str": "postgres://x"}}, "database.conn_str"),
+        ({"database": {"conn_str": "mysql://x@db/tracker"}}, "database.conn_str"),
         ({"tasks": {"default_max_assign_time": "0s"}}, "tasks.default_max_assign_time"),
         ({"metrics": {"token": "short"}}, "metrics.token"),
         ({"session": {"expiration": "soon"}}, "invalid duration"),

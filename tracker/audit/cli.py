@@ -20,7 +20,7 @@ from tracker.audit.replay import compare, compare_keys, replay_until
 from tracker.checkpoints import fileformat
 from tracker.checkpoints.directory import Checkpoints
 from tracker.events.reading import rows
-from tracker.events.sqlite import SQLiteEventStore
+from tracker.events.store import EventStore
 from tracker.projections import digest
 
 
@@ -65,10 +65,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--config", help="config file (.yml, .toml, .json); default $TRACKER_CONFIG"
     )
     parser.add_argument("--data-dir", help="where the event log lives (default ./data)")
+    parser.add_argument(
+        "--database", metavar="CONN_STR", help="a PostgreSQL log; default database.conn_str"
+    )
 
 
 def _run(command: Any, args: argparse.Namespace) -> int:
-    overrides = {"database": {"data_dir": args.data_dir}} if args.data_dir else {}
+    overrides: dict[str, dict[str, Any]] = {"database": {}}
+    if args.data_dir:
+        overrides["database"]["data_dir"] = args.data_dir
+    if args.database:
+        overrides["database"]["conn_str"] = args.database
     try:
         settings = config.load(args.config, overrides=overrides)
         return int(asyncio.run(command(settings, args)))
@@ -80,8 +87,8 @@ def _run(command: Any, args: argparse.Namespace) -> int:
         return 2
 
 
-async def _reader(settings: config.Settings) -> SQLiteEventStore:
-    return await SQLiteEventStore.open_reader(Path(settings.database.data_dir) / bootstrap.LOG_FILE)
+async def _reader(settings: config.Settings) -> EventStore:
+    return await bootstrap.open_reader(settings)
 
 
 def _anchors(settings: config.Settings, given: list[str]) -> list[verify.Anchor]:

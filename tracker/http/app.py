@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from tracker import bootstrap
+from tracker.cluster.node import cluster_node
 from tracker.config import Settings
 from tracker.http import metrics, middleware
 from tracker.http.keys import SCHEDULER, SETTINGS, TRACKER
@@ -65,13 +66,16 @@ def _tracker_context(clock: Clock):  # type: ignore[no-untyped-def]
         tracker = await bootstrap.open_tracker(app[SETTINGS], clock)
         app[TRACKER] = tracker
         writer = asyncio.create_task(tracker.committer.run(), name="group-commit")
-        scheduler = Scheduler(tracker, app[SETTINGS])
+        cluster = await cluster_node(tracker)
+        scheduler = Scheduler(tracker, app[SETTINGS], cluster.leadership if cluster else None)
         app[SCHEDULER] = scheduler
         scheduler.start()
         try:
             yield
         finally:
             scheduler.shutdown()
+            if cluster is not None:
+                await cluster.close()
             tracker.committer.close()
             with contextlib.suppress(Exception):
                 await writer  # a failed writer already logged why

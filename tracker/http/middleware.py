@@ -18,6 +18,7 @@ from aiohttp import web
 
 from tracker.errors import RateLimited, TrackerError
 from tracker.http import envelope, statuses
+from tracker.http.keys import TRACKER
 from tracker.http.metrics import METHODS, METRICS, route_label
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,10 @@ async def _refusals_answered(request: Any, handler: Handler, route: str) -> web.
         # manager/promote). The original answered 404 to HEAD; so do we.
         return envelope.fail(404, "Not found")
     try:
-        return await handler(request)
+        tracker = request.app[TRACKER]
+        if tracker.reads is not None:  # a shared log: first fold what other nodes committed
+            await tracker.caught_up()  # before this request arrived, so a client that switches
+        return await handler(request)  # nodes never reads older state than it wrote
     except TrackerError as exc:
         return refusal(exc, route)
     except web.HTTPRequestEntityTooLarge:

@@ -1,0 +1,209 @@
+"""The log in PostgreSQL, through asyncpg. The SQL is in :mod:`tracker.events.postgres_sql`.
+
+asyncpg rather than psycopg 3: it is asyncio-native (no thread hop per query), speaks the
+binary protocol (``bytea`` rows arrive as ``bytes`` with no text decoding, which is most of
+what replay reads), ships wheels with no libpq to install, and has LISTEN/NOTIFY and pools
+built in: everything this adapter and the cluster code need, one dependency.
+
+Writers take turns: an append runs in one transaction that first takes a transaction-level
+advisory lock on the log (``pg_advisory_xact_lock``), then reads the tip, inserts its rows at
+the positions after it, announces the new head with NOTIFY and commits, releasing the lock.
+So positions commit in order, without gaps: a reader that sees position N+1 has already been
+able to see N, and reading by position never skips a late commit. The primary key on
+``position`` stays the safety net: a row at a taken position is refused by the schema and
+reported as :class:`~tracker.errors.Conflict`.
+
+``synchronous_commit`` is the server's (``on`` by default): a commit returns once the WAL is
+flushed. Reads page by position (``position > $1 ORDER BY position LIMIT $2``), each page a
+short query on a pooled connection, so a long replay holds no transaction open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+
+from tracker.errors import Conflict
+from tracker.events import postgres_sql as sql
+from tracker.events.base import Event
+from tracker.events.store import GENESIS, StoredRow, chain_rows
+
+SCHEMES = ("postgres", "postgresql")
+
+
+def schema_of(dsn: str) -> str | None:
+    """The schema named by the DSN's ``search_path`` (its first entry), if any."""
+    paths = parse_qs(urlsplit(dsn).query).get("search_path")
+    if not paths:
+        return None
+    first = paths[0].split(",")[0].strip().strip('"')
+    return first or None
+
+
+class PostgresEventStore:
+    def __init__(self, pool: asyncpg.Pool, table_oid: int, dsn: str) -> None:
+        self._pool = pool
+        self.dsn = dsn
+        self.table_oid = table_oid
+        self.channel = sql.channel(table_oid)
+        self._append_key = (sql.APPEND_LOCK, sql.int4(table_oid))
+        self.leader_key = (sql.LEADER_LOCK, sql.int4(table_oid))
+
+    @classmethod
+    async def open(cls, dsn: str, *, max_connections: int = 4) -> PostgresEventStore:
+        """Connect, create the schema and the log's tables if missing, run pending migrations."""
+        pool = await _pool(dsn, max_connections)
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn, schema_of(dsn))
+                oid = await conn.fetchval(sql.TABLE_OID)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool, oid, dsn)
+
+    @classmethod
+    async def open_reader(cls, dsn: str, *, max_connections: int = 2) -> PostgresEventStore:
+        """Read-only sessions on an existing log (audit tools, the change feed, indexes)."""
+        pool = await _pool(dsn, max_connections, default_transaction_read_only="on")
+        try:
+            async with pool.acquire() as conn:
+                oid = await conn.fetchval(sql.TABLE_OID)
+        except BaseException:
+            await pool.close()
+            raise
+        if oid is None:
+            await pool.close()
+            raise FileNotFoundError(f"no event log in the database at {_redacted(dsn)}")
+        return cls(pool, oid, dsn)
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[Turn]:
+        """The log locked for one transaction: read what others appended, then append.
+
+        The transaction commits when the block ends without an exception (it is rolled back
+        otherwise), which releases the lock; only then are the appended rows durable.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(sql.TAKE_LOCK, *self._append_key)
+            tip = await conn.fetchrow(sql.TIP)
+            yield Turn(conn, self.channel, tip[0] if tip else 0, bytes(tip[1]) if tip else GENESIS)
+
+    async def append(self, events: Sequence[Event], expected_position: int) -> int:
+        try:
+            async with self.turn() as turn:
+                if turn.head != expected_position:
+                    raise Conflict()
+                return await turn.append(events)
+        except asyncpg.UniqueViolationError as exc:  # only a writer bypassing the lock
+            raise Conflict() from exc
+
+    async def read(
+        self, after: int = 0, batch_size: int = 10_000
+    ) -> AsyncIterator[list[StoredRow]]:
+        position = max(after, 0)
+        while True:
+            async with self._pool.acquire() as conn:
+                found = await conn.fetch(sql.READ, position, batch_size)
+            if not found:
+                return
+            yield [StoredRow(p, t, d, h) for p, t, d, h in found]
+            if len(found) < batch_size:
+                return
+            position = found[-1][0]
+
+    async def read_payloads(
+        self, after: int = 0, batch_size: int = 10_000
+    ) -> AsyncIterator[list[bytes]]:
+        position = max(after, 0)
+        while True:
+            async with self._pool.acquire() as conn:
+                found = await conn.fetch(sql.READ_PAYLOADS, position, batch_size)
+            if not found:
+                return
+            yield [data for (data,) in found]
+            if len(found) < batch_size:
+                return
+            position += len(found)  # positions are gapless
+
+    async def head(self) -> int:
+        async with self._pool.acquire() as conn:
+            return int(await conn.fetchval(sql.HEAD))
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+class Turn:
+    """One writer's turn at the log (see :meth:`PostgresEventStore.turn`)."""
+
+    def __init__(self, conn: Any, channel: str, head: int, head_hash: bytes) -> None:
+        self._conn = conn
+        self._channel = channel
+        self.head = head
+        self.head_hash = head_hash
+
+    async def rows_after(self, after: int) -> list[StoredRow]:
+        """The rows after ``after`` up to the head (the lock holds others off meanwhile)."""
+        if after >= self.head:
+            return []
+        found = await self._conn.fetch(sql.READ, after, self.head - after)
+        return [StoredRow(p, t, d, h) for p, t, d, h in found]
+
+    async def append(self, events: Sequence[Event]) -> int:
+        """Insert ``events`` after the head; they commit (durably) with the turn."""
+        if not events:
+            return self.head
+        rows = chain_rows(events, self.head, self.head_hash)
+        columns = ([r.position for r in rows], [r.type for r in rows],
+                   [r.data for r in rows], [r.hash for r in rows])  # fmt: skip
+        await self._conn.execute(sql.INSERT_AND_NOTIFY, *columns, self._channel,
+                                 str(rows[-1].position))  # fmt: skip
+        self.head, self.head_hash = rows[-1].position, rows[-1].hash
+        return self.head
+
+
+async def migrate(conn: Any, schema: str | None) -> None:
+    """Create ``schema`` (if named) and the log's tables, and run pending migrations."""
+    async with conn.transaction():
+        await conn.execute(sql.TAKE_MIGRATION_LOCK, sql.MIGRATION_LOCK)
+        if schema is not None:
+            await conn.execute(sql.CREATE_SCHEMA.format(schema=schema.replace('"', '""')))
+        if await conn.fetchval(sql.CURRENT_SCHEMA) is None:
+            raise FileNotFoundError("the DSN's search_path names no schema that exists")
+        await conn.execute(sql.CREATE_VERSION_TABLE)
+        version = await conn.fetchval(sql.SCHEMA_VERSION)
+        for number, statements in sql.MIGRATIONS:
+            if number > version:
+                await conn.execute(statements)
+                await conn.execute(sql.RECORD_VERSION, number)
+
+
+async def _pool(dsn: str, max_connections: int, **settings: str) -> asyncpg.Pool:
+    try:
+        pool = await asyncpg.create_pool(
+            dsn, min_size=1, max_size=max_connections, server_settings=settings or None,
+            command_timeout=60, reset=_keep_session,
+        )  # fmt: skip
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        raise ConnectionError(f"cannot reach PostgreSQL at {_redacted(dsn)}: {exc}") from exc
+    assert pool is not None
+    return pool
+
+
+async def _keep_session(conn: Any) -> None:
+    """No reset when a connection goes back to the pool (asyncpg's default costs a round trip
+    per use): the adapter leaves no session state behind, its locks are transaction-level and
+    a failed transaction was rolled back before release."""
+
+
+def _redacted(dsn: str) -> str:
+    """The DSN without its password, for messages."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
