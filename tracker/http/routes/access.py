@@ -71,10 +71,10 @@ async def access_list(request: web.Request) -> web.Response:
     project_id = parsing.path_id(request, "id", "Invalid worker id")  # sic, as the original
     state = context.tracker(request).state
     require_role(state, context.manager_id(request), project_id, ROLE_MANAGE_ACCESS)
-    return envelope.ok({"accesses": _accesses(state, project_id)})
+    return envelope.ok({"accesses": accesses_of(state, project_id)})
 
 
-def _accesses(state: State, project_id: int) -> list[WorkerAccessView]:
+def accesses_of(state: State, project_id: int) -> list[WorkerAccessView]:
     """Granted first, then pending; by alias (then worker id) within each group."""
     workers = state.workers.by_id
 

@@ -105,7 +105,7 @@ async def log_error(request: web.Request) -> web.Response:
     return await _write(request, "error")
 
 
-def _cursor(text: str) -> tuple[int, int] | None:
+def log_cursor(text: str) -> tuple[int, int] | None:
     if not text:
         return None
     timestamp, _, seq = text.partition(":")
@@ -131,7 +131,7 @@ async def query(request: web.Request) -> web.Response:
     limit = body.limit or DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidLogRequest(f"Invalid log request: limit must be between 1 and {MAX_LIMIT}")
-    after = _cursor(body.after)
+    after = log_cursor(body.after)
     lines, more = context.tracker(request).state.logs.page(body.level, body.since, after, limit)
     page = LogPage([_entry(body.level, line) for line in lines])
     if more:

@@ -18,7 +18,7 @@ from tracker.commands.projects import (
 )
 from tracker.errors import TrackerError
 from tracker.http import context
-from tracker.http.routes.access import _accesses
+from tracker.http.routes.access import accesses_of
 from tracker.ui import render
 from tracker.ui.views.projects import readable_project
 
@@ -44,7 +44,7 @@ async def permissions(request: web.Request) -> web.Response:
     accesses: list = []
     try:
         require_role(state, manager.id, project.view.id, ROLE_MANAGE_ACCESS)
-        accesses = _accesses(state, project.view.id)
+        accesses = accesses_of(state, project.view.id)
     except TrackerError:
         refused = "You need ROLE_MANAGE_ACCESS on this project"
     listed = state.managers.roles_on(project.view.id)

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from tracker.events.logs import LEVELS
 from tracker.http import context
-from tracker.http.routes.logs import _cursor
+from tracker.http.routes.logs import log_cursor
 from tracker.projections.logs import LogLine
 from tracker.ui import render
 
@@ -27,7 +27,7 @@ async def logs(request: web.Request) -> web.Response:
     lines: list[LogLine] = []
     more = False
     since = render.query_int(request, "since", int(tracker.clock()) - 7 * 86_400)
-    after = _cursor(request.query.get("after", ""))
+    after = log_cursor(request.query.get("after", ""))
     if level:
         lines, more = tracker.state.logs.page(level, since, after, PAGE)
     rows = [
