@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -36,6 +37,11 @@ def pytest_asyncio_loop_factories(
 
         factories["uvloop"] = uvloop.new_event_loop
     return factories
+
+
+# argon2id at its lowest cost: a hash takes about a millisecond instead of hundreds, so the
+# tests can register the many managers they need. The hash is the same algorithm.
+CHEAP_PASSWORDS = config.Passwords(argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1)
 
 
 class Clock:
@@ -75,11 +81,14 @@ async def pg_dsn() -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(data_dir: Path) -> config.Settings:
+    """The tracker's settings for a test: its own data directory, any free port, deadlines
+    expired by hand, and cheap password hashing (the same algorithm)."""
     return config.build(
         {
             "database": {"data_dir": str(data_dir)},
             "server": {"address": "127.0.0.1:0"},
             "maintenance": {"reset_timed_out_tasks_interval": "1h"},  # tests expire by hand
+            "passwords": msgspec.structs.asdict(CHEAP_PASSWORDS),
         }
     )
 

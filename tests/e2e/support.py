@@ -1,8 +1,8 @@
 """What the worker and task HTTP tests share: a desk (an admin session, a project, workers
 with granted access) and small helpers that speak the API as a client would.
 
-Each test module overrides the ``settings`` fixture with ``cheap(settings)`` so registering
-the admin costs a millisecond (argon2id at its lowest cost; the same algorithm).
+The ``settings`` fixture (tests/conftest.py) already hashes passwords cheaply; ``cheap`` also
+replaces other sections' fields, for modules that need them.
 """
 
 from __future__ import annotations
@@ -13,12 +13,9 @@ from typing import Any
 import msgspec
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Api, tracker_of
+from tests.conftest import CHEAP_PASSWORDS, Api, tracker_of
 from tracker import config
 
-# argon2id at its lowest cost: a hash takes about a millisecond instead of hundreds, so the
-# tests can register the many managers they need. The hash is the same algorithm.
-CHEAP_PASSWORDS = config.Passwords(argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1)
 NO_TASK = {"ok": False, "message": "No task available"}
 CLOSED = {"ok": True, "content": {"updated": True}}
 NOT_CLOSED = {"ok": True, "message": "Task was not marked as closed", "content": {"updated": False}}

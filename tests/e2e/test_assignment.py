@@ -12,24 +12,11 @@ from tests.e2e.support import (
     NO_TASK,
     Desk,
     add_project,
-    cheap,
     drain,
-    open_desk,
     pause_worker,
     position,
     update_project,
 )
-from tracker import config
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
-
-
-@pytest.fixture
-async def desk(api: Api) -> Desk:
-    return await open_desk(api, workers=2)
 
 
 async def test_an_assigned_task_carries_its_project_its_assignee_and_the_time(

@@ -11,13 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import Api, MakeClient
-from tests.e2e.support import Desk, cheap, drain, log_head, open_desk, position, worker_headers
+from tests.e2e.support import Desk, drain, log_head, open_desk, position, worker_headers
 from tracker import config
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
 
 
 @pytest.fixture

@@ -13,19 +13,12 @@ from tests.e2e.support import (
     HELLO_WORLD,
     Desk,
     add_project,
-    cheap,
     drain,
     log_head,
     open_desk,
     position,
     worker_headers,
 )
-from tracker import config
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
 
 
 @pytest.fixture

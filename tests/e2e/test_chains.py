@@ -11,19 +11,12 @@ from tests.e2e.support import (
     HELLO_WORLD,
     NO_TASK,
     Desk,
-    cheap,
     drain,
     open_desk,
     update_project,
 )
-from tracker import config
 
 OK, FAIL, SKIP = 0, 1, 2
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
 
 
 @pytest.fixture

@@ -11,14 +11,8 @@ import pytest
 
 from tests.conftest import Api, MakeClient
 from tests.e2e.support import cheap, forget_session, log_head
-from tracker import config
 
 NOW = 1_700_000_000
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
 
 
 @pytest.fixture

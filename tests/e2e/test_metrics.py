@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -14,11 +13,6 @@ from tests.e2e.support import cheap, forget_session, open_desk
 from tracker import config
 
 TOKEN = "s3cret-scrape-token"
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
 
 
 async def samples(client: TestClient, **kwargs: object) -> dict[tuple[str, tuple], float]:

@@ -15,12 +15,10 @@ import random
 import re
 from typing import Any
 
-import pytest
 from aiohttp import web
 
 from tests.conftest import Api
-from tests.e2e.support import cheap, open_desk, worker_headers
-from tracker import config
+from tests.e2e.support import open_desk, worker_headers
 
 SEED = 7_000_500
 ROUNDS = 8  # per route and caller
@@ -35,11 +33,6 @@ FIELDS = ["project", "recipe", "priority", "max_retries", "max_assign_time", "ha
           "hidden", "chain", "assign_rate", "submit_rate", "role", "secret", "level", "since",
           "after", "before", "limit", "message", "clone_url", "git_repo", "version", "motd",
           "priority", "assign", "submit", "ref", "repository"]  # fmt: skip
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
 
 
 def path_value(rng: random.Random, known: list[int]) -> str:

@@ -10,16 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.conftest import Api, Clock, tracker_of
-from tests.e2e.support import NO_TASK, cheap, log_head, open_desk, update_project
-from tracker import config
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
+from tests.e2e.support import NO_TASK, log_head, open_desk, update_project
 
 
 def too_many(delay: float) -> dict:

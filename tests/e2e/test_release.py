@@ -11,26 +11,13 @@ from tests.e2e.support import (
     NO_TASK,
     NOT_CLOSED,
     Desk,
-    cheap,
     log_head,
-    open_desk,
     pause_worker,
     position,
     update_project,
 )
-from tracker import config
 
 OK, FAIL, SKIP = 0, 1, 2
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
-
-
-@pytest.fixture
-async def desk(api: Api) -> Desk:
-    return await open_desk(api, workers=2)
 
 
 async def test_ok_closes_the_task_for_good(desk: Desk) -> None:

@@ -7,13 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Api
-from tests.e2e.support import Desk, cheap, log_head, open_desk, worker_headers
-from tracker import config
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
+from tests.e2e.support import Desk, log_head, open_desk, worker_headers
 
 
 @pytest.fixture

@@ -12,24 +12,11 @@ import pytest
 from tests.conftest import Api
 from tests.e2e.support import (
     Desk,
-    cheap,
     log_head,
-    open_desk,
     pause_worker,
     position,
     update_project,
 )
-from tracker import config
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
-
-
-@pytest.fixture
-async def desk(api: Api) -> Desk:
-    return await open_desk(api, workers=2)
 
 
 async def raw_submit(desk: Desk, body: bytes | str, by: int = 0) -> tuple[int, dict]:

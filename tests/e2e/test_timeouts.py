@@ -17,11 +17,6 @@ def settings(settings: config.Settings) -> config.Settings:
     return cheap(settings, tasks={"default_max_assign_time": 120.0})
 
 
-@pytest.fixture
-async def desk(api: Api) -> Desk:
-    return await open_desk(api, workers=2)
-
-
 async def expire(desk: Desk) -> int:
     """What the scheduler's job does: take back every assignment past its deadline."""
     return await tracker_of(desk.client).expire_due()

@@ -10,19 +10,12 @@ from tests.e2e.support import (
     HELLO_WORLD,
     Desk,
     add_project,
-    cheap,
     log_head,
     open_desk,
     position,
 )
-from tracker import config
 
 OK, FAIL = 0, 1
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
 
 
 @pytest.fixture

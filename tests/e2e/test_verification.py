@@ -6,15 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Api, tracker_of
-from tests.e2e.support import CLOSED, NO_TASK, NOT_CLOSED, Desk, cheap, open_desk
-from tracker import config
+from tests.e2e.support import CLOSED, NO_TASK, NOT_CLOSED, Desk, open_desk
 
 OK, FAIL, SKIP = 0, 1, 2
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
 
 
 @pytest.fixture

@@ -6,15 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Api
-from tests.e2e.support import NO_TASK, cheap, forget_session
-from tracker import config
+from tests.e2e.support import NO_TASK, forget_session
 
 VISIBILITY = {"public": {"public": True}, "private": {}, "hidden": {"hidden": True}}
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
 
 
 async def project_with_a_task(api: Api, kind: str) -> int:

@@ -8,21 +8,14 @@ import pytest
 
 from tests.conftest import Api, Clock
 from tests.e2e.support import (
-    cheap,
     forget_session,
     log_head,
     pause_worker,
     position,
     worker_headers,
 )
-from tracker import config
 
 TYPO = "You are now allowed to create a worker"  # sic, the original's message
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
 
 
 async def test_the_root_names_the_server_and_its_version(api: Api) -> None:

@@ -11,19 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.conftest import Api, Clock, MakeClient, tracker_of
-from tests.e2e.support import Desk, add_project, cheap, drain, open_desk, pause_worker
+from tests.e2e.support import Desk, add_project, drain, open_desk, pause_worker
 from tests.state_snapshot import snapshot
-from tracker import config
 
 OK, FAIL, SKIP = 0, 1, 2
-
-
-@pytest.fixture
-def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings)
 
 
 async def scripted_run(api: Api, clock: Clock) -> Desk:
