@@ -17,10 +17,11 @@ from aiohttp import web
 from tracker import bootstrap
 from tracker.config import Settings
 from tracker.http import metrics, middleware
-from tracker.http.keys import LIMITER, SCHEDULER, SETTINGS, TRACKER
+from tracker.http.keys import LIMITER, READINESS, SCHEDULER, SETTINGS, TRACKER
 from tracker.http.routes import (
     access,
     accounts,
+    health,
     maintenance,
     managers,
     meta,
@@ -33,6 +34,7 @@ from tracker.http.routes import (
 from tracker.http.routes import audit as audit_routes
 from tracker.http.routes import logs as log_routes
 from tracker.http.routes import monitoring as monitoring_routes
+from tracker.ops.health import Readiness, watch
 from tracker.ratelimit import RateLimiter
 from tracker.scheduler import Scheduler
 from tracker.service import Clock
@@ -40,16 +42,17 @@ from tracker.service import Clock
 log = logging.getLogger(__name__)
 
 ROUTES = (meta, workers, tasks, projects, access, accounts, managers, project_admin, maintenance,
-          webhook, monitoring_routes, log_routes, metrics, audit_routes)  # fmt: skip
+          webhook, monitoring_routes, log_routes, metrics, audit_routes, health)  # fmt: skip
 
 
 def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
     app = web.Application(
-        middlewares=[metrics.count_requests, middleware.errors],
+        middlewares=[metrics.count_requests, health.refuse_when_failed, middleware.errors],
         client_max_size=settings.server.max_body_size,
     )
     app[metrics.METRICS] = metrics.RequestMetrics()
     app[SETTINGS] = settings
+    app[READINESS] = Readiness()
     app[LIMITER] = RateLimiter()
     for module in ROUTES:
         app.router.add_routes(module.routes)
@@ -61,15 +64,21 @@ def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
 
 def _tracker_context(clock: Clock):  # type: ignore[no-untyped-def]
     async def context(app: web.Application) -> AsyncIterator[None]:
+        readiness = app[READINESS]
+        readiness.phase = "replaying"
         tracker = await bootstrap.open_tracker(app[SETTINGS], clock)
         app[TRACKER] = tracker
         writer = asyncio.create_task(tracker.committer.run(), name="group-commit")
+        watch(readiness, writer)  # a failed commit stops the server (tracker.http.serving)
         scheduler = Scheduler(tracker, app[SETTINGS])
         app[SCHEDULER] = scheduler
         scheduler.start()
+        readiness.phase = "ready"
         try:
             yield
         finally:
+            if readiness.phase != "failed":
+                readiness.phase = "stopping"
             scheduler.shutdown()
             tracker.committer.close()
             with contextlib.suppress(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from tracker.config import Settings
+from tracker.ops.health import Readiness
 from tracker.ratelimit import RateLimiter
 from tracker.scheduler import Scheduler
 from tracker.service import Tracker
@@ -13,3 +14,4 @@ SETTINGS = web.AppKey("settings", Settings)
 TRACKER = web.AppKey("tracker", Tracker)
 LIMITER = web.AppKey("limiter", RateLimiter)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+READINESS = web.AppKey("readiness", Readiness)

@@ -1,0 +1,58 @@
+"""``GET /healthz`` (the process is up) and ``GET /readyz`` (it serves the log's state).
+
+Both are open, like ``GET /``: a load balancer or supervisor calls them without credentials,
+so they say nothing secret (a phase and log positions) and cost a dictionary lookup. While
+``tracker serve`` replays the log, a small app answers on the same socket: ``/healthz`` 200,
+``/readyz`` 503, anything else 503 with a retry hint.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from tracker.http import envelope
+from tracker.http.keys import READINESS, TRACKER
+from tracker.ops.health import Readiness
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    return envelope.ok({"up": True, "phase": request.app[READINESS].phase})
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    readiness = request.app[READINESS]
+    tracker = request.app.get(TRACKER)
+    if tracker is None:
+        body = readiness.report()
+    else:
+        body = readiness.report(tracker.state.position, tracker.committer.durable_position)
+    if readiness.ready:
+        return envelope.ok(body)
+    return envelope.fail(503, f"Not ready: {readiness.message}", content=body)
+
+
+@web.middleware
+async def refuse_when_failed(request: web.Request, handler) -> web.StreamResponse:  # type: ignore[no-untyped-def]
+    """Once the log failed, reads are refused as writes are: the state is ahead of the log."""
+    if request.app[READINESS].phase == "failed" and request.path not in ("/healthz", "/readyz"):
+        return envelope.fail(503, "Storage unavailable")
+    return await handler(request)  # type: ignore[no-any-return]
+
+
+async def _starting(request: web.Request) -> web.Response:
+    response = envelope.fail(503, f"Starting: {request.app[READINESS].message}; retry shortly")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def starting_app(readiness: Readiness) -> web.Application:
+    """What answers while the tracker opens its log and replays it."""
+    app = web.Application()
+    app[READINESS] = readiness
+    app.router.add_routes(routes)
+    app.router.add_route("*", "/{anything:.*}", _starting)
+    return app
