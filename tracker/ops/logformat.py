@@ -55,3 +55,5 @@ def setup(level: str, form: str = "text") -> None:
     root.handlers = [handler]
     root.setLevel(numeric)
     logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))
+    # aiosqlite logs every statement with its parameters at debug: events, secrets included
+    logging.getLogger("aiosqlite").setLevel(max(numeric, logging.INFO))

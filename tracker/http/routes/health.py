@@ -49,10 +49,25 @@ async def _starting(request: web.Request) -> web.Response:
     return response
 
 
+@web.middleware
+async def _close_after(request: web.Request, handler) -> web.StreamResponse:  # type: ignore[no-untyped-def]
+    """The starting app gives the socket up soon: no connection stays with it."""
+    response: web.StreamResponse = await handler(request)
+    response.force_close()
+    return response
+
+
+async def _not_ready_yet(request: web.Request) -> web.Response:
+    body = {**request.app[READINESS].report(), "ready": False}  # the tracker's own site is next
+    return envelope.fail(503, f"Not ready: {request.app[READINESS].message or 'starting'}",
+                         content=body)  # fmt: skip
+
+
 def starting_app(readiness: Readiness) -> web.Application:
     """What answers while the tracker opens its log and replays it."""
-    app = web.Application()
+    app = web.Application(middlewares=[_close_after])
     app[READINESS] = readiness
-    app.router.add_routes(routes)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", _not_ready_yet)
     app.router.add_route("*", "/{anything:.*}", _starting)
     return app
