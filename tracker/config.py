@@ -7,6 +7,7 @@ JSON are read too). Every key can also be set as ``TRACKER_<SECTION>_<KEY>``, fo
 
 from __future__ import annotations
 
+import difflib
 import http.cookies
 import json
 import os
@@ -15,10 +16,11 @@ import tomllib
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
+from msgspec import Meta
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -30,9 +32,15 @@ class ConfigError(ValueError):
 
 def parse_duration(text: str | float | int) -> float:
     """Seconds in a Go duration such as ``1h30m``; a bare number is seconds."""
-    if isinstance(text, int | float):
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        if text < 0:
+            raise ConfigError(f"invalid duration {text!r}: must not be negative")
         return float(text)
+    if not isinstance(text, str):
+        raise ConfigError(f"invalid duration {text!r} (use Go syntax such as 90s or 1h30m)")
     text = text.strip()
+    if text.startswith("-"):
+        raise ConfigError(f"invalid duration {text!r}: must not be negative")
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return float(text)
     pos, total = 0, 0.0
@@ -46,22 +54,33 @@ def parse_duration(text: str | float | int) -> float:
     return total
 
 
-class Server(msgspec.Struct, kw_only=True):
+#: Seconds, written in Go syntax (``90s``, ``1h30m``) or as a number; never negative.
+Duration = Annotated[float, Meta(ge=0, extra={"duration": True})]
+Count = Annotated[int, Meta(ge=1)]
+Bytes = Annotated[int, Meta(ge=1024)]
+NonNegative = Annotated[int, Meta(ge=0)]
+
+
+class Section(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A section of the settings: a mistyped key is refused, not ignored."""
+
+
+class Server(Section):
     address: str = "0.0.0.0:3010"
-    max_body_size: int = 16 * 1024 * 1024  # bytes; larger bodies get 413
+    max_body_size: Bytes = 16 * 1024 * 1024  # bytes; larger bodies get 413
 
 
-class Database(msgspec.Struct, kw_only=True):
+class Database(Section):
     data_dir: str = "./data"
     conn_str: str = ""  # a postgres:// DSN selects PostgreSQL; empty means embedded SQLite
     log_levels: list[str] = msgspec.field(default_factory=lambda: ["error", "info", "warn"])
     # What POST /logs serves from memory, per level: the newest lines up to this many and
     # about this many bytes. Older lines stay in the event log.
-    log_buffer_entries: int = 100_000
-    log_buffer_bytes: int = 64 * 1024 * 1024
+    log_buffer_entries: Count = 100_000
+    log_buffer_bytes: Bytes = 64 * 1024 * 1024
 
 
-class Git(msgspec.Struct, kw_only=True):
+class Git(Section):
     webhook_hash: str = "sha256"
     webhook_sig_header: str = "X-Gogs-Signature"
     # The branch whose pushes set a project's version: an exact ref match on refs/heads/<it>
@@ -70,47 +89,49 @@ class Git(msgspec.Struct, kw_only=True):
     webhook_branch: str = "master"
 
 
-class Log(msgspec.Struct, kw_only=True):
+class Log(Section):
     level: str = "info"
+    # text: readable lines; json: one JSON object per line, with the fields the code attaches
+    format: Literal["text", "json"] = "text"
 
 
-class Session(msgspec.Struct, kw_only=True):
+class Session(Section):
     cookie_name: str = "tt"
-    expiration: float = 8 * 3600.0
+    expiration: Duration = 8 * 3600.0
     # How often sessions past their expiry are forgotten (SessionEnded, actor "system").
     # They are refused from the moment they expire; this only keeps the read model small.
-    cleanup_interval: float = 60.0
+    cleanup_interval: Duration = 60.0
 
 
-class Monitoring(msgspec.Struct, kw_only=True):
-    snapshot_interval: float = 120.0
-    history_length: float = 400 * 3600.0
+class Monitoring(Section):
+    snapshot_interval: Duration = 120.0
+    history_length: Duration = 400 * 3600.0
 
 
-class Maintenance(msgspec.Struct, kw_only=True):
+class Maintenance(Section):
     # How often deadlines are checked. The original swept every 5 minutes; here an expired
     # assignment is taken back within this interval of its deadline.
-    reset_timed_out_tasks_interval: float = 0.5
+    reset_timed_out_tasks_interval: Duration = 0.5
 
 
-class Tasks(msgspec.Struct, kw_only=True):
+class Tasks(Section):
     # What ``max_assign_time: 0`` means: this many seconds (the original's sweep period).
-    default_max_assign_time: float = 300.0
+    default_max_assign_time: Duration = 300.0
 
 
-class Metrics(msgspec.Struct, kw_only=True):
+class Metrics(Section):
     # Empty: GET /metrics is open, without hidden projects' series (tracker admins see all).
     # Set: it needs "Authorization: Bearer <token>" (or a tracker admin session), and shows all.
     token: str = ""
 
 
-class Checkpoint(msgspec.Struct, kw_only=True):
+class Checkpoint(Section):
     # Checkpoints of the read models (data_dir/checkpoints) so a restart replays only the tail
     # of the log. One is written when `interval` passed or `every_events` events were appended
     # since the last one (interval 0: only by event count), and at shutdown.
-    interval: float = 300.0
-    every_events: int = 1_000_000
-    keep: int = 3  # the newest checkpoints kept; older ones serve time travel until pruned
+    interval: Duration = 300.0
+    every_events: Count = 1_000_000
+    keep: Count = 3  # the newest checkpoints kept; older ones serve time travel until pruned
     on_shutdown: bool = True
     enabled: bool = True
     # Encode in a forked child (the event loop pauses only for the fork; the child's copied
@@ -118,27 +139,27 @@ class Checkpoint(msgspec.Struct, kw_only=True):
     fork: bool = True
 
 
-class Audit(msgspec.Struct, kw_only=True):
+class Audit(Section):
     # Bearer token for GET /events and GET /audit/digest (integrations, `tracker audit
     # replay`); empty: only sessions (tracker admins; managers for /events) are accepted.
     token: str = ""
     # The most events one time-travel query (GET /project/state/:id?at=) may replay.
-    max_replay_events: int = 2_000_000
+    max_replay_events: NonNegative = 2_000_000
 
 
-class Workers(msgspec.Struct, kw_only=True):
+class Workers(Section):
     default_alias: str = "default_alias"
 
 
-class Passwords(msgspec.Struct, kw_only=True, frozen=True):
+class Passwords(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     # argon2id cost of manager password hashes (argon2-cffi's defaults, RFC 9106 low-memory).
     # Stored hashes carry their own parameters, so changing these never locks anyone out.
-    argon2_time_cost: int = 3
-    argon2_memory_cost: int = 64 * 1024  # KiB
-    argon2_parallelism: int = 4
+    argon2_time_cost: Count = 3
+    argon2_memory_cost: Count = 64 * 1024  # KiB
+    argon2_parallelism: Count = 4
 
 
-class Settings(msgspec.Struct, kw_only=True):
+class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     server: Server = msgspec.field(default_factory=Server)
     database: Database = msgspec.field(default_factory=Database)
     git: Git = msgspec.field(default_factory=Git)
@@ -162,44 +183,57 @@ class Settings(msgspec.Struct, kw_only=True):
         return int(self.server.address.rpartition(":")[2])
 
 
-_DURATION_KEYS = {
-    ("session", "expiration"),
-    ("session", "cleanup_interval"),
-    ("monitoring", "snapshot_interval"),
-    ("monitoring", "history_length"),
-    ("maintenance", "reset_timed_out_tasks_interval"),
-    ("tasks", "default_max_assign_time"),
-    ("checkpoint", "interval"),
-}
-
-
 def read_file(path: str | Path) -> dict[str, Any]:
+    """The file's sections; any reason it cannot be read is a ``ConfigError`` naming it."""
     path = Path(path)
-    text = path.read_bytes()
-    if path.suffix in (".yml", ".yaml"):
-        data = yaml.safe_load(text) or {}
-    elif path.suffix == ".toml":
-        data = tomllib.loads(text.decode())
-    elif path.suffix == ".json":
-        data = json.loads(text)
-    else:
+    if path.suffix not in (".yml", ".yaml", ".toml", ".json"):
         raise ConfigError(f"{path}: use a .yml, .yaml, .toml or .json file")
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(text.decode())
+        elif path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text) or {}
+    except (ValueError, yaml.YAMLError) as exc:  # decode errors of all three, and UTF-8's
+        reason = " ".join(str(exc).split())
+        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {reason}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of sections")
     return data
 
 
+def _variables() -> dict[str, tuple[str, str]]:
+    """``TRACKER_<SECTION>_<KEY>`` for every key, to its (section, key)."""
+    names = {}
+    for section in msgspec.structs.fields(Settings):
+        for key in msgspec.structs.fields(section.type):
+            names[f"TRACKER_{section.name}_{key.name}".upper()] = (section.name, key.name)
+    return names
+
+
 def from_env(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """The sections the ``TRACKER_*`` variables set; an unknown one is refused by name."""
+    known = _variables()
     sections: dict[str, dict[str, Any]] = {}
-    for field in msgspec.structs.fields(Settings):
-        section_type = field.type
-        for key in msgspec.structs.fields(section_type):
-            name = f"TRACKER_{field.name}_{key.name}".upper()
-            if name in environ:
-                value: Any = environ[name]
-                if key.name == "log_levels":
-                    value = [level.strip() for level in value.split(",") if level.strip()]
-                sections.setdefault(field.name, {})[key.name] = value
+    for name, value in environ.items():
+        if not name.startswith("TRACKER_") or name == "TRACKER_CONFIG":
+            continue
+        if name not in known:
+            near = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            raise ConfigError(f"{name}: unknown setting variable{hint}")
+        section, key = known[name]
+        if key == "log_levels":
+            sections.setdefault(section, {})[key] = [
+                level.strip() for level in value.split(",") if level.strip()
+            ]
+        else:
+            sections.setdefault(section, {})[key] = value
     return sections
 
 
@@ -209,52 +243,95 @@ def build(*layers: Mapping[str, Any]) -> Settings:
     for layer in layers:
         for section, values in layer.items():
             if not isinstance(values, Mapping):
-                raise ConfigError(f"section {section!r} must be a mapping")
+                raise ConfigError(f"{section}: a section must be a mapping of keys")
             merged.setdefault(section, {}).update(values)
-    for section, key in _DURATION_KEYS:
-        if key in merged.get(section, {}):
-            merged[section][key] = parse_duration(merged[section][key])
+    _parse_durations(merged)
     try:
         settings = msgspec.convert(merged, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"invalid configuration: {exc}") from exc
+        raise ConfigError(_explain(str(exc))) from None
     _check(settings)
     return settings
 
 
+def _parse_durations(merged: dict[str, dict[str, Any]]) -> None:
+    """Durations in Go syntax become seconds; an invalid one is refused with its key."""
+    for section in msgspec.structs.fields(Settings):
+        values = merged.get(section.name)
+        if not isinstance(values, dict):
+            continue
+        for key in msgspec.structs.fields(section.type):
+            if key.type == Duration and key.name in values:
+                try:
+                    values[key.name] = parse_duration(values[key.name])
+                except ConfigError as exc:
+                    raise ConfigError(f"{section.name}.{key.name}: {exc}") from None
+
+
+_UNKNOWN = re.compile(r"Object contains unknown field `([^`]*)`(?: - at `\$\.([^`]*)`)?$")
+_AT = re.compile(r"(.*) - at `\$\.(.*)`$")
+
+
+def _explain(message: str) -> str:
+    """msgspec's message, led by the key it concerns: ``server.adress: unknown key``."""
+    if unknown := _UNKNOWN.match(message):
+        key, section = unknown.groups()
+        return f"{section}.{key}: unknown key" if section else f"{key}: unknown section"
+    if located := _AT.match(message):
+        reason, key = located.groups()
+        return f"{key}: {reason[0].lower()}{reason[1:]}"
+    return f"invalid configuration: {message}"
+
+
 def _check(settings: Settings) -> None:
+    """What the schema cannot say: each rule a small named check."""
     conn_str = settings.database.conn_str
     if conn_str and urllib.parse.urlsplit(conn_str).scheme not in ("postgres", "postgresql"):
         raise ConfigError(
             "database.conn_str must be a PostgreSQL URL (postgresql://user@host:5432/dbname), "
             "or empty to use the embedded SQLite log in database.data_dir"
         )
-    if settings.git.webhook_hash not in ("sha1", "sha256"):
-        raise ConfigError("git.webhook_hash must be sha1 or sha256")
-    if not settings.git.webhook_branch.strip() or not settings.git.webhook_sig_header.strip():
-        raise ConfigError("git.webhook_branch and git.webhook_sig_header must not be empty")
-    if settings.session.cleanup_interval <= 0:
-        raise ConfigError("session.cleanup_interval must be positive")
+    _check_address(settings.server)
+    _check_git(settings.git)
     _check_session(settings.session)
     _check_passwords(settings.passwords)
-    _check_audit(settings.checkpoint, settings.audit)
-    _check_logs(settings.database)
+    _check_tokens(settings.metrics, settings.audit)
+    _check_logs(settings.database, settings.log)
+    _check_intervals(settings)
+
+
+def _check_address(server: Server) -> None:
+    host, colon, port = server.address.rpartition(":")
+    if not colon or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(
+            f"server.address must be host:port with a port from 1 to 65535 (0: any free port), "
+            f"got {server.address!r}"
+        )
+
+
+def _check_git(git: Git) -> None:
+    if git.webhook_hash not in ("sha1", "sha256"):
+        raise ConfigError("git.webhook_hash must be sha1 or sha256")
+    if not git.webhook_branch.strip() or not git.webhook_sig_header.strip():
+        raise ConfigError("git.webhook_branch and git.webhook_sig_header must not be empty")
+
+
+def _check_intervals(settings: Settings) -> None:
+    if settings.session.cleanup_interval <= 0:
+        raise ConfigError("session.cleanup_interval must be positive")
     if settings.monitoring.snapshot_interval < 1:
         raise ConfigError("monitoring.snapshot_interval must be at least 1s")
     if settings.maintenance.reset_timed_out_tasks_interval <= 0:
         raise ConfigError("maintenance.reset_timed_out_tasks_interval must be positive")
     if not 0 < settings.tasks.default_max_assign_time <= 2**31 - 1:
         raise ConfigError("tasks.default_max_assign_time must be positive (it is what 0 means)")
-    if settings.metrics.token and len(settings.metrics.token) < 16:
+
+
+def _check_tokens(metrics: Metrics, audit: Audit) -> None:
+    if metrics.token and len(metrics.token) < 16:
         raise ConfigError("metrics.token must be at least 16 characters (or empty)")
-    if settings.server.max_body_size < 1024:
-        raise ConfigError("server.max_body_size must be at least 1024 bytes")
-    try:
-        settings.port  # noqa: B018
-    except ValueError as exc:
-        raise ConfigError(
-            f"server.address must be host:port, got {settings.server.address!r}"
-        ) from exc
+    if audit.token and len(audit.token) < 16:
+        raise ConfigError("audit.token must be at least 16 characters (or empty to disable)")
 
 
 def _check_session(session: Session) -> None:
@@ -272,26 +349,15 @@ def _check_session(session: Session) -> None:
 _LOG_LEVEL_NAMES = ("fatal", "panic", "error", "warn", "warning", "info", "debug", "trace")
 
 
-def _check_logs(database: Database) -> None:
+def _check_logs(database: Database, log: Log) -> None:
     unknown = [level for level in database.log_levels if level.lower() not in _LOG_LEVEL_NAMES]
     if unknown:
         raise ConfigError(f"database.log_levels: unknown {unknown}; use {_LOG_LEVEL_NAMES}")
-    if database.log_buffer_entries < 1 or database.log_buffer_bytes < 1024:
-        raise ConfigError("database.log_buffer_entries must be >= 1 and log_buffer_bytes >= 1024")
-
-
-def _check_audit(checkpoint: Checkpoint, audit: Audit) -> None:
-    if checkpoint.interval < 0 or checkpoint.every_events < 1 or checkpoint.keep < 1:
-        raise ConfigError("checkpoint.interval must be >= 0, every_events and keep >= 1")
-    if audit.token and len(audit.token) < 16:
-        raise ConfigError("audit.token must be at least 16 characters (or empty to disable)")
-    if audit.max_replay_events < 0:
-        raise ConfigError("audit.max_replay_events must be >= 0")
+    if log.level.lower() not in _LOG_LEVEL_NAMES:
+        raise ConfigError(f"log.level: unknown {log.level!r}; use one of {_LOG_LEVEL_NAMES}")
 
 
 def _check_passwords(passwords: Passwords) -> None:
-    if passwords.argon2_time_cost < 1 or passwords.argon2_parallelism < 1:
-        raise ConfigError("passwords.argon2_time_cost and argon2_parallelism must be >= 1")
     if passwords.argon2_memory_cost < 8 * passwords.argon2_parallelism:
         raise ConfigError("passwords.argon2_memory_cost must be >= 8 KiB per unit of parallelism")
 

@@ -17,7 +17,7 @@ from tracker.http.routes import tasks
 
 #: Not API routes, so not in the document: the UI's pages and its static files (another
 #: engineer is adding them under /ui/), and the HEAD twin aiohttp registers for every GET (every
-#: HEAD is answered 404 by middleware.errors).
+#: HEAD is answered 404 by middleware.answer).
 NOT_API = re.compile(r"^/ui(/|$)|^/static(/|$)")
 
 

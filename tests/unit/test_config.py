@@ -63,3 +63,40 @@ def test_values_that_cannot_work_are_refused_with_the_key_named(
 ) -> None:
     with pytest.raises(config.ConfigError, match=complaint.replace(".", r"\.")):
         config.build(layer)
+
+
+@pytest.mark.parametrize(
+    ("layer", "complaint"),
+    [
+        ({"server": {"adress": "127.0.0.1:1"}}, "server.adress: unknown key"),
+        ({"sever": {"address": "127.0.0.1:1"}}, "sever: unknown section"),
+        ({"session": {"expiration": "-5s"}}, "session.expiration: invalid duration '-5s'"),
+        ({"checkpoint": {"interval": -1}}, "checkpoint.interval: invalid duration -1"),
+        ({"checkpoint": {"keep": 0}}, "checkpoint.keep: expected `int` >= 1"),
+        ({"database": {"log_buffer_bytes": "many"}}, "database.log_buffer_bytes: expected `int`"),
+        ({"log": {"format": "xml"}}, "log.format"),
+        ({"log": {"level": "loud"}}, "log.level"),
+        ({"server": {"address": "127.0.0.1:65536"}}, "server.address"),
+        ({"server": "127.0.0.1:1"}, "server: a section must be a mapping"),
+    ],
+)
+def test_the_schema_refuses_a_bad_key_or_value_naming_its_path(layer: dict, complaint: str) -> None:
+    with pytest.raises(config.ConfigError) as refused:
+        config.build(layer)
+    assert str(refused.value).startswith(complaint)
+
+
+def test_an_unknown_tracker_variable_is_refused_by_name() -> None:
+    with pytest.raises(config.ConfigError, match="TRACKER_SESION_COOKIE_NAME: unknown setting "
+                       r"variable \(did you mean TRACKER_SESSION_COOKIE_NAME\?\)"):  # fmt: skip
+        config.load(environ={"TRACKER_SESION_COOKIE_NAME": "x"})
+    assert config.load(environ={"TRACKER_CONFIG": ""}).session.cookie_name == "tt"
+
+
+def test_durations_are_seconds_and_port_0_means_any(tmp_path: Path) -> None:
+    settings = config.build({"checkpoint": {"interval": "1h30m"}, "server": {"address": ":0"}})
+    assert settings.checkpoint.interval == 5400.0 and settings.port == 0
+    path = tmp_path / "bad.json"
+    path.write_text("{not json")
+    with pytest.raises(config.ConfigError, match="bad.json: not valid JSON"):
+        config.load(path, environ={})

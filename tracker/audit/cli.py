@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sqlite3
 import sys
 from pathlib import Path
@@ -79,6 +80,8 @@ def _run(command: Any, args: argparse.Namespace) -> int:
     try:
         settings = config.load(args.config, overrides=overrides)
         return int(asyncio.run(command(settings, args)))
+    except BrokenPipeError:
+        raise  # the reader went away: the tracker command stops quietly
     except (config.ConfigError, OSError, CommandFailed) as exc:
         print(f"tracker: {exc}", file=sys.stderr)
         return 2
@@ -131,12 +134,14 @@ async def _export(settings: config.Settings, args: argparse.Namespace) -> int:
     store = await _reader(settings)
     written = 0
     try:
-        async for batch in rows(store, max(args.first, 1) - 1, args.last):
-            for row in batch:
-                event = records.event_of(row)
-                if keep(event):
-                    out.write(records.line(records.record(row, event)))
-                    written += 1
+        # aclosing: a write that fails (a closed pipe) closes the reading before the store
+        async with contextlib.aclosing(rows(store, max(args.first, 1) - 1, args.last)) as found:  # type: ignore[type-var]
+            async for batch in found:
+                for row in batch:
+                    event = records.event_of(row)
+                    if keep(event):
+                        out.write(records.line(records.record(row, event)))
+                        written += 1
     finally:
         await store.close()
         if args.output:

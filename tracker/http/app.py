@@ -18,11 +18,12 @@ from tracker import bootstrap
 from tracker.cluster.node import cluster_node
 from tracker.config import Settings
 from tracker.http import metrics, middleware
-from tracker.http.keys import SCHEDULER, SETTINGS, TRACKER
+from tracker.http.keys import READINESS, SCHEDULER, SETTINGS, TRACKER
 from tracker.http.openapi import route as openapi
 from tracker.http.routes import (
     access,
     accounts,
+    health,
     maintenance,
     managers,
     meta,
@@ -35,14 +36,16 @@ from tracker.http.routes import (
 from tracker.http.routes import audit as audit_routes
 from tracker.http.routes import logs as log_routes
 from tracker.http.routes import monitoring as monitoring_routes
+from tracker.ops.health import Readiness, watch
 from tracker.scheduler import Scheduler
 from tracker.service import Clock
 from tracker.ui import setup as setup_ui
 
 log = logging.getLogger(__name__)
 
-ROUTES = (meta, workers, tasks, projects, access, accounts, managers, project_admin, maintenance,
-          webhook, monitoring_routes, log_routes, metrics, audit_routes, openapi)  # fmt: skip
+ROUTES = (meta, health, workers, tasks, projects, access, accounts, managers, project_admin,
+          maintenance, webhook, monitoring_routes, log_routes, metrics, audit_routes,
+          openapi)  # fmt: skip
 
 
 def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
@@ -52,6 +55,7 @@ def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
     )
     app[metrics.METRICS] = metrics.RequestMetrics()
     app[SETTINGS] = settings
+    app[READINESS] = Readiness()
     for module in ROUTES:
         app.router.add_routes(module.routes)
     setup_ui(app)  # the web UI at /ui/
@@ -63,16 +67,22 @@ def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
 
 def _tracker_context(clock: Clock):  # type: ignore[no-untyped-def]
     async def context(app: web.Application) -> AsyncIterator[None]:
+        readiness = app[READINESS]
+        readiness.phase = "replaying"
         tracker = await bootstrap.open_tracker(app[SETTINGS], clock)
         app[TRACKER] = tracker
         writer = asyncio.create_task(tracker.committer.run(), name="group-commit")
+        watch(readiness, writer)  # a failed commit stops the server (tracker.http.serving)
         cluster = await cluster_node(tracker)
         scheduler = Scheduler(tracker, app[SETTINGS], cluster.leadership if cluster else None)
         app[SCHEDULER] = scheduler
         scheduler.start()
+        readiness.phase = "ready"
         try:
             yield
         finally:
+            if readiness.phase != "failed":
+                readiness.phase = "stopping"
             scheduler.shutdown()
             if cluster is not None:
                 await cluster.close()

@@ -23,8 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
+import socket
 import time
 from email.utils import formatdate
 from http import HTTPStatus
@@ -253,14 +252,16 @@ class WorkerLane(asyncio.Protocol):
 class LaneSite(web.BaseSite):
     """A TCP site whose connections start in the worker lane (``tracker serve`` uses it)."""
 
-    __slots__ = ("app", "connections", "_host", "_port", "_listener", "_sweeper")
+    __slots__ = ("app", "connections", "_host", "_port", "_sock", "_listener", "_sweeper")
 
-    def __init__(self, runner: web.AppRunner, host: str, port: int) -> None:
+    def __init__(self, runner: web.AppRunner, host: str, port: int,
+                 sock: socket.socket | None = None) -> None:  # fmt: skip
         super().__init__(runner)
         self.app = runner.app
         self.connections: set[WorkerLane] = set()
         self._host = host
         self._port = port
+        self._sock = sock  # a socket already listening (tracker serve binds before replay)
         self._listener: asyncio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -282,9 +283,14 @@ class LaneSite(web.BaseSite):
     async def start(self) -> None:
         await super().start()
         loop = asyncio.get_running_loop()
-        self._listener = await loop.create_server(
-            lambda: WorkerLane(self), self._host, self._port, backlog=self._backlog
-        )
+        if self._sock is not None:
+            self._listener = await loop.create_server(
+                lambda: WorkerLane(self), sock=self._sock, backlog=self._backlog
+            )
+        else:
+            self._listener = await loop.create_server(
+                lambda: WorkerLane(self), self._host, self._port, backlog=self._backlog
+            )
         self._server = self._listener  # BaseSite.stop closes it
         self._sweeper = loop.create_task(self._sweep_forever())
 
@@ -316,29 +322,3 @@ class LaneSite(web.BaseSite):
         while True:
             await asyncio.sleep(SWEEP_EVERY)
             self.sweep()
-
-
-class ListenError(Exception):
-    """The address to serve on cannot be listened on (in use, not ours, not resolvable)."""
-
-
-async def serve(app: web.Application, host: str, port: int) -> None:
-    """Serve ``app`` on a ``LaneSite`` until SIGINT or SIGTERM, then close it: the app's
-    cleanup writes every queued event before the process ends."""
-    runner = web.AppRunner(app, access_log=None, keepalive_timeout=IDLE_TIMEOUT)
-    await runner.setup()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        site = LaneSite(runner, host, port)
-        try:
-            await site.start()
-        except OSError as exc:
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)  # as uvloop words it too
-            raise ListenError(f"cannot listen on {host}:{port}: {reason}") from None
-        log.info("serving on %s", site.name)
-        await stop.wait()
-    finally:
-        await runner.cleanup()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import hmac
 import itertools
+import logging
 from collections.abc import Iterator
 
 from aiohttp import web
@@ -42,6 +43,9 @@ from tracker.events.group_commit import BATCH_SIZE_BUCKETS
 from tracker.http import context
 from tracker.http.keys import SETTINGS
 from tracker.service import Tracker
+
+#: One line per request at debug level: method, route template, status, milliseconds.
+requests_log = logging.getLogger("tracker.http.requests")
 
 routes = web.RouteTableDef()
 
@@ -74,6 +78,11 @@ class RequestMetrics(Collector):
             timer = self.latency[(method, route)] = [0.0] * (len(LATENCY_BUCKETS) + 2)
         timer[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
         timer[-1] += seconds
+        if requests_log.isEnabledFor(logging.DEBUG):  # the request log: no headers, no body
+            ms = round(seconds * 1000, 3)
+            requests_log.debug("%s %s %d %.3f ms", method, route, status, ms, extra={
+                "action": "request", "method": method, "route": route, "status": status,
+                "ms": ms})  # fmt: skip
 
     def collect(self) -> Iterator[Metric]:
         requests = CounterMetricFamily(

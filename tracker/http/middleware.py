@@ -18,10 +18,12 @@ from aiohttp import web
 
 from tracker.errors import RateLimited, TrackerError
 from tracker.http import envelope, statuses
-from tracker.http.keys import TRACKER
+from tracker.http.keys import READINESS, TRACKER
 from tracker.http.metrics import METHODS, METRICS, route_label
 
 log = logging.getLogger(__name__)
+
+_HEALTH = ("/healthz", "/readyz")
 
 Handler = Callable[[Any], Awaitable[web.StreamResponse]]
 
@@ -64,6 +66,8 @@ async def _refusals_answered(request: Any, handler: Handler, route: str) -> web.
         # aiohttp would run GET handlers for HEAD, and some GETs change state (task/get,
         # manager/promote). The original answered 404 to HEAD; so do we.
         return envelope.fail(404, "Not found")
+    if request.app[READINESS].phase == "failed" and request.path not in _HEALTH:
+        return envelope.fail(503, "Storage unavailable")  # reads too: the state is ahead of the log
     try:
         tracker = request.app[TRACKER]
         if tracker.reads is not None:  # a shared log: first fold what other nodes committed

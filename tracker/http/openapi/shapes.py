@@ -144,3 +144,20 @@ class EventPage(msgspec.Struct):
     events: list[dict[str, Any]]
     next: int
     head: int
+
+
+class Health(msgspec.Struct):
+    """``GET /healthz``: the process is up, and in which phase (starting, replaying, ready,
+    stopping, failed)."""
+
+    up: bool
+    phase: str
+
+
+class Readiness(msgspec.Struct):
+    """``GET /readyz``: whether the tracker serves the log's state; its positions once open."""
+
+    ready: bool
+    phase: str
+    position: int | msgspec.UnsetType = msgspec.UNSET
+    durable_position: int | msgspec.UnsetType = msgspec.UNSET

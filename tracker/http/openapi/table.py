@@ -1,6 +1,6 @@
 """Every route of the API, one ``Op`` each. A new route is one row here (its types next to its
 handler); ``tests/e2e/test_openapi.py`` fails while a route of the app has no row, or a row no
-route. Not listed: ``HEAD`` (every route answers it 404, see ``middleware.errors``), ``OPTIONS``
+route. Not listed: ``HEAD`` (every route answers it 404, see ``middleware.answer``), ``OPTIONS``
 (the CORS answer), and the UI's pages and static files under ``/ui/``."""
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ def _log(level: str) -> Op:
 OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/", "meta", "The server's name and version", (ANYONE,), content=shapes.Info),
     Op("GET", "/openapi.json", "meta", "This document", (ANYONE,), content=None),
+    Op("GET", "/healthz", "meta", "Liveness: the process is up", (ANYONE,),
+       content=shapes.Health, errors=()),
+    Op("GET", "/readyz", "meta", "Readiness: the log is open, replayed and committing (503 if not)",
+       (ANYONE,), content=shapes.Readiness, errors=(503,)),
     # workers
     Op("POST", "/worker/create", "worker", "Create a worker (its secret is shown only here)",
        (ANYONE,), worker_routes.AliasBody, shapes.WorkerContent, errors=(*WRITES, 403)),

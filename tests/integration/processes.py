@@ -1,0 +1,83 @@
+"""The ``tracker`` command run as a user runs it: a separate process, with a clean environment.
+
+``run`` waits for a command to end; ``Serving`` starts ``tracker serve`` on a free port (port 0:
+the tracker prints the one it chose) and reads its output files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[2]
+CHEAP = {  # argon2 at its cheapest: registering a manager is not what these tests measure
+    "TRACKER_PASSWORDS_ARGON2_TIME_COST": "1",
+    "TRACKER_PASSWORDS_ARGON2_MEMORY_COST": "8",
+    "TRACKER_PASSWORDS_ARGON2_PARALLELISM": "1",
+}
+
+
+def environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env.update(CHEAP, **extra)
+    return env
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tracker.cli", *args]
+
+
+def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120
+        ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    return subprocess.run(command(*args), cwd=ROOT, env=env or environment(), text=True,
+                          capture_output=True, timeout=timeout)  # fmt: skip
+
+
+class Serving:
+    """``tracker serve --port 0`` in a child process; ``url`` once it printed its address."""
+
+    def __init__(self, data_dir: Path, out: Path, *args: str, **env: str) -> None:
+        self.out, self.err = out.with_suffix(".out"), out.with_suffix(".err")
+        with self.out.open("wb") as stdout, self.err.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                command("serve", "--host", "127.0.0.1", "--port", "0", "--data-dir",
+                        str(data_dir), *args),
+                cwd=ROOT, env=environment(**env), stdout=stdout, stderr=stderr,
+            )  # fmt: skip
+        self.url = self._address()
+
+    def _address(self) -> str:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if found := re.search(r"listening on (http://\S+)", self.out.read_text()):
+                return found.group(1)
+            if self.process.poll() is not None:
+                raise AssertionError(f"tracker serve exited: {self.err.read_text()[-3000:]}")
+            time.sleep(0.02)
+        raise AssertionError("tracker serve printed no address within 60 s")
+
+    async def ready(self, session: aiohttp.ClientSession, within: float = 60) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            async with session.get(self.url + "/readyz") as response:
+                if response.status == 200:
+                    return
+            assert self.process.poll() is None, self.err.read_text()[-3000:]
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"not ready within {within} s")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.wait()
