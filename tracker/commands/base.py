@@ -7,9 +7,7 @@ import msgspec
 from tracker.errors import NotFound, TrackerError
 from tracker.projections.projects import Project
 from tracker.projections.state import State
-
-#: ``0`` in a rate field means "unlimited", stored and shown as the largest float.
-UNLIMITED = 1.7976931348623157e308
+from tracker.ratelimit import UNLIMITED  # noqa: F401 (``0`` in a rate field: the largest float)
 
 INT32_MAX = 2**31 - 1
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from tracker.commands.base import (
     INT32_MAX,
+    UNLIMITED,
     Command,
     InvalidTask,
     existing_project,
 )
-from tracker.errors import TrackerError
+from tracker.errors import RateLimited, TrackerError
 from tracker.events.base import SYSTEM, Event, worker_actor
 from tracker.events.tasks import (
     AssignmentExpired,
+    AssignTokenTaken,
     NewTask,
     Outcome,
     TaskAssigned,
@@ -24,6 +26,7 @@ from tracker.events.tasks import (
     TaskSubmitted,
 )
 from tracker.hashing import unique_string_hash
+from tracker.projections.pacing import ASSIGN, SUBMIT
 from tracker.projections.state import State
 from tracker.projections.tasks import Task
 
@@ -133,6 +136,7 @@ def check_task(command: SubmitTask) -> int:
 def submit_task(state: State, command: SubmitTask, now: float) -> list[Event]:
     check_task(command)
     existing_project(state, command.project)
+    _pace(state, command.project, SUBMIT, 1, now)
     if not state.access.can_submit(command.worker_id, command.project):
         raise SubmitNotPermitted()
     event = _new_task(command, state.tasks.next_id, now, worker_actor(command.worker_id))
@@ -159,6 +163,7 @@ def check_bulk(tasks: list[SubmitTask]) -> int:
 def bulk_submit(state: State, command: BulkSubmit, now: float) -> list[Event]:
     project_id = check_bulk(command.tasks)
     existing_project(state, project_id)
+    _pace(state, project_id, SUBMIT, len(command.tasks), now)
     if not state.access.can_submit(command.worker_id, project_id):
         raise SubmitNotPermitted()
     live = state.tasks.hashes_of(project_id)
@@ -184,18 +189,36 @@ def bulk_submit(state: State, command: BulkSubmit, now: float) -> list[Event]:
     ]  # fmt: skip
 
 
+def _pace(state: State, project_id: int, kind: str, n: int, now: float) -> None:
+    """Refuse with the delay if the project's ``kind`` bucket cannot give ``n`` tokens now."""
+    delay = state.pacing.wait(project_id, kind, n, now)
+    if delay:
+        raise RateLimited(delay)
+
+
+def _no_task(state: State, command: AssignTask, now: float) -> list[Event]:
+    """No task for this worker. On a rate-limited project the request still takes the assign
+    token (an ``AssignTokenTaken`` event, answered as "no task"); elsewhere nothing happens."""
+    if state.pacing.rate(command.project, ASSIGN) >= UNLIMITED:
+        raise NoTaskAvailable()
+    actor = worker_actor(command.worker_id)
+    return [AssignTokenTaken(at=now, actor=actor, project_id=command.project,
+                             worker_id=command.worker_id)]  # fmt: skip
+
+
 def assign_task(state: State, command: AssignTask, now: float) -> list[Event]:
     worker = state.workers.get(command.worker_id)
     if worker is not None and worker.paused:
         raise WorkerPaused()
     project = existing_project(state, command.project)
-    if project.paused:
-        raise NoTaskAvailable()
-    if not project.public and not state.access.can_assign(command.worker_id, command.project):
-        raise NoTaskAvailable()
+    _pace(state, command.project, ASSIGN, 1, now)
+    if project.paused or (
+        not project.public and not state.access.can_assign(command.worker_id, command.project)
+    ):
+        return _no_task(state, command, now)
     task = state.tasks.next_for(command.project, command.worker_id)
     if task is None:
-        raise NoTaskAvailable()
+        return _no_task(state, command, now)
     timeout = task.max_assign_time or command.default_assign_time
     return [
         TaskAssigned(

@@ -29,6 +29,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     tasks.TaskSubmitted,
     tasks.TasksSubmitted,
     tasks.TaskAssigned,
+    tasks.AssignTokenTaken,
     tasks.TaskReleased,
     tasks.AssignmentExpired,
     tasks.AssignedTasksReclaimed,

@@ -73,6 +73,14 @@ class TaskReleased(Event, frozen=True, tag=True):
     verification: int = 0
 
 
+class AssignTokenTaken(Event, frozen=True, tag=True):
+    """A worker asked a rate-limited project for a task and got none: the request still took
+    the project's assign token, as in the original (see tracker/projections/pacing.py)."""
+
+    project_id: int
+    worker_id: int
+
+
 class AssignmentExpired(Event, frozen=True, tag=True):
     task_id: int
     project_id: int

@@ -18,7 +18,7 @@ from tracker import bootstrap
 from tracker.cluster.node import cluster_node
 from tracker.config import Settings
 from tracker.http import metrics, middleware
-from tracker.http.keys import LIMITER, SCHEDULER, SETTINGS, TRACKER
+from tracker.http.keys import SCHEDULER, SETTINGS, TRACKER
 from tracker.http.routes import (
     access,
     accounts,
@@ -34,7 +34,6 @@ from tracker.http.routes import (
 from tracker.http.routes import audit as audit_routes
 from tracker.http.routes import logs as log_routes
 from tracker.http.routes import monitoring as monitoring_routes
-from tracker.ratelimit import RateLimiter
 from tracker.scheduler import Scheduler
 from tracker.service import Clock
 
@@ -52,7 +51,6 @@ def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
     )
     app[metrics.METRICS] = metrics.RequestMetrics()
     app[SETTINGS] = settings
-    app[LIMITER] = RateLimiter()
     for module in ROUTES:
         app.router.add_routes(module.routes)
     app.on_response_prepare.append(middleware.server_header)

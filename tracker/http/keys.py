@@ -5,11 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from tracker.config import Settings
-from tracker.ratelimit import RateLimiter
 from tracker.scheduler import Scheduler
 from tracker.service import Tracker
 
 SETTINGS = web.AppKey("settings", Settings)
 TRACKER = web.AppKey("tracker", Tracker)
-LIMITER = web.AppKey("limiter", RateLimiter)
 SCHEDULER = web.AppKey("scheduler", Scheduler)

@@ -11,7 +11,17 @@ from collections.abc import Callable
 from typing import Any
 
 from tracker.events.base import Event
-from tracker.projections import access, logs, managers, monitoring, projects, stats, tasks, workers
+from tracker.projections import (
+    access,
+    logs,
+    managers,
+    monitoring,
+    pacing,
+    projects,
+    stats,
+    tasks,
+    workers,
+)
 
 Reducer = Callable[[Any, Any], None]
 
@@ -27,6 +37,7 @@ class State:
         self.monitoring = monitoring.Monitoring()
         self.logs = logs.LogBook()
         self.event_counts = stats.EventCounts()
+        self.pacing = pacing.Pacing()
         self._handlers = _dispatch_table(self)
 
     def apply(self, event: Event) -> None:
@@ -46,6 +57,7 @@ def _dispatch_table(state: State) -> dict[type, list[tuple[Any, Reducer]]]:
         (state.monitoring, monitoring.HANDLERS),
         (state.logs, logs.HANDLERS),
         (state.event_counts, stats.HANDLERS),
+        (state.pacing, pacing.HANDLERS),
     ):
         for event_type, reducer in handlers.items():
             table.setdefault(event_type, []).append((model, reducer))  # type: ignore[arg-type]

@@ -6,11 +6,12 @@ import msgspec
 from aiohttp import web
 
 from tracker.commands import tasks as cmd
-from tracker.commands.base import InvalidTask, existing_project
-from tracker.errors import InvalidRequest, RateLimited
+from tracker.commands.base import InvalidTask
+from tracker.errors import InvalidRequest
+from tracker.events.tasks import TaskAssigned
 from tracker.http import context, envelope, parsing
 from tracker.http.call import Call
-from tracker.http.keys import LIMITER, SETTINGS
+from tracker.http.keys import SETTINGS
 from tracker.http.parsing import Int16, Int64
 from tracker.http.views import task_view
 from tracker.projections.state import State
@@ -56,21 +57,10 @@ class ReleaseBody(msgspec.Struct):
     verification: Int64 = 0
 
 
-def _take_tokens(request: Call, project_id: int, kind: str, n: int) -> None:
-    """Pace the project (404 if it does not exist, 429 with the delay if over its rate)."""
-    tracker = context.tracker(request)
-    project = existing_project(tracker.state, project_id).view
-    rate = project.assign_rate if kind == "assign" else project.submit_rate
-    delay = request.app[LIMITER].take(project_id, kind, rate, n, tracker.clock())
-    if delay:
-        raise RateLimited(delay)
-
-
 @routes.post("/task/submit")
 async def submit(request: Call) -> web.Response:
     worker = context.worker(request, 401)
     command = (await parsing.body(request, SubmitBody)).command(worker.id)
-    _take_tokens(request, cmd.check_task(command), "submit", 1)
     await context.tracker(request).execute(command)
     return envelope.ok()
 
@@ -82,7 +72,6 @@ async def bulk_submit(request: Call) -> web.Response:
     command = cmd.BulkSubmit(
         worker_id=worker.id, tasks=[item.command(worker.id) for item in body.requests]
     )
-    _take_tokens(request, cmd.check_bulk(command.tasks), "submit", len(command.tasks))
     await context.tracker(request).execute(command)
     return envelope.ok()
 
@@ -93,18 +82,21 @@ async def assign(request: Call) -> web.Response:
     if worker.paused:
         raise cmd.WorkerPaused()
     project_id = parsing.path_id(request, "project", "Invalid project id")
-    _take_tokens(request, project_id, "assign", 1)
     command = cmd.AssignTask(
         worker_id=worker.id, project=project_id,
         default_assign_time=request.app[SETTINGS].tasks.default_max_assign_time,
     )  # fmt: skip
 
-    def reply(state: State, events: list) -> bytes:
+    def reply(state: State, events: list) -> bytes | None:
+        if not isinstance(events[0], TaskAssigned):
+            return None  # no task, but the rate-limited project's token was taken
         task = state.tasks.tasks[events[0].task_id]
         project = state.projects.by_id[task.project_id].view
         return envelope.encode(envelope.Envelope(True, content={"task": task_view(task, project)}))
 
     answer = await context.tracker(request).execute(command, reply)
+    if answer is None:
+        raise cmd.NoTaskAvailable()
     return envelope.respond(answer)  # type: ignore[arg-type]
 
 
