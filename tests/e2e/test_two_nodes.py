@@ -174,3 +174,59 @@ async def test_reads_arriving_together_share_head_queries(nodes: list[TestClient
     answers = await asyncio.gather(*(call(b, "GET", "/account", admin) for _ in range(40)))
     assert all(answer.ok for answer in answers)
     assert 1 <= reads.queries - before < 40, reads.queries - before
+
+
+async def test_a_projects_rate_limit_is_one_bucket_for_the_cluster(
+    nodes: list[TestClient], clock: Clock
+) -> None:
+    a, b = nodes
+    admin = await register(a, "admin")
+    project = await create_project(a, admin, "paced", submit_rate=1, assign_rate=0.5)
+    worker = await new_worker(b, "w1")
+    await grant(b, admin, worker, project)
+    body = {"project": project, "recipe": "r1"}
+    assert (await call(a, "POST", "/task/submit", worker, json=body)).ok
+    refused = await call(b, "POST", "/task/submit", worker, json=body | {"recipe": "r2"})
+    assert (refused.status, refused.body.get("rate_limit_delay")) == (429, 1.0), refused
+    clock.advance(1)
+    assert (await call(b, "POST", "/task/submit", worker, json=body | {"recipe": "r2"})).ok
+    assert (await call(a, "GET", f"/task/get/{project}", worker)).ok
+    paced = await call(b, "GET", f"/task/get/{project}", worker)
+    assert (paced.status, paced.body.get("rate_limit_delay")) == (429, 2.0), paced
+    clock.advance(2)
+    assert (await call(b, "GET", f"/task/get/{project}", worker)).ok
+    clock.advance(2)
+    nothing = await call(a, "GET", f"/task/get/{project}", worker)
+    assert (nothing.status, nothing.ok) == (200, False), nothing  # no task: no event, no token
+    again = await call(b, "GET", f"/task/get/{project}", worker)
+    assert (again.status, again.ok) == (200, False), again  # still not paced
+
+
+async def test_a_replay_rebuilds_the_same_buckets_as_the_nodes_hold(
+    nodes: list[TestClient], clock: Clock, tmp_path: Path, pg_dsn: str
+) -> None:
+    a, b = nodes
+    admin = await register(a, "admin")
+    project = await create_project(a, admin, "paced", submit_rate=2, assign_rate=1)
+    worker = await new_worker(b, "w1")
+    await grant(b, admin, worker, project)
+    for step in range(6):
+        node = nodes[step % 2]
+        await call(node, "POST", "/task/submit", worker, json={"project": project,
+                                                               "recipe": f"r{step}"})  # fmt: skip
+        await call(node, "GET", f"/task/get/{project}", worker)
+        clock.advance(0.75)
+    for node in nodes:
+        await tracker_of(node).caught_up()
+    fresh = await bootstrap.open_tracker(node_settings(tmp_path, "fresh", pg_dsn))
+    try:
+        assert fresh.state.pacing.rates  # the limits were folded from the project's events
+        expected = digest.compute(fresh.state)["pacing"]
+        for node in nodes:
+            assert digest.compute(tracker_of(node).state)["pacing"] == expected
+        now = clock()
+        waits = [fresh.state.pacing.delay(project, kind, 1, now) for kind in ("assign", "submit")]
+        assert waits == [tracker_of(a).state.pacing.delay(project, k, 1, now)
+                         for k in ("assign", "submit")]  # fmt: skip
+    finally:
+        await fresh.store.close()
