@@ -1,6 +1,6 @@
 """PostgreSQL for tests: the real server, one fresh schema per test.
 
-The server is ``TRACKER_TEST_POSTGRES`` (default ``postgresql://postgres@127.0.0.1:5432/test``,
+The server is ``TESTS_POSTGRES`` (default ``postgresql://postgres@127.0.0.1:5432/test``,
 trust auth). Without one, the tests that need it are skipped with the reason, except in CI
 (env ``CI`` set), where they fail: CI must never pass by skipping them.
 """
@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-SERVER = os.environ.get("TRACKER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+SERVER = os.environ.get("TESTS_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 async def require_server() -> None:
@@ -23,7 +23,7 @@ async def require_server() -> None:
     try:
         conn = await asyncpg.connect(SERVER, timeout=5)
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-        reason = f"PostgreSQL is not reachable at {SERVER} ({exc!r}); set TRACKER_TEST_POSTGRES"
+        reason = f"PostgreSQL is not reachable at {SERVER} ({exc!r}); set TESTS_POSTGRES"
         if os.environ.get("CI"):
             pytest.fail(f"{reason} — CI must run the PostgreSQL tests", pytrace=False)
         pytest.skip(reason)

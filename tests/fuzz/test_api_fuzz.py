@@ -37,7 +37,7 @@ from tests.fuzz.report import REQUESTS
 from tests.integration.test_sigkill import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("TRACKER_FUZZ_EXAMPLES", "10"))  # per operation and caller
+EXAMPLES = int(os.environ.get("TESTS_FUZZ_EXAMPLES", "10"))  # per operation and caller
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]  # fmt: skip
 AUDIT_TOKEN = "audit-token-for-the-fuzz-test-0123456789"

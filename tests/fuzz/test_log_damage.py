@@ -45,7 +45,7 @@ from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import StoredRow
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("TRACKER_FUZZ_LOGS", "200"))
+EXAMPLES = int(os.environ.get("TESTS_FUZZ_LOGS", "200"))
 BROKEN = re.compile(r"^BROKEN at position (\d+): (.+)$", re.MULTILINE)
 
 
