@@ -165,6 +165,20 @@ async def test_a_read_catches_up_with_the_log_even_without_a_notification(
     assert [p["id"] for p in listed.content["projects"]] == [project], listed
 
 
+async def test_readiness_means_caught_up_with_the_shared_log(nodes: list[TestClient]) -> None:
+    """/readyz on b folds what a committed (follower stopped: only the check itself catches
+    up) and reports the log's head as its position."""
+    a, b = nodes
+    await tracker_of(b).cluster.follower.close()
+    await register(a, "admin")
+    await new_worker(a, "w1")
+    head = await tracker_of(a).store.head()
+    assert tracker_of(b).state.position < head
+    ready = await call(b, "GET", "/readyz")
+    assert (ready.status, ready.content["ready"], ready.content["position"]) == (200, True, head)
+    assert (await call(b, "GET", "/healthz")).content == {"up": True, "phase": "ready"}
+
+
 async def test_reads_arriving_together_share_head_queries(nodes: list[TestClient]) -> None:
     a, b = nodes
     admin = await register(a, "admin")

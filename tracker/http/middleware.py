@@ -70,7 +70,8 @@ async def _refusals_answered(request: Any, handler: Handler, route: str) -> web.
         return envelope.fail(503, "Storage unavailable")  # reads too: the state is ahead of the log
     try:
         tracker = request.app[TRACKER]
-        if tracker.reads is not None:  # a shared log: first fold what other nodes committed
+        if tracker.reads is not None and request.path not in _HEALTH:  # a shared log: first
+            # fold what other nodes committed
             await tracker.caught_up()  # before this request arrived, so a client that switches
         return await handler(request)  # nodes never reads older state than it wrote
     except TrackerError as exc:

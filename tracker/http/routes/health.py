@@ -1,20 +1,29 @@
 """``GET /healthz`` (the process is up) and ``GET /readyz`` (it serves the log's state).
 
 Both are open, like ``GET /``: a load balancer or supervisor calls them without credentials,
-so they say nothing secret (a phase and log positions) and cost a dictionary lookup. While
+so they say nothing secret (a phase and log positions) and cost a dictionary lookup (on a
+shared PostgreSQL log, ``/readyz`` also folds up to the log's head, and a node that cannot
+within ``CATCH_UP_BOUND`` seconds, or cannot read the log, is not ready). While
 ``tracker serve`` replays the log, a small app answers on the same socket: ``/healthz`` 200,
 ``/readyz`` 503, anything else 503 with a retry hint.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
+from tracker.errors import StorageUnavailable
 from tracker.http import envelope
 from tracker.http.keys import READINESS, TRACKER
 from tracker.ops.health import Readiness
+from tracker.service import Tracker
 
 routes = web.RouteTableDef()
+
+#: How far behind a shared log (several nodes) a node may be and still be ready, in seconds.
+CATCH_UP_BOUND = 2.0
 
 
 @routes.get("/healthz")
@@ -26,13 +35,27 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     readiness = request.app[READINESS]
     tracker = request.app.get(TRACKER)
+    lag = ""
+    if tracker is not None and readiness.ready and tracker.reads is not None:
+        lag = await _caught_up(tracker)  # several nodes: within CATCH_UP_BOUND of the log
     if tracker is None:
         body = readiness.report()
     else:
         body = readiness.report(tracker.state.position, tracker.committer.durable_position)
-    if readiness.ready:
+    if readiness.ready and not lag:
         return envelope.ok(body)
-    return envelope.fail(503, f"Not ready: {readiness.message}", content=body)
+    return envelope.fail(503, f"Not ready: {lag or readiness.message}", content=body)
+
+
+async def _caught_up(tracker: Tracker) -> str:
+    """'' once the node folded the shared log's head (as of now), else why not."""
+    try:
+        await asyncio.wait_for(tracker.caught_up(), CATCH_UP_BOUND)
+    except TimeoutError:
+        return f"more than {CATCH_UP_BOUND:g} s behind the log"
+    except StorageUnavailable:
+        return "the log cannot be read"
+    return ""
 
 
 async def _starting(request: web.Request) -> web.Response:
