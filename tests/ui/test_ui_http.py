@@ -297,3 +297,27 @@ async def test_the_dashboard_lists_the_latest_tasks_of_each_status_closed_ones_i
     for status, ids in (("Queued", [3]), ("Assigned", [held]), ("Closed", [first])):
         line = latest[latest.index(f"<strong>{status}</strong>") :].split("</p>", 1)[0]
         assert [int(t) for t in re.findall(r'href="/ui/task/(\d+)"', line)] == ids, line
+
+
+async def test_a_long_task_history_pages_through_every_event(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.ui.views import audit
+
+    monkeypatch.setattr(audit, "HISTORY_PAGE", 2)  # a short page, so a few events need paging
+    api = await logged_in(client)
+    project = await api.create_project("work")
+    worker = await api.create_worker("w")
+    await api.grant(worker, project)
+    await api.submit(worker, project, "r")
+    for _ in range(2):
+        task = (await api.assign(worker, project))["content"]["task"]["id"]
+        await api.release(worker, task, 2)  # SKIP: back to the queue
+    seen, path = [], f"/ui/task/{task}"
+    while path:
+        html = await page(client, path)
+        seen += [int(p) for p in re.findall(r'<span class="pos">#(\d+)</span>', html)]
+        found = re.search(r'id="history-next" href="([^"]+)"', html)
+        path = found.group(1) if found else ""
+    history = await api.call("GET", f"/task/history/{task}", status=200)
+    assert seen == [e["position"] for e in history["content"]["events"]] and len(seen) == 5

@@ -63,6 +63,8 @@ FRENCH = {
     "New": "Nouvelles",
     "Failed": "Échouées",
     "Closed": "Terminées",
+    "First events": "Premiers événements",
+    "Later events": "Événements suivants",
     "Awaiting verification": "En attente de vérification",
     "Actions": "Actions",
     "Reset failed tasks": "Réinitialiser les tâches échouées",

@@ -23,6 +23,8 @@ from tracker.ui import render
 
 routes = web.RouteTableDef()
 
+HISTORY_PAGE = 500  # events of a task history shown per page
+
 FEED_PAGE = 50
 FEED_WAIT = 8  # seconds, as LIVE_WAIT in dashboard.py
 RECENT = 2000  # positions the Events page looks back over when it opens
@@ -58,13 +60,17 @@ async def task_page(request: web.Request) -> web.Response:
     task_id = render.form_int(request.match_info, "id", 0, 1)
     services = request.app[AUDIT]
     await services.index_up_to_date()
-    found = await history.history(services.index, services.reader, task_id, 0, 500)
+    after = render.query_int(request, "after")  # paging: the position the last page ended at
+    found = await history.history(services.index, services.reader, task_id, after, HISTORY_PAGE)
     if found is None:
         raise NotFound("Task not found")
     if not who.can_read(request, found.summary.project):
         raise Unauthorized("You need the Read role on this task's project")
     events = [(e, json.dumps(e.get("event", {}), indent=1)) for e in found.events]
-    return render.page(request, "task.html", {"found": found, "events": events, "task_id": task_id})
+    next_after = found.events[-1]["position"] if found.more and found.events else 0
+    values = {"found": found, "events": events, "task_id": task_id, "after": after,
+              "next_after": next_after}  # fmt: skip
+    return render.page(request, "task.html", values)
 
 
 def _filters(request: web.Request) -> dict[str, Any]:
