@@ -280,25 +280,6 @@ async def test_the_edit_form_keeps_a_chain_to_a_project_the_editor_cannot_see(
     assert "secret-target" not in html
 
 
-async def test_the_dashboard_lists_the_latest_tasks_of_each_status_closed_ones_included(
-    client: TestClient,
-) -> None:
-    api = await logged_in(client)
-    project = await api.create_project("work")
-    worker = await api.create_worker("w")
-    await api.grant(worker, project)
-    for n in range(3):
-        await api.submit(worker, project, f"r{n}")
-    first = (await api.assign(worker, project))["content"]["task"]["id"]
-    await api.release(worker, first, 0)
-    held = (await api.assign(worker, project))["content"]["task"]["id"]
-    html = await page(client, f"/ui/project/{project}")
-    latest = html[html.index('class="latest"') :]
-    for status, ids in (("Queued", [3]), ("Assigned", [held]), ("Closed", [first])):
-        line = latest[latest.index(f"<strong>{status}</strong>") :].split("</p>", 1)[0]
-        assert [int(t) for t in re.findall(r'href="/ui/task/(\d+)"', line)] == ids, line
-
-
 async def test_a_long_task_history_pages_through_every_event(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

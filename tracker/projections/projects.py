@@ -35,7 +35,6 @@ class Project(msgspec.Struct, gc=False):
     closed_task_count: int = 0
     creator: int = 0
     created: float = 0.0
-    recently_closed: list[int] = msgspec.field(default_factory=list)  # newest last, at most 20
 
     @property
     def id(self) -> int:
@@ -102,17 +101,9 @@ def version_pushed(model: Projects, e: ev.ProjectVersionPushed) -> None:
     project.view = msgspec.structs.replace(project.view, version=e.version)
 
 
-RECENTLY_CLOSED = 20
-
-
 def released(model: Projects, e: TaskReleased) -> None:
     if e.outcome is Outcome.CLOSED:
-        project = model.by_id[e.project_id]
-        project.closed_task_count += 1
-        closed = project.recently_closed
-        closed.append(e.task_id)
-        if len(closed) > RECENTLY_CLOSED:
-            del closed[0]
+        model.by_id[e.project_id].closed_task_count += 1
 
 
 HANDLERS = {

@@ -88,17 +88,14 @@ def figures(request: web.Request, project: Project) -> dict[str, Any]:
 
 
 def latest_tasks(state: State, project_id: int) -> dict[str, list[int]]:
-    """A few task ids of each status: next in the queue, newest assigned, failed and closed."""
+    """A few task ids of each live status: next in the queue, newest assigned, newest failed."""
     tasks = state.tasks.projects.get(project_id)
-    project = state.projects.get(project_id)
-    closed = list(reversed(project.recently_closed))[:LATEST] if project else []
     if tasks is None:
-        return {"queued": [], "assigned": [], "failed": [], "closed": closed}
+        return {"queued": [], "assigned": [], "failed": []}
     return {
         "queued": list(itertools.islice(iter(tasks.queue), LATEST)),
         "assigned": list(itertools.islice(reversed(tasks.assigned), LATEST)),
         "failed": list(itertools.islice(reversed(tasks.failed), LATEST)),
-        "closed": closed,
     }
 
 
