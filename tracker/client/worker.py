@@ -130,12 +130,16 @@ class Worker:
             log.info("asked for assign access to project %d", self.project)
 
     async def _slot(self, client: AsyncClient, run: Callable[[Task], Awaitable[int | None]]):
-        while (task := await self._next(client)) is not None:
+        """Get, handle, release; the release and the next get are sent together, so a cycle
+        waits for one of the server's group commits instead of two."""
+        task = await self._next(client)
+        while task is not None:
+            result, verification = await self._handle(run, task)
+            releasing = asyncio.ensure_future(self._release(client, task, result, verification))
             try:
-                result, verification = await self._handle(run, task)
-                await self._release(client, task, result, verification)
+                task = await self._next(client)
             finally:
-                self._active -= 1
+                await releasing
 
     async def _next(self, client: AsyncClient) -> Task | None:
         """The next task, or ``None`` once stopping (or empty, with ``until_empty``)."""
@@ -195,6 +199,14 @@ class Worker:
 
     async def _release(self, client: AsyncClient, task: Task, result: Result, verification: int):
         """Release (the client retries connection errors; a proxy's 5xx is retried here)."""
+        try:
+            await self._send_release(client, task, result, verification)
+        finally:
+            self._active -= 1  # the task is no longer held
+
+    async def _send_release(
+        self, client: AsyncClient, task: Task, result: Result, verification: int
+    ) -> None:
         for delay in (*self.backoff.delays(), None):
             try:
                 updated = await client.release(task.id, result, verification)
