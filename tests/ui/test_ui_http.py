@@ -302,3 +302,25 @@ async def test_a_long_task_history_pages_through_every_event(
         path = found.group(1) if found else ""
     history = await api.call("GET", f"/task/history/{task}", status=200)
     assert seen == [e["position"] for e in history["content"]["events"]] and len(seen) == 5
+
+
+async def test_the_dashboard_lists_the_latest_tasks_of_each_status_closed_ones_included(
+    client: TestClient,
+) -> None:
+    api = await logged_in(client)
+    project = await api.create_project("work")
+    worker = await api.create_worker("w")
+    await api.grant(worker, project)
+    for n in range(4):
+        await api.submit(worker, project, f"r{n}")
+    closed = []
+    for _ in range(2):
+        closed.append((await api.assign(worker, project))["content"]["task"]["id"])
+        await api.release(worker, closed[-1], 0)
+    held = (await api.assign(worker, project))["content"]["task"]["id"]
+    html = await page(client, f"/ui/project/{project}")
+    latest = html[html.index('class="latest"') :]
+    expected = (("Queued", [4]), ("Assigned", [held]), ("Closed", closed[::-1]))  # newest first
+    for status, ids in expected:
+        line = latest[latest.index(f"<strong>{status}</strong>") :].split("</p>", 1)[0]
+        assert [int(t) for t in re.findall(r'href="/ui/task/(\d+)"', line)] == ids, line

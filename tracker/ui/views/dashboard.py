@@ -11,10 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
+from tracker.audit import records
 from tracker.audit.timetravel import project_view, resolve
 from tracker.commands.maintenance import HardReset, ReclaimAssignedTasks, ResetFailedTasks
 from tracker.commands.project_admin import UpdateProject, UpdateSettings
 from tracker.errors import TrackerError
+from tracker.events.reading import rows
+from tracker.events.tasks import Outcome, TaskReleased
 from tracker.http import context
 from tracker.http.routes import maintenance
 from tracker.http.routes.audit import AUDIT, caller
@@ -29,6 +32,7 @@ routes = web.RouteTableDef()
 
 SNAPSHOTS = 60
 LATEST = 10
+RECENT_EVENTS = 5_000  # how far back in the log the dashboard looks for closed tasks
 LIVE_WAIT = 8.0  # seconds a live fragment waits for a new durable event (below the
 # 10 s a stopping server drains open requests for, so open dashboards never delay a stop)
 LIVE_PAUSE = 1.0  # at most one refresh a second, however busy the log
@@ -49,7 +53,7 @@ def current(state: State, project: Project, now: float) -> Snapshot:
     return Snapshot(counts[0], counts[1], counts[2], counts[3], counts[4], int(now))
 
 
-def figures(request: web.Request, project: Project) -> dict[str, Any]:
+async def figures(request: web.Request, project: Project) -> dict[str, Any]:
     tracker = context.tracker(request)
     state, now = tracker.state, tracker.clock()
     oldest = int(now) - state.monitoring.history_length
@@ -83,7 +87,10 @@ def figures(request: web.Request, project: Project) -> dict[str, Any]:
         ),
         "empty": not any(status),
         "position": tracker.committer.durable_position,
-        "tasks": latest_tasks(state, project.view.id),
+        "tasks": {
+            **latest_tasks(state, project.view.id),
+            "closed": await recently_closed(request, project.view.id),
+        },
     }
 
 
@@ -99,10 +106,26 @@ def latest_tasks(state: State, project_id: int) -> dict[str, list[int]]:
     }
 
 
+async def recently_closed(request: web.Request, project_id: int) -> list[int]:
+    """The newest closed tasks of the project, from the last ``RECENT_EVENTS`` durable events
+    of the log (the live read models forget a task once it is closed)."""
+    services = request.app[AUDIT]
+    head, found = services.durable, []
+    async for batch in rows(services.reader, max(0, head - RECENT_EVENTS), head):
+        for row in batch:
+            if row.type != "TaskReleased":  # the stored type: only releases are decoded
+                continue
+            event = records.event_of(row)
+            if (isinstance(event, TaskReleased) and event.outcome is Outcome.CLOSED
+                    and event.project_id == project_id):  # fmt: skip
+                found.append(event.task_id)
+    return found[: -LATEST - 1 : -1]
+
+
 @routes.get("/ui/project/{id}")
 async def dashboard(request: web.Request) -> web.Response:
     project = readable_project(request)
-    values = {"project": project, **figures(request, project)}
+    values = {"project": project, **(await figures(request, project))}
     at = request.query.get("at", "").strip()
     values["at"] = at
     values["past"], values["past_error"] = None, ""
@@ -143,7 +166,7 @@ async def live(request: web.Request) -> web.Response:
     await asyncio.sleep(LIVE_PAUSE if after else 0)
     project = readable_project(request)  # again: it may have changed (or gone) meanwhile
     return render.fragment(
-        request, "fragments/figures.html", {"project": project, **figures(request, project)}
+        request, "fragments/figures.html", {"project": project, **(await figures(request, project))}
     )
 
 
