@@ -110,16 +110,21 @@ async def login(request: web.Request) -> web.Response:
     return response
 
 
-@routes.get("/logout")
-async def logout(request: web.Request) -> web.Response:
+async def end_session(request: web.Request, response: web.StreamResponse) -> None:
+    """End the caller's session, if any, and clear its cookie on ``response``."""
     settings = request.app[SETTINGS].session
     session_id = auth.session_id_of(request, settings.cookie_name)
     if session_id is not None:
         await context.tracker(request).execute(
             EndSession(session_hash=auth.session_hash(session_id))
         )
-    response = envelope.no_content()
     response.del_cookie(settings.cookie_name, path="/")
+
+
+@routes.get("/logout")
+async def logout(request: web.Request) -> web.Response:
+    response = envelope.no_content()
+    await end_session(request, response)
     return response
 
 

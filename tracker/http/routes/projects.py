@@ -41,17 +41,22 @@ async def create(request: web.Request) -> web.Response:
     return envelope.ok({"id": events[0].project_id})  # type: ignore[attr-defined]
 
 
-@routes.get("/project/get/{id}")
-async def get(request: web.Request) -> web.Response:
-    project_id = parsing.path_id(request, "id", "Invalid worker id")  # sic, as the original
+def readable(request: web.Request, project_id: int, refusal: str | None = None) -> Project:
+    """The project, if the caller may read it (``Unauthorized(refusal)`` otherwise)."""
     state = context.tracker(request).state
     project = state.projects.get(project_id)
     if project is None:
         raise ProjectNotFound()
     manager = context.manager(request)
     if not can_read(state, manager.id if manager else None, project):
-        raise Unauthorized()
-    return envelope.ok({"project": project.view})
+        raise Unauthorized(refusal)
+    return project
+
+
+@routes.get("/project/get/{id}")
+async def get(request: web.Request) -> web.Response:
+    project_id = parsing.path_id(request, "id", "Invalid worker id")  # sic, as the original
+    return envelope.ok({"project": readable(request, project_id).view})
 
 
 @routes.get("/project/list")

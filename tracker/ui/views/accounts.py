@@ -9,8 +9,8 @@ import asyncio
 
 from aiohttp import web
 
-from tracker.commands.managers import USERNAME_BYTES, EndSession, RegisterManager, StartSession
-from tracker.http import auth, context
+from tracker.commands.managers import USERNAME_BYTES, RegisterManager, StartSession
+from tracker.http import context
 from tracker.http.keys import SETTINGS
 from tracker.http.routes import accounts as api
 from tracker.ui import i18n, render
@@ -85,14 +85,8 @@ async def register(request: web.Request) -> web.Response:
 
 @routes.post("/ui/logout")
 async def logout(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS].session
-    session_id = auth.session_id_of(request, settings.cookie_name)
-    if session_id is not None:
-        await context.tracker(request).execute(
-            EndSession(session_hash=auth.session_hash(session_id))
-        )
     response = render.redirect("/ui/login", "Logged out")
-    response.del_cookie(settings.cookie_name, path="/")
+    await api.end_session(request, response)
     raise response
 
 

@@ -13,7 +13,6 @@ from typing import Any
 from aiohttp import web
 
 from tracker.commands.authz import ROLE_SECRET, require_role
-from tracker.commands.base import ProjectNotFound
 from tracker.commands.project_admin import (
     SetProjectSecret,
     SetWebhookSecret,
@@ -21,8 +20,8 @@ from tracker.commands.project_admin import (
     UpdateSettings,
 )
 from tracker.commands.projects import CreateProject, ProjectSettings
-from tracker.errors import Unauthorized
 from tracker.http import context
+from tracker.http.routes import projects as project_routes
 from tracker.http.routes.projects import can_read
 from tracker.projections.projects import Project, ProjectView
 from tracker.ui import render
@@ -41,14 +40,7 @@ def visible_projects(request: web.Request) -> list[ProjectView]:
 def readable_project(request: web.Request) -> Project:
     """The project of the path, if the caller may read it (the API's ``/project/get`` rule)."""
     project_id = render.form_int(request.match_info, "id", 0, 1)
-    state = context.tracker(request).state
-    project = state.projects.get(project_id)
-    if project is None:
-        raise ProjectNotFound()
-    manager = context.manager(request)
-    if not can_read(state, manager.id if manager else None, project):
-        raise Unauthorized("You may not read this project")
-    return project
+    return project_routes.readable(request, project_id, "You may not read this project")
 
 
 @routes.get("/ui/projects")
