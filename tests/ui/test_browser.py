@@ -122,6 +122,8 @@ def test_a_manager_registers_creates_a_project_accepts_a_worker_and_watches_it_w
     timeline = page.locator("#timeline")
     for kind in ("TaskSubmitted", "TaskAssigned", "TaskReleased"):
         expect(timeline).to_contain_text(kind)
+    for line in ("Submitted by worker:", "Assigned to worker #", "Released FAIL by worker #"):
+        expect(timeline).to_contain_text(line)  # the story in words, the fields folded below
     expect(page.locator("#task-state")).to_contain_text("failed")
     shot(page, "task-history")
 

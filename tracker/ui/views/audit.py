@@ -66,11 +66,34 @@ async def task_page(request: web.Request) -> web.Response:
         raise NotFound("Task not found")
     if not who.can_read(request, found.summary.project):
         raise Unauthorized("You need the Read role on this task's project")
-    events = [(e, json.dumps(e.get("event", {}), indent=1)) for e in found.events]
+    events = [(e, story(e), json.dumps(e.get("event", {}), indent=1)) for e in found.events]
     next_after = found.events[-1]["position"] if found.more and found.events else 0
     values = {"found": found, "events": events, "task_id": task_id, "after": after,
               "next_after": next_after}  # fmt: skip
     return render.page(request, "task.html", values)
+
+
+_RESULTS = {0: "OK", 1: "FAIL", 2: "SKIP"}
+
+
+def story(record: dict[str, Any]) -> str:
+    """One line of a task's history, as a person reads it (the event's fields stay below)."""
+    event, kind = record.get("event", {}), record.get("type", "")
+    if kind in ("TaskSubmitted", "TasksSubmitted"):
+        copied = event.get("chained_from")
+        return f"Chain copy of task #{copied}" if copied else f"Submitted by {event.get('actor')}"
+    if kind == "TaskAssigned":
+        return f"Assigned to worker #{event.get('worker_id')}"
+    if kind == "TaskReleased":
+        result = _RESULTS.get(event.get("result", -1), str(event.get("result")))
+        return (f"Released {result} by worker #{event.get('worker_id')}: "
+                f"{event.get('outcome')}, verification {event.get('verification', 0)}")  # fmt: skip
+    return {
+        "AssignmentExpired": f"Assignment of worker #{event.get('worker_id')} expired",
+        "AssignedTasksReclaimed": "Taken back from its worker by a manager",
+        "FailedTasksReset": "Failed task reset to new by a manager",
+        "ProjectTasksDeleted": "Deleted by a hard reset of the project",
+    }.get(kind, kind)
 
 
 def _filters(request: web.Request) -> dict[str, Any]:
