@@ -60,7 +60,7 @@ async def test_ten_thousand_tasks_closed_by_eight_concurrent_handlers(
 
     summary = await _worker(world, tmp_path, concurrency=8).serve(handler)
     assert (summary.ok, summary.closed, summary.failed, summary.skipped) == (10_000, 10_000, 0, 0)
-    assert most == 8
+    assert 1 < most <= 8  # never more than 8 at once; all 8 at once is timing (7 seen under load)
     events = world.server.events()
     closes = history.releases(events, "closed")
     assert set(closes) == history.submitted(events) and len(closes) == 10_000
