@@ -11,16 +11,15 @@ from typing import Any
 import aiohttp
 import msgspec
 import pytest
-from aiohttp import web
+from aiohttp import DummyCookieJar, web
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 from tests import postgres
+from tests.world import World
 from tracker import config
 from tracker.http.app import create_app
-from tracker.http.keys import TRACKER
 from tracker.http.lane import LaneSite
-from tracker.service import Tracker
 
 LoopFactory = Callable[[], asyncio.AbstractEventLoop]
 
@@ -120,8 +119,11 @@ def make_client(aiohttp_client: Any, settings: config.Settings, clock: Clock) ->
     aiohttp from then on, and each task request should go through the lane as a worker's does.
     """
 
-    async def make(app_settings: config.Settings | None = None) -> TestClient:
-        return await serve(aiohttp_client, create_app(app_settings or settings, clock=clock))
+    async def make(
+        app_settings: config.Settings | None = None, **client_options: Any
+    ) -> TestClient:
+        app = create_app(app_settings or settings, clock=clock)
+        return await serve(aiohttp_client, app, **client_options)
 
     return make
 
@@ -136,11 +138,6 @@ async def serve(aiohttp_client: Any, app: web.Application, **client_options: Any
 @pytest.fixture
 async def client(make_client: MakeClient) -> TestClient:
     return await make_client()
-
-
-def tracker_of(client: TestClient) -> Tracker:
-    app: web.Application = client.server.app  # type: ignore[assignment]
-    return app[TRACKER]
 
 
 class Api:
@@ -199,6 +196,18 @@ class Api:
 
 def _worker_headers(worker: dict) -> dict[str, str]:
     return {"X-Worker-Id": str(worker["id"]), "X-Secret": worker["secret"]}
+
+
+@pytest.fixture
+async def bare_world(make_client: MakeClient) -> World:
+    """A tracker over HTTP that nobody has used yet (tests/world.py)."""
+    return World(await make_client(cookie_jar=DummyCookieJar()), make_client)
+
+
+@pytest.fixture
+async def world(bare_world: World) -> World:
+    """The admin, a project and two workers granted access to it (``World.open``)."""
+    return await bare_world.open()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock, tracker_of
+from tests.conftest import Clock
 from tests.e2e.callers import (
     Caller,
     call,
@@ -27,6 +27,7 @@ from tests.e2e.callers import (
     project_body,
     register,
 )
+from tests.world import tracker_of
 from tracker import config
 
 AUDIT_TOKEN = "an-audit-token-of-enough-length"

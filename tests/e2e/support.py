@@ -13,7 +13,8 @@ from typing import Any
 import msgspec
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import CHEAP_PASSWORDS, Api, tracker_of
+from tests.conftest import CHEAP_PASSWORDS, Api
+from tests.world import tracker_of
 from tracker import config
 
 NO_TASK = {"ok": False, "message": "No task available"}

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock, tracker_of
+from tests.conftest import Clock
 from tests.e2e.callers import (
     call,
     create_project,
@@ -20,6 +20,7 @@ from tests.e2e.callers import (
     set_role,
     start,
 )
+from tests.world import tracker_of
 from tracker import config, sessions
 from tracker.events.store import read_events
 

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock, tracker_of
+from tests.conftest import Clock
 from tests.e2e.callers import ANONYMOUS, call, start
 from tests.e2e.scripted_run import audit_settings, config_file, run_cli, scripted_run, token
+from tests.world import tracker_of
 from tracker import config
 from tracker.http.routes.audit import AUDIT
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api, tracker_of
+from tests.conftest import Api
 from tests.e2e.support import (
     CLOSED,
     HELLO_WORLD,
@@ -15,6 +15,7 @@ from tests.e2e.support import (
     open_desk,
     update_project,
 )
+from tests.world import tracker_of
 
 OK, FAIL, SKIP = 0, 1, 2
 

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock, tracker_of
+from tests.conftest import Clock
 from tests.e2e.callers import call, start
 from tests.e2e.scripted_run import audit_settings, round_of_work, scripted_run
+from tests.world import tracker_of
 from tracker import config
 from tracker.checkpoints.directory import DIRECTORY
 from tracker.http.routes.audit import AUDIT

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock, tracker_of
+from tests.conftest import Clock
 from tests.e2e.callers import ANONYMOUS, Caller, call, set_role, start
 from tests.e2e.scripted_run import Cast, audit_settings, scripted_run, submit, token
+from tests.world import tracker_of
 from tracker import config
 from tracker.commands.projects import ROLE_READ
 

@@ -1,6 +1,7 @@
 """HEAD never runs a GET handler: some GETs change state (task/get assigns, promote promotes)."""
 
-from tests.conftest import Api, tracker_of
+from tests.conftest import Api
+from tests.world import tracker_of
 
 
 async def test_head_on_a_state_changing_get_is_404_and_appends_nothing(api: Api) -> None:

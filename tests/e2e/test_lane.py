@@ -15,8 +15,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from tests.conftest import Api, tracker_of
+from tests.conftest import Api
 from tests.e2e.support import Desk, cheap, open_desk
+from tests.world import tracker_of
 from tracker import config
 from tracker.http import lane, metrics
 

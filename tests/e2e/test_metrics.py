@@ -8,8 +8,9 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Api, MakeClient, tracker_of
+from tests.conftest import Api, MakeClient
 from tests.e2e.support import cheap, forget_session, open_desk
+from tests.world import tracker_of
 from tracker import config
 
 TOKEN = "s3cret-scrape-token"

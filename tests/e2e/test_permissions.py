@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock, tracker_of
+from tests.conftest import Clock
 from tests.e2e.callers import (
     ANONYMOUS,
     Answer,
@@ -33,6 +33,7 @@ from tests.e2e.callers import (
     set_role,
     start,
 )
+from tests.world import tracker_of
 from tracker import config
 
 WORKERS = ("worker_none", "worker_pending", "worker_granted")

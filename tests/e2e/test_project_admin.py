@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock, tracker_of
+from tests.conftest import Clock
 from tests.e2e.callers import (
     ANONYMOUS,
     Caller,
@@ -23,6 +23,7 @@ from tests.e2e.callers import (
     set_role,
     start,
 )
+from tests.world import tracker_of
 from tracker import config
 
 UNLIMITED = 1.7976931348623157e308

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Api, Clock, tracker_of
+from tests.conftest import Api, Clock
 from tests.e2e.support import NO_TASK, log_head, open_desk, update_project
+from tests.world import tracker_of
 
 
 def too_many(delay: float) -> dict:

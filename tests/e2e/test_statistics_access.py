@@ -7,60 +7,41 @@ them to anyone who knew the id, behavior.md 13.17). The original's validation an
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from aiohttp.test_utils import TestClient
-
-from tests.conftest import Clock
-from tests.e2e.callers import ANONYMOUS, Caller, call, create_project, register, set_role, start
-from tracker import config
 
 ROUTES = ("/project/monitoring/{}?count=5", "/project/monitoring-between/{}?from=1&to=2147483646",
           "/project/assignees/{}")  # fmt: skip
 
 
-@pytest.fixture
-async def client(aiohttp_client: Any, settings: config.Settings, clock: Clock) -> TestClient:
-    return await start(aiohttp_client, settings, clock)
-
-
-async def people(client: TestClient) -> tuple[Caller, Caller, Caller]:
-    admin = await register(client, "admin")
-    reader = await register(client, "reader")
-    stranger = await register(client, "stranger")
-    return admin, reader, stranger
-
-
 @pytest.mark.parametrize("route", ROUTES)
-async def test_a_hidden_projects_statistics_need_the_read_role(client, clock, route) -> None:
-    admin, reader, stranger = await people(client)
-    hidden = await create_project(client, admin, "hidden", hidden=True)
-    assert (await set_role(client, admin, hidden, reader, 1)).ok
+async def test_a_hidden_projects_statistics_need_the_read_role(world, clock, route) -> None:
+    reader = await world.register("reader")
+    stranger = await world.register("stranger")
+    hidden = await world.create_project("hidden", hidden=True)
+    assert (await world.set_role(hidden, reader, 1)).ok
     clock.advance(600)
-    for caller in (ANONYMOUS, stranger):
-        answer = await call(client, "GET", route.format(hidden), caller)
+    for caller in (world.anonymous, stranger):
+        answer = await caller.get(route.format(hidden))
         assert (answer.status, answer.body) == (403, {"ok": False, "message": "Unauthorized"})
-    for caller in (admin, reader):
-        answer = await call(client, "GET", route.format(hidden), caller)
+    for caller in (world.admin, reader):
+        answer = await caller.get(route.format(hidden))
         assert answer.status == 200 and answer.ok, answer
 
 
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("fields", [{"public": True}, {}])
 async def test_public_and_private_statistics_are_open_to_anyone(
-    client, clock, route, fields
+    world, clock, route, fields
 ) -> None:
-    admin = await register(client, "admin")
-    project = await create_project(client, admin, "open", **fields)
+    project = await world.create_project("open", **fields)
     clock.advance(600)
-    answer = await call(client, "GET", route.format(project))
+    answer = await world.anonymous.get(route.format(project))
     assert answer.status == 200 and answer.ok, answer
 
 
 @pytest.mark.parametrize("route", ROUTES)
-async def test_an_unknown_project_has_no_statistics(client, route) -> None:
-    answer = await call(client, "GET", route.format(77))
+async def test_an_unknown_project_has_no_statistics(bare_world, route) -> None:
+    answer = await bare_world.anonymous.get(route.format(77))
     key = "assignees" if "assignees" in route else "snapshots"
     assert (answer.status, answer.body) == (200, {"ok": True, "content": {key: []}})
 
@@ -76,8 +57,8 @@ async def test_an_unknown_project_has_no_statistics(client, route) -> None:
         ("count=1.5", "Invalid request: count must be between 1 and 999"),
     ],
 )
-async def test_monitoring_refuses_a_count_outside_1_to_999(client, query, message) -> None:
-    answer = await call(client, "GET", f"/project/monitoring/1?{query}")
+async def test_monitoring_refuses_a_count_outside_1_to_999(bare_world, query, message) -> None:
+    answer = await bare_world.anonymous.get(f"/project/monitoring/1?{query}")
     assert (answer.status, answer.body) == (400, {"ok": False, "message": message})
 
 
@@ -93,39 +74,38 @@ async def test_monitoring_refuses_a_count_outside_1_to_999(client, query, messag
     ],
 )
 async def test_monitoring_between_refuses_times_outside_1_to_2147483646(
-    client, query, name
+    bare_world, query, name
 ) -> None:
-    answer = await call(client, "GET", f"/project/monitoring-between/1?{query}")
+    answer = await bare_world.anonymous.get(f"/project/monitoring-between/1?{query}")
     message = f"Invalid request: {name} must be between 1 and 2147483646"
     assert (answer.status, answer.body) == (400, {"ok": False, "message": message})
 
 
-async def test_monitoring_between_with_from_after_to_is_empty(client, clock) -> None:
-    admin = await register(client, "admin")
-    project = await create_project(client, admin, "p")
+async def test_monitoring_between_with_from_after_to_is_empty(world, clock) -> None:
+    project = world.project
     clock.advance(600)
     now = int(clock.now)
-    answer = await call(client, "GET", f"/project/monitoring-between/{project}?from={now}&to=1")
+    answer = await world.anonymous.get(f"/project/monitoring-between/{project}?from={now}&to=1")
     assert answer.body == {"ok": True, "content": {"snapshots": []}}
-    answer = await call(client, "GET", f"/project/monitoring-between/{project}?from=1&to={now}")
+    answer = await world.anonymous.get(f"/project/monitoring-between/{project}?from=1&to={now}")
     assert len(answer.content["snapshots"]) == 5  # every 120 s in the last 10 minutes
 
 
 @pytest.mark.parametrize("path_id", ["0", "-3", "abc", "9223372036854775808"])
-async def test_bad_project_ids_get_the_original_messages(client, path_id) -> None:
+async def test_bad_project_ids_get_the_original_messages(bare_world, path_id) -> None:
     for route, message in (("/project/monitoring/{}?count=1", "Invalid request"),
                            ("/project/monitoring-between/{}?from=1&to=2", "Invalid request"),
                            ("/project/assignees/{}", "Invalid worker id")):  # fmt: skip
-        answer = await call(client, "GET", route.format(path_id))
+        answer = await bare_world.anonymous.get(route.format(path_id))
         assert (answer.status, answer.body) == (400, {"ok": False, "message": message})
 
 
-async def test_worker_stats_list_every_worker_in_id_order_to_anyone(client) -> None:
+async def test_worker_stats_list_every_worker_in_id_order_to_anyone(bare_world) -> None:
     empty = {"ok": True, "content": {"stats": []}}
-    assert (await call(client, "GET", "/worker/stats")).body == empty
+    assert (await bare_world.anonymous.get("/worker/stats")).body == empty
     for alias in ("b", "", "a"):
-        await call(client, "POST", "/worker/create", json={"alias": alias})
-    stats = (await call(client, "GET", "/worker/stats")).content["stats"]
+        await bare_world.anonymous.post("/worker/create", {"alias": alias})
+    stats = (await bare_world.anonymous.get("/worker/stats")).content["stats"]
     assert [(s["id"], s["alias"], s["closed_task_count"]) for s in stats] == [
         (1, "b", 0), (2, "default_alias", 0), (3, "a", 0),
     ]  # fmt: skip

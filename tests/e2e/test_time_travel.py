@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock, tracker_of
+from tests.conftest import Clock
 from tests.e2e.callers import (
     ANONYMOUS,
     Caller,
@@ -23,6 +23,7 @@ from tests.e2e.callers import (
     start,
 )
 from tests.e2e.scripted_run import assign, audit_settings, release, submit, token
+from tests.world import tracker_of
 from tracker import config
 from tracker.http.routes.audit import AUDIT
 

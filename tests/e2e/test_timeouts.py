@@ -7,8 +7,9 @@ import asyncio
 
 import pytest
 
-from tests.conftest import Api, Clock, MakeClient, tracker_of
+from tests.conftest import Api, Clock, MakeClient
 from tests.e2e.support import CLOSED, NO_TASK, NOT_CLOSED, Desk, cheap, open_desk
+from tests.world import tracker_of
 from tracker import config
 
 

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock, tracker_of
+from tests.conftest import Clock
 from tests.e2e.callers import call, create_project, grant, login, new_worker, register, start
 from tests.e2e.scripted_run import audit_settings
+from tests.world import tracker_of
 from tracker import bootstrap, config
 from tracker.projections import digest
 

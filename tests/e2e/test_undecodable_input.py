@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Api, tracker_of
+from tests.conftest import Api
 from tests.e2e.scripted_run import audit_settings, token
 from tests.e2e.support import cheap
+from tests.world import tracker_of
 from tracker import config
 from tracker.checkpoints.job import durable
 from tracker.commands.workers import CreateWorker

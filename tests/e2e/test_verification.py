@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api, tracker_of
+from tests.conftest import Api
 from tests.e2e.support import CLOSED, NO_TASK, NOT_CLOSED, Desk, open_desk
+from tests.world import tracker_of
 
 OK, FAIL, SKIP = 0, 1, 2
 

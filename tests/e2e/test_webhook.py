@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock, tracker_of
+from tests.conftest import Clock
 from tests.e2e.callers import Caller, call, create_project, register, start
+from tests.world import tracker_of
 from tracker import config
 from tracker.events.store import read_events
 

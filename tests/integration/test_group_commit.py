@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import tracker_of
 from tests.state_snapshot import snapshot
+from tests.world import tracker_of
 from tracker.commands.managers import EndSession
 from tracker.commands.workers import CreateWorker
 from tracker.errors import Conflict, StorageUnavailable

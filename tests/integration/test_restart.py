@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Api, Clock, MakeClient, tracker_of
+from tests.conftest import Api, Clock, MakeClient
 from tests.e2e.support import Desk, add_project, drain, open_desk, pause_worker
 from tests.state_snapshot import snapshot
+from tests.world import tracker_of
 
 OK, FAIL, SKIP = 0, 1, 2
 

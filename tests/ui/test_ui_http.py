@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Api, MakeClient, tracker_of
+from tests.conftest import Api, MakeClient
 from tests.e2e.support import cheap
+from tests.world import tracker_of
 from tracker import config
 
 
