@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import msgspec
 import pytest
-from aiohttp import DummyCookieJar, web
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
@@ -201,7 +201,7 @@ def _worker_headers(worker: dict) -> dict[str, str]:
 @pytest.fixture
 async def bare_world(make_client: MakeClient) -> World:
     """A tracker over HTTP that nobody has used yet (tests/world.py)."""
-    return World(await make_client(cookie_jar=DummyCookieJar()), make_client)
+    return await World.start(make_client)
 
 
 @pytest.fixture

@@ -127,6 +127,11 @@ class World:
     def __post_init__(self) -> None:
         self.admin = self.anonymous
 
+    @classmethod
+    async def start(cls, make_client: MakeClient, settings: config.Settings | None = None) -> World:
+        """A tracker nobody has used yet, with ``settings`` (default: the test's)."""
+        return cls(await make_client(settings, cookie_jar=DummyCookieJar()), make_client)
+
     @property
     def anonymous(self) -> Caller:
         return Caller(self)
