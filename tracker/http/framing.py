@@ -142,12 +142,12 @@ class Framer:
     def _feed(self, buffer: bytearray, until: int) -> None:
         if until <= self._fed:
             return
-        data = bytes(buffer[self._fed : until])
-        self._fed = until
-        try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserError:
-            raise HandOff() from None  # refused by llhttp or by our checks in its callbacks
+        start, self._fed = self._fed, until
+        with memoryview(buffer) as view, view[start:until] as data:  # no copy; released before
+            try:  # the lane trims the buffer
+                self._parser.feed_data(data)
+            except httptools.HttpParserError:
+                raise HandOff() from None  # refused by llhttp or by our checks in its callbacks
 
     def _check_request_line(self, buffer: bytearray) -> None:
         """The request line exactly as ``METHOD SP target SP HTTP/1.1 CRLF`` (llhttp lets

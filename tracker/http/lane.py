@@ -97,15 +97,27 @@ class _Date:
         return cls.value
 
 
+_FIELD_LINES: dict[tuple[tuple[str, str], ...], bytes] = {}  # the few the task routes send
+
+
+def _field_lines(response: web.StreamResponse) -> bytes:
+    """The response's header fields as written, encoded once per distinct set of them."""
+    fields = tuple(response.headers.items())
+    lines = _FIELD_LINES.get(fields)
+    if lines is None:
+        lines = b"".join(b"%s: %s\r\n" % (name.encode(), value.encode()) for name, value in fields)
+        if len(_FIELD_LINES) < 64:
+            _FIELD_LINES[fields] = lines
+    return lines
+
+
 def response_bytes(response: web.StreamResponse, close: bool) -> bytes:
     """The answer as aiohttp writes it: status line, the response's own header fields (the
     envelope's), then ``Content-Length``, ``Date`` and, if closing, ``Connection``."""
     assert isinstance(response, web.Response) and isinstance(response.body, bytes)
     body, status = response.body, response.status
-    fields = b"".join(b"%s: %s\r\n" % (name.encode(), value.encode())
-                      for name, value in response.headers.items())  # fmt: skip
     head = b"HTTP/1.1 %d %s\r\n%sContent-Length: %d\r\nDate: %s\r\n%s\r\n" % (
-        status, _REASONS.get(status, "").encode(), fields, len(body), _Date.now(),
+        status, _REASONS.get(status, "").encode(), _field_lines(response), len(body), _Date.now(),
         b"Connection: close\r\n" if close else b"",
     )  # fmt: skip
     return head + body
