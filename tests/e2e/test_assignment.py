@@ -7,98 +7,92 @@ import asyncio
 
 import pytest
 
-from tests.conftest import Api, Clock
-from tests.e2e.support import (
-    NO_TASK,
-    Desk,
-    add_project,
-    drain,
-    pause_worker,
-    position,
-    update_project,
-)
+from tests.conftest import Clock
+from tests.world import NO_TASK, World
 
 
 async def test_an_assigned_task_carries_its_project_its_assignee_and_the_time(
-    desk: Desk, clock: Clock
+    world: World, clock: Clock
 ) -> None:
-    await desk.submit("work", max_assign_time=60)
+    await world.submit("work", max_assign_time=60)
     clock.advance(12.7)
-    answer = await desk.assign(by=1)
-    project = (await desk.api.call("GET", f"/project/get/{desk.project}"))["content"]["project"]
+    answer = await world.assign(by=1)
+    project = (await world.admin.get(f"/project/get/{world.project}"))["content"]["project"]
     assert answer["ok"] is True and set(answer) == {"ok", "content"}
     task = answer["content"]["task"]
     assert task["project"] == project
-    assert task["assignee"] == desk.workers[1]["id"]
+    assert task["assignee"] == world.workers[1].id
     assert task["assign_time"] == int(clock.now)
 
 
-async def test_an_empty_project_has_no_task_available(desk: Desk) -> None:
-    assert await desk.assign() == NO_TASK
+async def test_an_empty_project_has_no_task_available(world: World) -> None:
+    assert await world.assign() == NO_TASK
 
 
-async def test_tasks_come_out_by_priority_within_each_project(api: Api, desk: Desk) -> None:
+async def test_tasks_come_out_by_priority_within_each_project(world: World) -> None:
     """Section 14: priorities 0/1 in L and 100/101 in H come out 1, 0 and 101, 100."""
-    low, high = desk.project, await add_project(desk, "H")
+    low, high = world.project, await world.add_project("H")
     for priority in (0, 1):
-        await desk.submit(f"L{priority}", priority=priority)
+        await world.submit(f"L{priority}", priority=priority)
     for priority in (100, 101):
-        await api.submit(desk.worker, high, f"H{priority}", priority=priority)
-    assert [t["recipe"] for t in await drain(desk, project=low)] == ["L1", "L0"]
-    assert [t["recipe"] for t in await drain(desk, project=high)] == ["H101", "H100"]
+        await world.submit(f"H{priority}", project=high, priority=priority)
+    assert [t["recipe"] for t in await world.drain(project=low)] == ["L1", "L0"]
+    assert [t["recipe"] for t in await world.drain(project=high)] == ["H101", "H100"]
 
 
-async def test_negative_priorities_come_last_and_equal_ones_first_in_first_out(desk: Desk) -> None:
+async def test_negative_priorities_come_last_and_equal_ones_first_in_first_out(
+    world: World,
+) -> None:
     priorities = [0, -1, 5, 0, -32768, 32767, 5, -1]
     for n, priority in enumerate(priorities):
-        await desk.submit(f"t{n}", priority=priority)
-    order = [t["recipe"] for t in await drain(desk)]
+        await world.submit(f"t{n}", priority=priority)
+    order = [t["recipe"] for t in await world.drain()]
     assert order == ["t5", "t2", "t6", "t0", "t3", "t1", "t7", "t4"]
 
 
-async def test_a_task_is_never_handed_to_two_workers(api: Api, desk: Desk) -> None:
+async def test_a_task_is_never_handed_to_two_workers(world: World) -> None:
     for n in range(3):
-        await desk.submit(f"t{n}")
-    workers = desk.workers + [await api.create_worker(f"w{n}") for n in range(8)]
+        await world.submit(f"t{n}")
+    workers = world.workers + [await world.new_worker(f"w{n}") for n in range(8)]
     for worker in workers[2:]:
-        await api.grant(worker, desk.project)
-    answers = await asyncio.gather(*(api.assign(worker, desk.project) for worker in workers))
+        await world.grant(worker)
+    answers = await asyncio.gather(*(world.assign(worker) for worker in workers))
     handed = [a["content"]["task"]["id"] for a in answers if a.get("ok")]
     assert sorted(handed) == [1, 2, 3]
     assert sum(1 for a in answers if a == NO_TASK) == len(workers) - 3
 
 
-async def test_a_paused_worker_is_told_so_until_unpaused(api: Api, desk: Desk) -> None:
-    await desk.submit()
-    await pause_worker(api, desk.worker)
-    before = position(api)
-    answer = await api.call("GET", f"/task/get/{desk.project}", worker=desk.worker, status=400)
+async def test_a_paused_worker_is_told_so_until_unpaused(world: World) -> None:
+    await world.submit()
+    await world.pause_worker(world.worker)
+    before = world.position()
+    answer = await world.worker.get(f"/task/get/{world.project}", status=400)
     assert answer == {"ok": False, "message": "A manager has paused you"}
-    assert position(api) == before
-    await pause_worker(api, desk.worker, paused=False)
-    assert (await desk.task())["id"] == 1
+    assert world.position() == before
+    await world.pause_worker(world.worker, paused=False)
+    assert (await world.task())["id"] == 1
 
 
-async def test_the_pause_check_comes_before_the_project_id(api: Api, desk: Desk) -> None:
-    await pause_worker(api, desk.worker)
+async def test_the_pause_check_comes_before_the_project_id(world: World) -> None:
+    await world.pause_worker(world.worker)
     for project in ("abc", "0", "999"):
-        answer = await api.call("GET", f"/task/get/{project}", worker=desk.worker, status=400)
+        answer = await world.worker.get(f"/task/get/{project}", status=400)
         assert answer["message"] == "A manager has paused you"
 
 
-async def test_a_paused_project_has_no_task_available_until_unpaused(api: Api, desk: Desk) -> None:
-    await desk.submit("waiting")
-    await update_project(api, desk.project, paused=True)
-    assert await desk.assign() == NO_TASK
-    await update_project(api, desk.project, paused=False)
-    assert (await desk.task())["recipe"] == "waiting"
+async def test_a_paused_project_has_no_task_available_until_unpaused(world: World) -> None:
+    await world.submit("waiting")
+    await world.update_project(paused=True)
+    assert await world.assign() == NO_TASK
+    await world.update_project(paused=False)
+    assert (await world.task())["recipe"] == "waiting"
 
 
-async def test_pausing_one_project_leaves_the_others_alone(api: Api, desk: Desk) -> None:
-    other = await add_project(desk, "other")
-    await api.submit(desk.worker, other, "elsewhere")
-    await update_project(api, desk.project, paused=True)
-    assert (await desk.task(project=other))["recipe"] == "elsewhere"
+async def test_pausing_one_project_leaves_the_others_alone(world: World) -> None:
+    other = await world.add_project("other")
+    await world.submit("elsewhere", project=other)
+    await world.update_project(paused=True)
+    assert (await world.task(project=other))["recipe"] == "elsewhere"
 
 
 @pytest.mark.parametrize(
@@ -113,9 +107,9 @@ async def test_pausing_one_project_leaves_the_others_alone(api: Api, desk: Desk)
     ],
 )
 async def test_bad_and_unknown_project_ids_are_refused(
-    api: Api, desk: Desk, project: str, status: int, message: str
+    world: World, project: str, status: int, message: str
 ) -> None:
-    answer = await api.call("GET", f"/task/get/{project}", worker=desk.worker, status=status)
+    answer = await world.worker.get(f"/task/get/{project}", status=status)
     assert answer == {"ok": False, "message": message}
 
 
@@ -130,8 +124,8 @@ async def test_bad_and_unknown_project_ids_are_refused(
     ],
 )
 async def test_assignment_refuses_bad_credentials_with_403(
-    desk: Desk, headers: dict, message: str
+    world: World, headers: dict, message: str
 ) -> None:
-    response = await desk.client.get(f"/task/get/{desk.project}", headers=headers)
+    response = await world.client.get(f"/task/get/{world.project}", headers=headers)
     assert response.status == 403
     assert await response.json() == {"ok": False, "message": message}

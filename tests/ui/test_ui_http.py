@@ -7,17 +7,9 @@ import re
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp import ClientResponse
 
-from tests.conftest import Api, MakeClient
-from tests.e2e.support import cheap
-from tests.world import tracker_of
-from tracker import config
-
-
-@pytest.fixture
-async def client(make_client: MakeClient, settings: config.Settings) -> TestClient:
-    return await make_client(cheap(settings))
+from tests.world import COOKIE, PASSWORD, Caller, World
 
 
 def token_of(html: str) -> str:
@@ -26,17 +18,24 @@ def token_of(html: str) -> str:
     return found.group(1)
 
 
-async def page(client: TestClient, path: str, status: int = 200) -> str:
-    response = await client.get(path)
-    text = await response.text()
-    assert response.status == status, (path, response.status, text[:300])
+async def page(caller: Caller, path: str, status: int = 200) -> str:
+    answer = await caller.get(path)
+    text = str(answer.body)
+    assert answer.status == status, (path, answer.status, text[:300])
     return text
 
 
-async def logged_in(client: TestClient) -> Api:
-    api = Api(client)
-    await api.register("admin")
-    return api
+async def send(caller: Caller, method: str, path: str, *, cookies: str = "",
+               **options: Any) -> ClientResponse:  # fmt: skip
+    """A request as ``caller``, answered as it comes (no redirect followed): what the test
+    reads is the status, the Location and the cookies. ``cookies`` are the browser's own (its
+    CSRF binding, the snackbar), which the world's client does not keep for it."""
+    headers = {**caller.headers(), **options.pop("headers", {})}
+    if cookies:
+        headers["Cookie"] = "; ".join(filter(None, (headers.get("Cookie"), cookies)))
+    return await caller.world.client.request(
+        method, path, headers=headers, allow_redirects=False, **options
+    )
 
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -55,10 +54,10 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
     ],
 )
 async def test_a_browser_asking_for_root_is_sent_to_the_ui_and_api_clients_get_json(
-    client: TestClient, accept: str, html: bool
+    bare_world: World, accept: str, html: bool
 ) -> None:
     headers = {"Accept": accept} if accept else {}
-    response = await client.get("/", headers=headers, allow_redirects=False)
+    response = await bare_world.client.get("/", headers=headers, allow_redirects=False)
     if html:
         assert response.status == 302
         assert response.headers["Location"] == "/ui/"
@@ -72,9 +71,9 @@ async def test_a_browser_asking_for_root_is_sent_to_the_ui_and_api_clients_get_j
 
 @pytest.mark.parametrize("path", ["/ui/", "/ui/login", "/ui/projects", "/ui/workers", "/ui/nope"])
 async def test_every_page_sends_a_csp_that_allows_no_inline_script(
-    client: TestClient, path: str
+    bare_world: World, path: str
 ) -> None:
-    response = await client.get(path)
+    response = await bare_world.client.get(path)
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "frame-ancestors 'none'" in csp
@@ -84,85 +83,85 @@ async def test_every_page_sends_a_csp_that_allows_no_inline_script(
     assert not re.search(r"\son[a-z]+=", html), "an inline event handler"
 
 
-async def test_static_files_are_served_with_cache_headers(client: TestClient) -> None:
-    html = await page(client, "/ui/")
+async def test_static_files_are_served_with_cache_headers(bare_world: World) -> None:
+    html = await page(bare_world.anonymous, "/ui/")
     src = re.search(r'src="(/ui/static/vendor/htmx/htmx.min.js\?v=[0-9a-f]+)"', html)
     assert src
-    response = await client.get(src.group(1))
+    response = await bare_world.client.get(src.group(1))
     assert response.status == 200
     assert "max-age=" in response.headers["Cache-Control"]
     assert "htmx" in await response.text()
 
 
 async def test_the_ui_login_sets_the_api_session_cookie_httponly_and_samesite(
-    client: TestClient,
+    world: World,
 ) -> None:
-    await Api(client).register("admin")
-    client.session.cookie_jar.clear()
-    token = token_of(await page(client, "/ui/login"))
-    response = await client.post(
+    login_page = await send(world.anonymous, "GET", "/ui/login")  # a visitor: no session
+    assert login_page.status == 200
+    token = token_of(await login_page.text())
+    browser = login_page.cookies["tt_ui"].coded_value  # the token is bound to it before login
+    response = await send(
+        world.anonymous,
+        "POST",
         "/ui/login",
-        data={"username": "admin", "password": "password1", "csrf": token},
-        allow_redirects=False,
+        data={"username": "admin", "password": PASSWORD, "csrf": token},
+        cookies=f"tt_ui={browser}",
     )
     assert response.status == 303 and response.headers["Location"] == "/ui/account"
     cookie = next(c for c in response.headers.getall("Set-Cookie") if c.startswith("tt="))
     assert "tt=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert "admin" in await page(client, "/ui/account")
-    account = await (await client.get("/account")).json()  # the API knows the same session
+    admin = Caller(world, "admin", cookie=response.cookies[COOKIE].value)
+    assert "admin" in await page(admin, "/ui/account")
+    account = await admin.get("/account")  # the API knows the same session
     assert account["content"]["manager"]["username"] == "admin"
 
 
-async def _create_form(client: TestClient, extra: dict[str, str]) -> Any:
-    return await client.post(
-        "/ui/new_project", data={"name": "sneaky", **extra}, allow_redirects=False
-    )
+async def _create_form(manager: Caller, extra: dict[str, str]) -> ClientResponse:
+    return await send(manager, "POST", "/ui/new_project", data={"name": "sneaky", **extra})
 
 
 async def test_a_form_without_its_csrf_token_is_refused_and_appends_nothing(
-    client: TestClient,
+    world: World,
 ) -> None:
-    await logged_in(client)
-    before = tracker_of(client).state.position
+    before = world.position()
     for extra in ({}, {"csrf": "0" * 64}, {"csrf": ""}):
-        response = await _create_form(client, extra)
+        response = await _create_form(world.admin, extra)
         assert response.status == 403
         assert "expired" in await response.text()
-    assert tracker_of(client).state.position == before
-    assert "sneaky" not in tracker_of(client).state.projects.by_name
+    assert world.position() == before
+    assert "sneaky" not in world.tracker.state.projects.by_name
 
 
 async def test_a_form_from_another_origin_is_refused_even_with_a_valid_token(
-    client: TestClient,
+    world: World,
 ) -> None:
-    await logged_in(client)
-    token = token_of(await page(client, "/ui/new_project"))
-    before = tracker_of(client).state.position
+    token = token_of(await page(world.admin, "/ui/new_project"))
+    before = world.position()
     for headers in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
-        response = await client.post(
+        response = await send(
+            world.admin,
+            "POST",
             "/ui/new_project",
             data={"name": "sneaky", "csrf": token},
             headers=headers,
-            allow_redirects=False,
         )
         assert response.status == 403, headers
-    assert tracker_of(client).state.position == before
-    response = await _create_form(client, {"csrf": token})  # the same form from here works
+    assert world.position() == before
+    response = await _create_form(world.admin, {"csrf": token})  # the same form from here works
     assert response.status == 303
-    assert "sneaky" in tracker_of(client).state.projects.by_name
+    assert "sneaky" in world.tracker.state.projects.by_name
 
 
-async def test_a_token_of_one_session_does_not_work_for_another(client: TestClient) -> None:
-    api = await logged_in(client)
-    token = token_of(await page(client, "/ui/new_project"))
-    await api.login("admin")  # a new session: the old token is bound to the old one
-    response = await _create_form(client, {"csrf": token})
+async def test_a_token_of_one_session_does_not_work_for_another(world: World) -> None:
+    token = token_of(await page(world.admin, "/ui/new_project"))
+    again = await world.login("admin")  # a new session: the old token is bound to the old one
+    response = await _create_form(again, {"csrf": token})
     assert response.status == 403
 
 
-async def test_pages_for_managers_send_a_visitor_to_the_login_page(client: TestClient) -> None:
+async def test_pages_for_managers_send_a_visitor_to_the_login_page(bare_world: World) -> None:
     for path in ("/ui/account", "/ui/new_project", "/ui/logs", "/ui/console", "/ui/events"):
-        response = await client.get(path, allow_redirects=False)
+        response = await send(bare_world.anonymous, "GET", path)
         assert response.status == 303 and response.headers["Location"] == "/ui/login", path
 
 
@@ -195,17 +194,18 @@ BAD_GETS = [
 
 
 @pytest.mark.parametrize("logged", [False, True])
-async def test_no_ui_route_answers_5xx_to_bad_input(client: TestClient, logged: bool) -> None:
+async def test_no_ui_route_answers_5xx_to_bad_input(bare_world: World, logged: bool) -> None:
+    caller = bare_world.anonymous
     if logged:
-        api = await logged_in(client)
-        await api.create_project("p1")
+        caller = await bare_world.register("admin")
+        await bare_world.create_project("p1", by=caller)
     for path in BAD_GETS:
-        response = await client.get(path, allow_redirects=False)
+        response = await send(caller, "GET", path)
         text = await response.text()
         assert response.status < 500, (path, response.status, text[:300])
         assert "Traceback" not in text, path
     if logged:
-        token = token_of(await page(client, "/ui/new_project"))
+        token = token_of(await page(caller, "/ui/new_project"))
         posts = {
             "/ui/project/1/action/hard_reset_all": {},
             "/ui/project/1/perms/worker": {"worker": "abc", "action": "accept"},
@@ -217,109 +217,97 @@ async def test_no_ui_route_answers_5xx_to_bad_input(client: TestClient, logged: 
             "/ui/managers/admin": {"manager": "99"},
             "/ui/new_project": {"name": "", "chain": "1e9"},
         }
-        before = tracker_of(client).state.position
+        before = bare_world.position()
         for path, data in posts.items():
-            response = await client.post(path, data={**data, "csrf": token}, allow_redirects=False)
+            response = await send(caller, "POST", path, data={**data, "csrf": token})
             text = await response.text()
             assert response.status < 500, (path, response.status, text[:300])
             assert "Traceback" not in text, path
-        assert tracker_of(client).state.position == before
+        assert bare_world.position() == before
 
 
 async def test_a_refusal_after_a_form_comes_back_as_a_message_on_the_page(
-    client: TestClient,
+    world: World,
 ) -> None:
-    await logged_in(client)
-    token = token_of(await page(client, "/ui/new_project"))
-    response = await client.post("/ui/new_project", data={"name": "", "csrf": token})
+    token = token_of(await page(world.admin, "/ui/new_project"))
+    refused = await send(world.admin, "POST", "/ui/new_project", data={"name": "", "csrf": token})
+    # followed as a browser follows it: the snackbar travels in the cookie the redirect sets
+    flash = refused.cookies["tt_flash"].coded_value
+    response = await send(
+        world.admin, "GET", refused.headers["Location"], cookies=f"tt_flash={flash}"
+    )
     assert response.status == 200 and str(response.url).endswith("/ui/new_project")
     assert 'class="snackbar error"' in await response.text()
 
 
-async def test_french_comes_from_accept_language_and_the_switch(client: TestClient) -> None:
-    response = await client.get("/ui/", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
-    assert "Projets" in await response.text()
-    response = await client.get("/ui/lang/en?back=/ui/projects", allow_redirects=False)
+async def test_french_comes_from_accept_language_and_the_switch(bare_world: World) -> None:
+    visitor = bare_world.anonymous
+    answer = await visitor.get("/ui/", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
+    assert "Projets" in answer.body
+    response = await send(visitor, "GET", "/ui/lang/en?back=/ui/projects")
     assert response.headers["Location"] == "/ui/projects"
-    client.session.cookie_jar.update_cookies({"tt_lang": "en"})
-    response = await client.get("/ui/", headers={"Accept-Language": "fr"})
-    assert "Projets" not in await response.text() and "Projects" in await response.text()
+    answer = await visitor.get("/ui/", headers={"Accept-Language": "fr", "Cookie": "tt_lang=en"})
+    assert "Projets" not in answer.body and "Projects" in answer.body
 
 
 async def test_a_manager_who_is_not_admin_edits_a_public_project_without_unpublishing_it(
-    client: TestClient,
+    world: World,
 ) -> None:
-    api = await logged_in(client)
-    project = await api.create_project("pub", public=True)
-    await api.register("bob")
-    await api.login("admin")
-    await api.call("POST", f"/manager/set_role_for_project/{project}",
-                   {"manager": 2, "role": 3}, status=200)  # fmt: skip
-    await api.login("bob")
-    html = await page(client, f"/ui/project/{project}/edit")
+    project = await world.create_project("pub", public=True)
+    bob = await world.register("bob")
+    assert (await world.set_role(project, bob, 3)).status == 200
+    html = await page(bob, f"/ui/project/{project}/edit")
     assert 'id="f-public" name="public" checked disabled' in html
     data = {"name": "pub", "motd": "hello", "csrf": token_of(html)}  # a disabled box is not sent
-    response = await client.post(f"/ui/project/{project}/edit", data=data, allow_redirects=False)
+    response = await send(bob, "POST", f"/ui/project/{project}/edit", data=data)
     assert response.status == 303
-    view = tracker_of(client).state.projects.by_id[project].view
+    view = world.tracker.state.projects.by_id[project].view
     assert (view.motd, view.public) == ("hello", True)
 
 
 async def test_the_edit_form_keeps_a_chain_to_a_project_the_editor_cannot_see(
-    client: TestClient,
+    world: World,
 ) -> None:
-    api = await logged_in(client)
-    hidden = await api.create_project("secret-target", hidden=True)
-    project = await api.create_project("source", chain=hidden)
-    await api.register("bob")
-    await api.login("admin")
-    await api.call("POST", f"/manager/set_role_for_project/{project}",
-                   {"manager": 2, "role": 3}, status=200)  # fmt: skip
-    await api.login("bob")
-    html = await page(client, f"/ui/project/{project}/edit")
+    hidden = await world.create_project("secret-target", hidden=True)
+    project = await world.create_project("source", chain=hidden)
+    bob = await world.register("bob")
+    assert (await world.set_role(project, bob, 3)).status == 200
+    html = await page(bob, f"/ui/project/{project}/edit")
     assert f'<option value="{hidden}" selected>#{hidden}</option>' in html
     assert "secret-target" not in html
 
 
 async def test_a_long_task_history_pages_through_every_event(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tracker.ui.views import audit
 
     monkeypatch.setattr(audit, "HISTORY_PAGE", 2)  # a short page, so a few events need paging
-    api = await logged_in(client)
-    project = await api.create_project("work")
-    worker = await api.create_worker("w")
-    await api.grant(worker, project)
-    await api.submit(worker, project, "r")
+    await world.submit("r")
     for _ in range(2):
-        task = (await api.assign(worker, project))["content"]["task"]["id"]
-        await api.release(worker, task, 2)  # SKIP: back to the queue
+        task = (await world.task())["id"]
+        await world.release(task, 2)  # SKIP: back to the queue
     seen, path = [], f"/ui/task/{task}"
     while path:
-        html = await page(client, path)
+        html = await page(world.admin, path)
         seen += [int(p) for p in re.findall(r'<span class="pos">#(\d+)</span>', html)]
         found = re.search(r'id="history-next" href="([^"]+)"', html)
         path = found.group(1) if found else ""
-    history = await api.call("GET", f"/task/history/{task}", status=200)
+    history = await world.admin.get(f"/task/history/{task}", status=200)
     assert seen == [e["position"] for e in history["content"]["events"]] and len(seen) == 5
 
 
 async def test_the_dashboard_lists_the_latest_tasks_of_each_status_closed_ones_included(
-    client: TestClient,
+    world: World,
 ) -> None:
-    api = await logged_in(client)
-    project = await api.create_project("work")
-    worker = await api.create_worker("w")
-    await api.grant(worker, project)
     for n in range(4):
-        await api.submit(worker, project, f"r{n}")
+        await world.submit(f"r{n}")
     closed = []
     for _ in range(2):
-        closed.append((await api.assign(worker, project))["content"]["task"]["id"])
-        await api.release(worker, closed[-1], 0)
-    held = (await api.assign(worker, project))["content"]["task"]["id"]
-    html = await page(client, f"/ui/project/{project}")
+        closed.append((await world.assign())["content"]["task"]["id"])
+        await world.release(closed[-1], 0)
+    held = (await world.assign())["content"]["task"]["id"]
+    html = await page(world.admin, f"/ui/project/{world.project}")
     latest = html[html.index('class="latest"') :]
     expected = (("Queued", [4]), ("Assigned", [held]), ("Closed", closed[::-1]))  # newest first
     for status, ids in expected:
