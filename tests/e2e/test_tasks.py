@@ -9,43 +9,28 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
-from tests.e2e.support import (
-    Desk,
-    log_head,
-    pause_worker,
-    position,
-    update_project,
-)
+from tests.world import World
 
 
-async def raw_submit(desk: Desk, body: bytes | str, by: int = 0) -> tuple[int, dict]:
-    worker = desk.workers[by]
-    headers = {"X-Worker-Id": str(worker["id"]), "X-Secret": worker["secret"]}
-    response = await desk.client.post("/task/submit", data=body, headers=headers)
-    return response.status, await response.json()
-
-
-async def refused(desk: Desk, status: int, body: Any, prefix: str) -> None:
+async def refused(world: World, status: int, body: Any, prefix: str) -> None:
     """The submit is refused with ``status`` and a message starting ``prefix``; nothing logged."""
-    before, logged = position(desk.api), await log_head(desk.api)
-    got_status, answer = await raw_submit(
-        desk, body if isinstance(body, bytes) else json.dumps(body)
-    )
-    assert got_status == status, answer
+    before, logged = world.position(), await world.log_head()
+    data = body if isinstance(body, bytes) else json.dumps(body)
+    answer = await world.worker.post("/task/submit", data=data)
+    assert answer.status == status, answer
     assert answer["ok"] is False and answer["message"].startswith(prefix), answer
     assert set(answer) == {"ok", "message"}
-    assert (position(desk.api), await log_head(desk.api)) == (before, logged)
+    assert (world.position(), await world.log_head()) == (before, logged)
 
 
-async def test_a_submitted_task_is_handed_out_with_every_field(desk: Desk) -> None:
-    answer = await desk.submit("do the thing", priority=7, max_retries=2, max_assign_time=600,
-                               verification_count=3)  # fmt: skip
+async def test_a_submitted_task_is_handed_out_with_every_field(world: World) -> None:
+    answer = await world.submit("do the thing", priority=7, max_retries=2, max_assign_time=600,
+                                verification_count=3)  # fmt: skip
     assert answer == {"ok": True}
-    task = await desk.task()
-    project = (await desk.api.call("GET", f"/project/get/{desk.project}"))["content"]["project"]
+    task = await world.task()
+    project = (await world.admin.get(f"/project/get/{world.project}")).content["project"]
     assert task == {
-        "id": 1, "priority": 7, "project": project, "assignee": desk.worker["id"], "retries": 0,
+        "id": 1, "priority": 7, "project": project, "assignee": world.worker.id, "retries": 0,
         "max_retries": 2, "status": 1, "recipe": "do the thing", "max_assign_time": 600,
         "assign_time": task["assign_time"], "verification_count": 3,
     }  # fmt: skip
@@ -56,17 +41,17 @@ TASK_KEYS = ("id", "priority", "project", "assignee", "retries", "max_retries", 
              "recipe", "max_assign_time", "assign_time", "verification_count")  # fmt: skip
 
 
-async def test_verification_count_zero_becomes_one_and_negative_is_kept(desk: Desk) -> None:
-    await desk.submit("a", priority=1)
-    await desk.submit("b", verification_count=-3)
-    assert (await desk.task())["verification_count"] == 1
-    assert (await desk.task())["verification_count"] == -3
+async def test_verification_count_zero_becomes_one_and_negative_is_kept(world: World) -> None:
+    await world.submit("a", priority=1)
+    await world.submit("b", verification_count=-3)
+    assert (await world.task())["verification_count"] == 1
+    assert (await world.task())["verification_count"] == -3
 
 
-async def test_submits_get_serial_ids(desk: Desk) -> None:
+async def test_submits_get_serial_ids(world: World) -> None:
     for n in range(3):
-        assert (await desk.submit(f"r{n}")) == {"ok": True}
-    assert [(await desk.task())["id"] for _ in range(3)] == [1, 2, 3]
+        assert (await world.submit(f"r{n}")) == {"ok": True}
+    assert [(await world.task())["id"] for _ in range(3)] == [1, 2, 3]
 
 
 # --- authentication (3.1: the first failing check decides the message) ----------------------
@@ -104,29 +89,30 @@ async def test_submits_get_serial_ids(desk: Desk) -> None:
     ],
 )
 async def test_submit_refuses_bad_credentials_with_401_and_the_original_messages(
-    desk: Desk, headers: dict[str, str], message: str
+    world: World, headers: dict[str, str], message: str
 ) -> None:
-    secret = desk.workers[0]["secret"]
+    secret = world.workers[0].worker["secret"]
     headers = {k: v.replace("SECRET_OF_1", secret) for k, v in headers.items()}
-    before = position(desk.api)
-    body = {"project": desk.project, "recipe": "r"}
-    response = await desk.client.post("/task/submit", json=body, headers=headers)
-    assert response.status == 401
-    assert await response.json() == {"ok": False, "message": message}
-    assert position(desk.api) == before
+    before = world.position()
+    body = {"project": world.project, "recipe": "r"}
+    answer = await world.anonymous.post("/task/submit", body, headers=headers)
+    assert answer.status == 401
+    assert answer.body == {"ok": False, "message": message}
+    assert world.position() == before
 
 
-async def test_worker_headers_are_case_insensitive(desk: Desk) -> None:
-    headers = {"x-worker-id": str(desk.worker["id"]), "X-SECRET": desk.worker["secret"]}
-    body = {"project": desk.project, "recipe": "r"}
-    response = await desk.client.post("/task/submit", json=body, headers=headers)
-    assert (response.status, await response.json()) == (200, {"ok": True})
+async def test_worker_headers_are_case_insensitive(world: World) -> None:
+    worker = world.worker.worker
+    headers = {"x-worker-id": str(worker["id"]), "X-SECRET": worker["secret"]}
+    body = {"project": world.project, "recipe": "r"}
+    answer = await world.anonymous.post("/task/submit", body, headers=headers)
+    assert (answer.status, answer.body) == (200, {"ok": True})
 
 
-async def test_authentication_comes_before_parsing(desk: Desk) -> None:
-    response = await desk.client.post("/task/submit", data=b"{broken")
-    assert response.status == 401
-    assert (await response.json())["message"] == "worker id not specified"
+async def test_authentication_comes_before_parsing(world: World) -> None:
+    answer = await world.anonymous.post("/task/submit", data=b"{broken")
+    assert answer.status == 401
+    assert answer["message"] == "worker id not specified"
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -148,10 +134,10 @@ async def test_authentication_comes_before_parsing(desk: Desk) -> None:
     ],
 )
 async def test_an_invalid_task_is_a_400_naming_the_rule(
-    desk: Desk, fields: dict, rule: str
+    world: World, fields: dict, rule: str
 ) -> None:
-    body = {"project": desk.project, "recipe": "r", **fields}
-    await refused(desk, 400, body, f"Invalid task: {rule}")
+    body = {"project": world.project, "recipe": "r", **fields}
+    await refused(world, 400, body, f"Invalid task: {rule}")
 
 
 @pytest.mark.parametrize(
@@ -169,9 +155,9 @@ async def test_an_invalid_task_is_a_400_naming_the_rule(
     ],
 )
 async def test_integers_outside_their_field_width_cannot_be_parsed(
-    desk: Desk, fields: dict
+    world: World, fields: dict
 ) -> None:
-    await refused(desk, 400, {"project": desk.project, "recipe": "r", **fields},
+    await refused(world, 400, {"project": world.project, "recipe": "r", **fields},
                   "Could not parse request")  # fmt: skip
 
 
@@ -186,11 +172,11 @@ async def test_integers_outside_their_field_width_cannot_be_parsed(
     ],
 )
 async def test_the_edges_of_each_field_width_are_accepted(
-    desk: Desk, fields: dict, value: int
+    world: World, fields: dict, value: int
 ) -> None:
-    assert await desk.submit(**fields) == {"ok": True}
+    assert await world.submit(**fields) == {"ok": True}
     (name,) = fields
-    assert (await desk.task())[name] == value
+    assert (await world.task())[name] == value
 
 
 @pytest.mark.parametrize(
@@ -218,75 +204,73 @@ async def test_the_edges_of_each_field_width_are_accepted(
         "\xff\xfe",
     ],
 )
-async def test_bodies_of_the_wrong_shape_cannot_be_parsed(desk: Desk, body: str) -> None:
-    await refused(desk, 400, body.encode("latin-1"), "Could not parse request")
+async def test_bodies_of_the_wrong_shape_cannot_be_parsed(world: World, body: str) -> None:
+    await refused(world, 400, body.encode("latin-1"), "Could not parse request")
 
 
-async def test_a_body_of_just_null_is_an_all_zero_request(desk: Desk) -> None:
-    await refused(desk, 400, b"null", "Invalid task: ")
+async def test_a_body_of_just_null_is_an_all_zero_request(world: World) -> None:
+    await refused(world, 400, b"null", "Invalid task: ")
 
 
-async def test_null_fields_take_their_zero_value(desk: Desk) -> None:
-    body = {"project": desk.project, "recipe": "r", "priority": None, "max_retries": None,
+async def test_null_fields_take_their_zero_value(world: World) -> None:
+    body = {"project": world.project, "recipe": "r", "priority": None, "max_retries": None,
             "max_assign_time": None, "verification_count": None, "hash_u64": None,
             "unique_string": None}  # fmt: skip
-    assert await desk.api.call("POST", "/task/submit", body, worker=desk.worker) == {"ok": True}
-    task = await desk.task()
+    assert await world.worker.post("/task/submit", body) == {"ok": True}
+    task = await world.task()
     assert (task["priority"], task["max_retries"], task["verification_count"]) == (0, 0, 1)
 
 
-async def test_keys_match_case_insensitively_and_unknown_keys_are_ignored(desk: Desk) -> None:
-    body = {"Project": desk.project, "RECIPE": "loud", "Priority": 4, "Max_Retries": 2,
+async def test_keys_match_case_insensitively_and_unknown_keys_are_ignored(world: World) -> None:
+    body = {"Project": world.project, "RECIPE": "loud", "Priority": 4, "Max_Retries": 2,
             "colour": "blue", "nested": {"x": [1, 2]}}  # fmt: skip
-    assert await desk.api.call("POST", "/task/submit", body, worker=desk.worker) == {"ok": True}
-    task = await desk.task()
+    assert await world.worker.post("/task/submit", body) == {"ok": True}
+    task = await world.task()
     assert (task["recipe"], task["priority"], task["max_retries"]) == ("loud", 4, 2)
 
 
-async def test_an_exact_key_wins_over_a_case_variant(desk: Desk) -> None:
+async def test_an_exact_key_wins_over_a_case_variant(world: World) -> None:
     for body in (
-        {"project": desk.project, "recipe": "exact", "Recipe": "variant"},
-        {"project": desk.project, "Recipe": "variant", "recipe": "exact"},
+        {"project": world.project, "recipe": "exact", "Recipe": "variant"},
+        {"project": world.project, "Recipe": "variant", "recipe": "exact"},
     ):
-        assert await desk.api.call("POST", "/task/submit", body, worker=desk.worker) == {"ok": True}
-    assert [(await desk.task())["recipe"] for _ in range(2)] == ["exact", "exact"]
+        assert await world.worker.post("/task/submit", body) == {"ok": True}
+    assert [(await world.task())["recipe"] for _ in range(2)] == ["exact", "exact"]
 
 
 # --- project and access ---------------------------------------------------------------------
 
 
-async def test_submitting_to_an_unknown_project_is_404(desk: Desk) -> None:
-    await refused(desk, 404, {"project": 99, "recipe": "r"}, "Project not found")
-    await refused(desk, 400, {"project": -5, "recipe": "r"}, "Invalid task: ")
+async def test_submitting_to_an_unknown_project_is_404(world: World) -> None:
+    await refused(world, 404, {"project": 99, "recipe": "r"}, "Project not found")
+    await refused(world, 400, {"project": -5, "recipe": "r"}, "Invalid task: ")
 
 
-async def test_submitting_needs_granted_submit_access(api: Api, desk: Desk) -> None:
-    stranger = await api.create_worker("stranger")
-    pending = await api.create_worker("pending")
-    assign_only = await api.create_worker("assign only")
-    request = {"project": desk.project, "submit": True}
-    await api.call("POST", "/project/request_access", request, worker=pending, status=200)
-    await api.grant(assign_only, desk.project, assign=True, submit=False)
-    before = position(api)
+async def test_submitting_needs_granted_submit_access(world: World) -> None:
+    stranger = await world.new_worker("stranger")
+    pending = await world.new_worker("pending")
+    assign_only = await world.new_worker("assign only")
+    request = {"project": world.project, "submit": True}
+    await pending.post("/project/request_access", request, status=200)
+    await world.grant(assign_only, assign=True, submit=False)
+    before = world.position()
     for worker in (stranger, pending, assign_only):
-        answer = await api.call("POST", "/task/submit", {"project": desk.project, "recipe": "r"},
-                                worker=worker, status=400)  # fmt: skip
+        answer = await worker.post("/task/submit", {"project": world.project, "recipe": "r"},
+                                   status=400)  # fmt: skip
         assert answer == {"ok": False, "message": "unauthorized task submit"}
-    assert position(api) == before
+    assert world.position() == before
 
 
-async def test_a_public_project_still_needs_submit_access(api: Api, desk: Desk) -> None:
-    public = await api.create_project("public", public=True)
-    answer = await api.call("POST", "/task/submit", {"project": public, "recipe": "r"},
-                            worker=desk.worker, status=400)  # fmt: skip
+async def test_a_public_project_still_needs_submit_access(world: World) -> None:
+    public = await world.create_project("public", public=True)
+    answer = await world.worker.post("/task/submit", {"project": public, "recipe": "r"},
+                                     status=400)  # fmt: skip
     assert answer["message"] == "unauthorized task submit"
 
 
-async def test_a_paused_worker_and_a_paused_project_still_accept_submits(
-    api: Api, desk: Desk
-) -> None:
-    await pause_worker(api, desk.worker)
-    await update_project(api, desk.project, paused=True)
-    assert await desk.submit("while paused") == {"ok": True}
-    await update_project(api, desk.project, paused=False)
-    assert (await desk.task(by=1))["recipe"] == "while paused"
+async def test_a_paused_worker_and_a_paused_project_still_accept_submits(world: World) -> None:
+    await world.pause_worker(world.worker)
+    await world.update_project(paused=True)
+    assert await world.submit("while paused") == {"ok": True}
+    await world.update_project(paused=False)
+    assert (await world.task(by=1))["recipe"] == "while paused"
