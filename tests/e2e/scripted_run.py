@@ -15,19 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiohttp.test_utils import TestClient
+import msgspec
 
-from tests.conftest import Clock
-from tests.e2e.callers import (
-    Caller,
-    call,
-    create_project,
-    grant,
-    new_worker,
-    project_body,
-    register,
-)
-from tests.world import tracker_of
+from tests.conftest import CHEAP_PASSWORDS, Clock
+from tests.world import Caller, World, project_body
 from tracker import config
 
 AUDIT_TOKEN = "an-audit-token-of-enough-length"
@@ -48,7 +39,9 @@ def audit_layers(data_dir: Any, **sections: dict[str, Any]) -> dict[str, dict[st
 
 
 def audit_settings(data_dir: Any, **sections: dict[str, Any]) -> config.Settings:
-    return config.build(audit_layers(data_dir, **sections))
+    """The same settings for the app, with the ``settings`` fixture's cheap password hashing."""
+    cheap = {"passwords": msgspec.structs.asdict(CHEAP_PASSWORDS)}
+    return config.build({**cheap, **audit_layers(data_dir, **sections)})
 
 
 def config_file(path: Path, data_dir: Path, **sections: dict[str, Any]) -> str:
@@ -80,82 +73,79 @@ def token() -> dict[str, str]:
 
 @dataclass
 class Cast:
-    admin: Caller
+    """Who the run adds to its world beside ``world.admin`` and ``world.workers`` (w0..w2)."""
+
     alice: Caller  # a manager without roles
-    workers: list[Caller]
-    chained: int  # project whose closed tasks are copied into `target`
+    chained: int  # project whose closed tasks are copied into `target` (``world.project``)
     target: int
     hidden: int
 
 
-async def cast(client: TestClient) -> Cast:
-    admin = await register(client, "admin")
-    alice = await register(client, "alice")
-    target = await create_project(client, admin, "beta", public=True)
-    chained = await create_project(client, admin, "alpha", chain=target)
-    hidden = await create_project(client, admin, "gamma", hidden=True)
-    workers = [await new_worker(client, f"w{i}") for i in range(3)]
-    for worker in workers:
+async def cast(world: World) -> Cast:
+    world.admin = await world.register("admin")
+    alice = await world.register("alice")
+    target = await world.create_project("beta", public=True)
+    chained = await world.create_project("alpha", chain=target)
+    hidden = await world.create_project("gamma", hidden=True)
+    world.project = chained
+    world.workers = [await world.new_worker(f"w{i}") for i in range(3)]
+    for worker in world.workers:
         for project in (chained, target, hidden):
-            await grant(client, admin, worker, project)
-    return Cast(admin, alice, workers, chained, target, hidden)
+            await world.grant(worker, project)
+    return Cast(alice, chained, target, hidden)
 
 
-async def submit(client: TestClient, worker: Caller, project: int, count: int, start: int,
-                 **fields: Any) -> None:  # fmt: skip
+async def submit(worker: Caller, project: int, count: int, start: int, **fields: Any) -> None:
     requests = [{"project": project, "recipe": f"task {start + i}", "priority": (start + i) % 3,
                  "max_retries": 2, "unique_string": f"u{project}-{start + i}", **fields}
                 for i in range(count)]  # fmt: skip
-    answer = await call(client, "POST", "/task/bulk_submit", worker, json={"requests": requests})
+    answer = await worker.post("/task/bulk_submit", {"requests": requests})
     assert answer.status == 200 and answer.ok, answer
 
 
-async def assign(client: TestClient, worker: Caller, project: int) -> dict | None:
-    answer = await call(client, "GET", f"/task/get/{project}", worker)
+async def assign(worker: Caller, project: int) -> dict | None:
+    answer = await worker.get(f"/task/get/{project}")
     return answer.content["task"] if answer.ok else None
 
 
-async def release(client: TestClient, worker: Caller, task: int, result: int,
-                  verification: int = 0) -> None:  # fmt: skip
+async def release(worker: Caller, task: int, result: int, verification: int = 0) -> None:
     body = {"task_id": task, "result": result, "verification": verification}
-    answer = await call(client, "POST", "/task/release", worker, json=body)
-    assert answer.status == 200, answer
+    await worker.post("/task/release", body, status=200)
 
 
-async def round_of_work(client: TestClient, clock: Clock, people: Cast, n: int) -> None:
-    w0, w1, w2 = people.workers
-    await submit(client, w0, people.chained, 12, n * 100)
-    await submit(client, w1, people.hidden, 4, n * 100, verification_count=2)
+async def round_of_work(world: World, clock: Clock, people: Cast, n: int) -> None:
+    w0, w1, w2 = world.workers
+    await submit(w0, people.chained, 12, n * 100)
+    await submit(w1, people.hidden, 4, n * 100, verification_count=2)
     for i, worker in enumerate((w1, w2, w0, w1, w2, w0, w1, w2)):
-        task = await assign(client, worker, people.chained)
+        task = await assign(worker, people.chained)
         if task is not None:
-            await release(client, worker, task["id"], result=i % 3)  # OK, FAIL, SKIP
+            await release(worker, task["id"], result=i % 3)  # OK, FAIL, SKIP
     for worker in (w0, w1, w2):  # verification votes: two agreeing close a task
-        task = await assign(client, worker, people.hidden)
+        task = await assign(worker, people.hidden)
         if task is not None:
-            await release(client, worker, task["id"], 0, verification=7 if worker is not w2 else 8)
-    task = await assign(client, w2, people.target)
+            await release(worker, task["id"], 0, verification=7 if worker is not w2 else 8)
+    task = await assign(w2, people.target)
     if task is not None and n % 2:
-        await release(client, w2, task["id"], 0)
-    await assign(client, w0, people.chained)  # left assigned: expires or is reclaimed
+        await release(w2, task["id"], 0)
+    await assign(w0, people.chained)  # left assigned: expires or is reclaimed
     clock.advance(400)
-    await tracker_of(client).expire_due()
+    await world.tracker.expire_due()
     line = {"scope": "round", "message": f"round {n}", "timestamp": int(clock())}
-    await call(client, "POST", "/log/info", w0, json=line)
+    await w0.post("/log/info", line)
     if n % 3 == 2:
-        await call(client, "POST", f"/project/reset_failed_tasks/{people.chained}", people.admin)
-        await assign(client, w1, people.target)
-        await call(client, "POST", f"/project/reclaim_assigned_tasks/{people.target}",
-                   people.admin)  # fmt: skip
+        await world.admin.post(f"/project/reset_failed_tasks/{people.chained}")
+        await assign(w1, people.target)
+        await world.admin.post(f"/project/reclaim_assigned_tasks/{people.target}")
     clock.advance(60)
 
 
-async def scripted_run(client: TestClient, clock: Clock, rounds: int = 6) -> Cast:
-    people = await cast(client)
+async def scripted_run(world: World, clock: Clock, rounds: int = 6) -> Cast:
+    """The run on a world nobody has used yet (``bare_world``): it registers the admin."""
+    people = await cast(world)
     for n in range(rounds):
-        await round_of_work(client, clock, people, n)
+        await round_of_work(world, clock, people, n)
     body = project_body("alpha", chain=people.target, motd="updated", priority=3)
-    answer = await call(client, "POST", f"/project/update/{people.chained}", people.admin,
-                        json=body)  # fmt: skip
+    answer = await world.admin.post(f"/project/update/{people.chained}", body)
     assert answer.status == 200 and answer.ok, answer
     return people

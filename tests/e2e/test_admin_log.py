@@ -5,82 +5,67 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
-
-from aiohttp.test_utils import TestClient
 
 from tests.conftest import Clock
-from tests.e2e.callers import (
-    call,
-    create_project,
-    new_worker,
-    project_body,
-    register,
-    request_access,
-    set_role,
-    start,
-)
-from tests.world import tracker_of
-from tracker import config, sessions
+from tests.world import World, project_body
+from tracker import sessions
 from tracker.events.store import read_events
 
 T0 = 1_700_000_000
 
 
 async def test_each_manager_action_is_in_the_log_with_its_actor_and_time(
-    aiohttp_client: Any, settings: config.Settings, clock: Clock
+    bare_world: World, clock: Clock
 ) -> None:
-    client: TestClient = await start(aiohttp_client, settings, clock)
+    world = bare_world
 
     def at(offset: int) -> None:
         clock.now = T0 + offset
 
-    admin = await register(client, "admin")  # manager:1 at +0
+    admin = world.admin = await world.register("admin")  # manager:1 at +0
     at(10)
-    alice = await register(client, "alice")  # manager:2
+    alice = await world.register("alice")  # manager:2
     at(20)
-    project = await create_project(client, admin, "p", git_repo="me/repo")
+    project = await world.create_project("p", git_repo="me/repo")
     at(30)
-    await set_role(client, admin, project, alice, 2 | 4)
+    await world.set_role(project, alice, 2 | 4)
     at(40)
-    worker = await new_worker(client, "w")  # worker:1
-    await request_access(client, worker, project)
+    worker = await world.new_worker("w")  # worker:1
+    await world.request_access(worker, project)
     at(50)
-    await call(client, "POST", f"/project/accept_request/{project}/{worker.id}", alice)
+    await alice.post(f"/project/accept_request/{project}/{worker.id}")
     at(60)
     body = project_body("p", git_repo="me/repo", paused=True)
-    await call(client, "POST", f"/project/update/{project}", alice, json=body)
+    await alice.post(f"/project/update/{project}", body)
     at(70)
-    await call(client, "GET", f"/manager/promote/{alice.id}", admin)
+    await admin.get(f"/manager/promote/{alice.id}")
     at(80)
     pause = {"worker": worker.id, "paused": True}
-    await call(client, "POST", "/worker/set_paused", alice, json=pause)
+    await alice.post("/worker/set_paused", pause)
     at(90)
-    await call(client, "GET", f"/manager/demote/{alice.id}", admin)
+    await admin.get(f"/manager/demote/{alice.id}")
     at(100)
-    await call(client, "POST", f"/project/secret/{project}", admin, json={"secret": "s"})
+    await admin.post(f"/project/secret/{project}", {"secret": "s"})
     at(110)
-    hook_secret = {"webhook_secret": "hook"}
-    await call(client, "POST", f"/project/webhook_secret/{project}", admin, json=hook_secret)
+    await admin.post(f"/project/webhook_secret/{project}", {"webhook_secret": "hook"})
     at(120)
     push = b'{"ref": "refs/heads/master", "after": "v2", "repository": {"full_name": "me/repo"}}'
     signature = hmac.new(b"hook", push, hashlib.sha256).hexdigest()
-    await call(client, "POST", "/git/receivehook", data=push,
-               headers={"X-Gogs-Signature": signature})  # fmt: skip
+    await world.anonymous.post("/git/receivehook", data=push,
+                               headers={"X-Gogs-Signature": signature})  # fmt: skip
     at(130)
     for recipe in ("a", "b"):
-        task = {"project": project, "recipe": recipe}
-        await call(client, "POST", "/task/submit", worker, json=task)
+        await world.submit(recipe, by=worker, project=project)
     at(140)
-    await call(client, "POST", f"/project/hard_reset/{project}", admin)
+    await admin.post(f"/project/hard_reset/{project}")
     at(150)
-    await call(client, "POST", f"/project/reject_request/{project}/{worker.id}", alice)
+    await alice.post(f"/project/reject_request/{project}/{worker.id}")
     at(160)
-    await call(client, "GET", "/logout", alice)
+    await alice.get("/logout")
     at(8 * 3600 + 1)  # the admin's session has expired
-    await sessions.end_expired(tracker_of(client))
+    await sessions.end_expired(world.tracker)
 
-    log = [r.event async for r in read_events(tracker_of(client).store)]
+    log = [r.event async for r in read_events(world.tracker.store)]
     seen = [(type(e).__name__, e.actor, int(e.at) - T0) for e in log]
     assert seen == [
         ("ManagerRegistered", "manager:1", 0),

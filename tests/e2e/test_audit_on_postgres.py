@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock
 from tests.e2e import (
     test_audit_replay,
     test_checkpoint_restart,
@@ -22,7 +20,6 @@ from tests.e2e import (
     test_task_history,
     test_time_travel,
 )
-from tests.e2e.callers import start
 from tests.e2e.scripted_run import audit_settings, config_file
 from tracker import config
 
@@ -38,22 +35,13 @@ def settings(data_dir: Path, pg_dsn: str) -> config.Settings:
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: config.Settings, clock: Clock) -> TestClient:
-    return await start(aiohttp_client, settings, clock)
-
-
-@pytest.fixture
-def launch(aiohttp_client: Any, settings: config.Settings, clock: Clock) -> Any:
-    async def launch(app_settings: config.Settings | None = None) -> TestClient:
-        return await start(aiohttp_client, app_settings or settings, clock)
-
-    return launch
-
-
-@pytest.fixture
 def config_path(tmp_path: Path, data_dir: Path, pg_dsn: str) -> str:
     path = tmp_path / "tracker.json"
     return config_file(path, data_dir, **on_postgres(pg_dsn))
+
+
+#: The time-travel tests start from their module's own world (three workers on "alpha").
+world = test_time_travel.world
 
 
 def _collect(module: Any, *names: str) -> None:

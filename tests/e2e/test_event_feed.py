@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 
 from tests.conftest import Clock
-from tests.e2e.callers import ANONYMOUS, Caller, call, set_role, start
-from tests.e2e.scripted_run import Cast, audit_settings, scripted_run, submit, token
-from tests.world import tracker_of
+from tests.e2e.scripted_run import audit_settings, scripted_run, submit, token
+from tests.world import Caller, World
 from tracker import config
 from tracker.commands.projects import ROLE_READ
 
@@ -24,21 +22,15 @@ def settings(data_dir: Path) -> config.Settings:
     return audit_settings(data_dir)
 
 
-@pytest.fixture
-async def client(aiohttp_client: Any, settings: config.Settings, clock: Clock) -> TestClient:
-    return await start(aiohttp_client, settings, clock)
+async def feed(caller: Caller, query: str, **kwargs: Any) -> Any:
+    return await caller.get(f"/events?{query}", **kwargs)
 
 
-async def feed(client: TestClient, query: str, caller: Caller = ANONYMOUS, **kwargs: Any) -> Any:
-    return await call(client, "GET", f"/events?{query}", caller, **kwargs)
-
-
-async def follow(client: TestClient, caller: Caller = ANONYMOUS, limit: int = 7,
-                 **kwargs: Any) -> list[dict]:  # fmt: skip
+async def follow(caller: Caller, limit: int = 7, **kwargs: Any) -> list[dict]:
     """Every event the caller may read, page by page, following ``next``."""
     found, after = [], 0
     while True:
-        page = (await feed(client, f"after={after}&limit={limit}", caller, **kwargs)).content
+        page = (await feed(caller, f"after={after}&limit={limit}", **kwargs)).content
         found.extend(page["events"])
         if page["next"] == page["head"] and not page["events"]:
             return found
@@ -46,12 +38,13 @@ async def follow(client: TestClient, caller: Caller = ANONYMOUS, limit: int = 7,
 
 
 async def test_the_token_pages_through_every_durable_event_in_order(
-    client: TestClient, clock: Clock
+    bare_world: World, clock: Clock
 ) -> None:
-    await scripted_run(client, clock, rounds=2)
-    head = tracker_of(client).state.position
+    world = bare_world
+    await scripted_run(world, clock, rounds=2)
+    head = world.position()
 
-    events = await follow(client, headers=token())
+    events = await follow(world.anonymous, headers=token())
 
     assert [e["position"] for e in events] == list(range(1, head + 1))
     created = next(e for e in events if e["type"] == "WorkerCreated")
@@ -61,48 +54,51 @@ async def test_the_token_pages_through_every_durable_event_in_order(
 
 
 async def test_a_manager_sees_exactly_the_events_of_projects_they_may_read(
-    client: TestClient, clock: Clock
+    bare_world: World, clock: Clock
 ) -> None:
-    people: Cast = await scripted_run(client, clock, rounds=2)
-    await set_role(client, people.admin, people.chained, people.alice, ROLE_READ)
-    everything = await follow(client, headers=token())
+    world = bare_world
+    people = await scripted_run(world, clock, rounds=2)
+    await world.set_role(people.chained, people.alice, ROLE_READ)
+    everything = await follow(world.anonymous, headers=token())
 
-    seen = await follow(client, people.alice, limit=5)
+    seen = await follow(people.alice, limit=5)
 
     expected = [e for e in everything if e["event"].get("project_id") == people.chained]
     assert seen == expected and len(expected) > 20
-    assert await follow(client, people.admin, limit=50) == everything
+    assert await follow(world.admin, limit=50) == everything
 
 
 async def test_the_feed_needs_the_token_or_a_manager_session(
-    client: TestClient, clock: Clock
+    bare_world: World, clock: Clock
 ) -> None:
-    people = await scripted_run(client, clock, rounds=1)
+    world = bare_world
+    people = await scripted_run(world, clock, rounds=1)
 
-    assert (await feed(client, "after=0")).status == 401
-    assert (await feed(client, "after=0", people.workers[0])).status == 401
+    assert (await feed(world.anonymous, "after=0")).status == 401
+    assert (await feed(world.workers[0], "after=0")).status == 401
     wrong = {"Authorization": "Bearer not-the-audit-token"}
-    assert (await feed(client, "after=0", headers=wrong)).status == 401
-    nothing = await feed(client, "after=0", people.alice)  # a manager without roles
+    assert (await feed(world.anonymous, "after=0", headers=wrong)).status == 401
+    nothing = await feed(people.alice, "after=0")  # a manager without roles
     assert nothing.status == 200 and nothing.content["events"] == []
-    assert (await feed(client, "limit=0", headers=token())).status == 400
-    assert (await feed(client, "timeout=61", headers=token())).status == 400
-    assert (await feed(client, "after=x", headers=token())).status == 400
+    assert (await feed(world.anonymous, "limit=0", headers=token())).status == 400
+    assert (await feed(world.anonymous, "timeout=61", headers=token())).status == 400
+    assert (await feed(world.anonymous, "after=x", headers=token())).status == 400
 
 
 async def test_a_long_poll_returns_as_soon_as_a_new_event_is_durable(
-    client: TestClient, clock: Clock
+    bare_world: World, clock: Clock
 ) -> None:
-    people = await scripted_run(client, clock, rounds=1)
-    head = tracker_of(client).state.position
+    world = bare_world
+    people = await scripted_run(world, clock, rounds=1)
+    head = world.position()
 
     async def later() -> None:
         await asyncio.sleep(0.3)
-        await submit(client, people.workers[0], people.target, 1, 9000)
+        await submit(world.workers[0], people.target, 1, 9000)
 
     started = time.monotonic()
     answer, _ = await asyncio.gather(
-        feed(client, f"after={head}&timeout=10", headers=token()), later()
+        feed(world.anonymous, f"after={head}&timeout=10", headers=token()), later()
     )
 
     assert 0.25 < time.monotonic() - started < 5
@@ -111,13 +107,14 @@ async def test_a_long_poll_returns_as_soon_as_a_new_event_is_durable(
 
 
 async def test_a_long_poll_with_nothing_new_ends_empty_at_its_timeout(
-    client: TestClient, clock: Clock
+    bare_world: World, clock: Clock
 ) -> None:
-    await scripted_run(client, clock, rounds=1)
-    head = tracker_of(client).state.position
+    world = bare_world
+    await scripted_run(world, clock, rounds=1)
+    head = world.position()
 
     started = time.monotonic()
-    answer = await feed(client, f"after={head}&timeout=1", headers=token())
+    answer = await feed(world.anonymous, f"after={head}&timeout=1", headers=token())
 
     assert time.monotonic() - started >= 1
     assert answer.content == {"events": [], "next": head, "head": head}

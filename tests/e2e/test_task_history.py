@@ -8,22 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 
 from tests.conftest import Clock
-from tests.e2e.callers import (
-    ANONYMOUS,
-    Caller,
-    call,
-    create_project,
-    grant,
-    new_worker,
-    register,
-    set_role,
-    start,
-)
 from tests.e2e.scripted_run import assign, audit_settings, release, token
-from tests.world import tracker_of
+from tests.world import Caller, World
 from tracker import config
 from tracker.commands.projects import ROLE_READ
 
@@ -35,60 +23,55 @@ def settings(data_dir: Path) -> config.Settings:
     return audit_settings(data_dir)
 
 
-@pytest.fixture
-async def client(aiohttp_client: Any, settings: config.Settings, clock: Clock) -> TestClient:
-    return await start(aiohttp_client, settings, clock)
-
-
 @dataclass
 class Story:
-    admin: Caller
+    """Who the story adds to its world beside ``world.admin`` and ``world.workers`` (w0..w2)."""
+
     alice: Caller  # no role
     bob: Caller  # READ on alpha only
-    workers: list[Caller]
-    alpha: int
+    alpha: int  # ``world.project``, the workers' only project
     beta: int
 
 
-async def story(client: TestClient, clock: Clock) -> Story:
+async def story(world: World, clock: Clock) -> Story:
     """Task 1 in alpha: submitted by w0 at T0, failed once by w1, expired on w2, closed by w1
     with verification 42, and copied into beta as task 2."""
-    admin, alice, bob = [await register(client, name) for name in ("admin", "alice", "bob")]
-    beta = await create_project(client, admin, "beta", public=True)
-    alpha = await create_project(client, admin, "alpha", chain=beta)
-    assert (await set_role(client, admin, alpha, bob, ROLE_READ)).status == 200
-    workers = [await new_worker(client, f"w{i}") for i in range(3)]
-    for worker in workers:
-        await grant(client, admin, worker, alpha)
-    w0, w1, w2 = workers
+    world.admin, alice, bob = [await world.register(name) for name in ("admin", "alice", "bob")]
+    beta = await world.create_project("beta", public=True)
+    alpha = world.project = await world.create_project("alpha", chain=beta)
+    assert (await world.set_role(alpha, bob, ROLE_READ)).status == 200
+    world.workers = [await world.new_worker(f"w{i}") for i in range(3)]
+    for worker in world.workers:
+        await world.grant(worker, alpha)
+    w0, w1, w2 = world.workers
     clock.now = T0
-    body = {"project": alpha, "recipe": "compute", "max_retries": 2, "max_assign_time": 60}
-    assert (await call(client, "POST", "/task/submit", w0, json=body)).ok
+    fields = {"max_retries": 2, "max_assign_time": 60}
+    assert (await world.submit("compute", by=w0, project=alpha, **fields)).ok
     clock.advance(10)
-    assert (await assign(client, w1, alpha))["id"] == 1
-    await release(client, w1, 1, result=1)  # FAIL: retried
+    assert (await assign(w1, alpha))["id"] == 1
+    await release(w1, 1, result=1)  # FAIL: retried
     clock.advance(10)
-    assert (await assign(client, w2, alpha))["id"] == 1
+    assert (await assign(w2, alpha))["id"] == 1
     clock.advance(100)
-    assert await tracker_of(client).expire_due() == 1
+    assert await world.tracker.expire_due() == 1
     clock.advance(10)
-    assert (await assign(client, w1, alpha))["id"] == 1
-    await release(client, w1, 1, result=0, verification=42)
-    return Story(admin, alice, bob, workers, alpha, beta)
+    assert (await assign(w1, alpha))["id"] == 1
+    await release(w1, 1, result=0, verification=42)
+    return Story(alice, bob, alpha, beta)
 
 
-async def history(client: TestClient, task: int | str, caller: Caller = ANONYMOUS,
-                  query: str = "", **kwargs: Any) -> Any:  # fmt: skip
-    return await call(client, "GET", f"/task/history/{task}{query}", caller, **kwargs)
+async def history(caller: Caller, task: int | str, query: str = "", **kwargs: Any) -> Any:
+    return await caller.get(f"/task/history/{task}{query}", **kwargs)
 
 
 async def test_the_history_lists_every_event_of_a_closed_task_in_order(
-    client: TestClient, clock: Clock
+    bare_world: World, clock: Clock
 ) -> None:
-    s = await story(client, clock)
-    w0, w1, w2 = (f"worker:{w.id}" for w in s.workers)
+    world = bare_world
+    s = await story(world, clock)
+    w0, w1, w2 = (f"worker:{w.id}" for w in world.workers)
 
-    answer = await history(client, 1, s.admin)
+    answer = await history(world.admin, 1)
 
     assert answer.status == 200, answer
     events = answer.content["events"]
@@ -106,7 +89,7 @@ async def test_the_history_lists_every_event_of_a_closed_task_in_order(
         "retry", "closed",
     ]  # fmt: skip
     assert events[-2]["event"]["verification"] == 42
-    assert events[3]["event"]["worker_id"] == s.workers[2].id
+    assert events[3]["event"]["worker_id"] == world.workers[2].id
     assert events[-1]["event"] == {**events[-1]["event"], "task_id": 2, "project_id": s.beta,
                                    "chained_from": 1}  # fmt: skip
     positions = [e["position"] for e in events]
@@ -120,11 +103,12 @@ async def test_the_history_lists_every_event_of_a_closed_task_in_order(
 
 
 async def test_a_chain_copy_has_its_own_history_starting_from_its_origin(
-    client: TestClient, clock: Clock
+    bare_world: World, clock: Clock
 ) -> None:
-    s = await story(client, clock)
+    world = bare_world
+    s = await story(world, clock)
 
-    answer = await history(client, 2, ANONYMOUS, headers=token())
+    answer = await history(world.anonymous, 2, headers=token())
 
     assert [e["type"] for e in answer.content["events"]] == ["TaskSubmitted"]
     assert answer.content["task"]["chained_from"] == 1
@@ -133,14 +117,15 @@ async def test_a_chain_copy_has_its_own_history_starting_from_its_origin(
 
 
 async def test_a_hard_reset_shows_as_the_last_event_and_the_task_as_deleted(
-    client: TestClient, clock: Clock
+    bare_world: World, clock: Clock
 ) -> None:
-    s = await story(client, clock)
-    await grant(client, s.admin, s.workers[0], s.beta)
-    assert (await assign(client, s.workers[0], s.beta))["id"] == 2
-    assert (await call(client, "POST", f"/project/hard_reset/{s.beta}", s.admin)).ok
+    world = bare_world
+    s = await story(world, clock)
+    await world.grant(world.workers[0], s.beta)
+    assert (await assign(world.workers[0], s.beta))["id"] == 2
+    assert (await world.admin.post(f"/project/hard_reset/{s.beta}")).ok
 
-    answer = await history(client, 2, s.admin)
+    answer = await history(world.admin, 2)
 
     last = answer.content["events"][-1]
     assert [e["type"] for e in answer.content["events"]] == [
@@ -151,39 +136,42 @@ async def test_a_hard_reset_shows_as_the_last_event_and_the_task_as_deleted(
 
 
 async def test_history_is_for_those_who_may_read_the_tasks_project(
-    client: TestClient, clock: Clock
+    bare_world: World, clock: Clock
 ) -> None:
-    s = await story(client, clock)
+    world = bare_world
+    s = await story(world, clock)
 
-    assert (await history(client, 1)).status == 401
-    assert (await history(client, 1, s.workers[0])).status == 401
-    assert (await history(client, 1, s.alice)).status == 403
-    assert (await history(client, 1, s.bob)).status == 200
-    assert (await history(client, 2, s.bob)).status == 403  # the copy lives in beta
-    assert (await history(client, 2, s.admin)).status == 200
+    assert (await history(world.anonymous, 1)).status == 401
+    assert (await history(world.workers[0], 1)).status == 401
+    assert (await history(s.alice, 1)).status == 403
+    assert (await history(s.bob, 1)).status == 200
+    assert (await history(s.bob, 2)).status == 403  # the copy lives in beta
+    assert (await history(world.admin, 2)).status == 200
     wrong = {"Authorization": "Bearer wrong-token-of-some-length"}
-    assert (await history(client, 1, headers=wrong)).status == 401
+    assert (await history(world.anonymous, 1, headers=wrong)).status == 401
 
 
 async def test_an_unknown_task_is_404_and_a_malformed_id_or_paging_is_400(
-    client: TestClient, clock: Clock
+    bare_world: World, clock: Clock
 ) -> None:
-    s = await story(client, clock)
+    world = bare_world
+    await story(world, clock)
 
-    missing = await history(client, 99, s.admin)
+    missing = await history(world.admin, 99)
     assert (missing.status, missing.message) == (404, "Task not found")
-    assert (await history(client, "abc", s.admin)).status == 400
-    assert (await history(client, 1, s.admin, "?limit=0")).status == 400
-    assert (await history(client, 1, s.admin, "?after=-3")).status == 400
+    assert (await history(world.admin, "abc")).status == 400
+    assert (await history(world.admin, 1, "?limit=0")).status == 400
+    assert (await history(world.admin, 1, "?after=-3")).status == 400
 
 
-async def test_a_long_history_comes_in_pages(client: TestClient, clock: Clock) -> None:
-    s = await story(client, clock)
-    first = await history(client, 1, s.admin, "?limit=3")
+async def test_a_long_history_comes_in_pages(bare_world: World, clock: Clock) -> None:
+    world = bare_world
+    await story(world, clock)
+    first = await history(world.admin, 1, "?limit=3")
     assert len(first.content["events"]) == 3 and first.content["more"] is True
     after = first.content["events"][-1]["position"]
 
-    rest = await history(client, 1, s.admin, f"?after={after}&limit=100")
+    rest = await history(world.admin, 1, f"?after={after}&limit=100")
 
     assert [e["type"] for e in rest.content["events"]][0] == "TaskAssigned"
     assert len(rest.content["events"]) == 5 and rest.content["more"] is False
