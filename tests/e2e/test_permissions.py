@@ -16,24 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock
-from tests.e2e.callers import (
-    ANONYMOUS,
-    Answer,
-    Caller,
-    call,
-    create_project,
-    grant,
-    new_worker,
-    project_body,
-    register,
-    request_access,
-    set_role,
-    start,
-)
-from tests.world import tracker_of
+from tests.world import Answer, Caller, World, project_body
 from tracker import config
 
 WORKERS = ("worker_none", "worker_pending", "worker_granted")
@@ -43,15 +27,26 @@ MANAGERS = ("manager_none", *ROLES)
 CALLERS = ("anonymous", *WORKERS, *MANAGERS, "admin")  # admin last: its calls change most
 
 
+@pytest.fixture
+async def world(bare_world: World) -> World:
+    """The admin, the hidden project and one worker granted access to it."""
+    return await bare_world.open(workers=1, name="hidden", hidden=True)
+
+
 @dataclass
-class World:
-    client: TestClient
+class Cast:
+    """The world and every kind of caller of the matrix."""
+
+    world: World
     callers: dict[str, Caller]
-    project: int
     target: Caller  # a manager no caller is, for promote, demote and set_role
     paused_worker: Caller
-    fresh: Caller = field(default_factory=Caller)
+    fresh: Caller  # the worker accept and reject act on (``_fresh_request``)
     counter: itertools.count = field(default_factory=itertools.count)
+
+    @property
+    def project(self) -> int:
+        return self.world.project
 
     @property
     def admin(self) -> Caller:
@@ -65,40 +60,39 @@ class World:
         return next(self.counter)
 
 
-async def build_world(client: TestClient) -> World:
-    admin = await register(client, "admin")
-    callers: dict[str, Caller] = {"anonymous": ANONYMOUS, "admin": admin}
-    project = await create_project(client, admin, "hidden", hidden=True)
+async def build_cast(world: World) -> Cast:
+    admin, project = world.admin, world.project
+    callers: dict[str, Caller] = {"anonymous": world.anonymous, "admin": admin}
     for name in MANAGERS:
-        callers[name] = await register(client, name[:16])
+        callers[name] = await world.register(name[:16])
         if name in ROLES:
-            assert (await set_role(client, admin, project, callers[name], ROLES[name])).ok
-    for name in WORKERS:
-        callers[name] = await new_worker(client, name)
-    await request_access(client, callers["worker_pending"], project)
-    await grant(client, admin, callers["worker_granted"], project)
-    target = await register(client, "target")
-    paused = await new_worker(client, "to-pause")
-    return World(client, callers, project, target, paused)
+            assert (await world.set_role(project, callers[name], ROLES[name])).ok
+    callers["worker_none"] = await world.new_worker("worker_none")
+    callers["worker_pending"] = await world.new_worker("worker_pending")
+    await world.request_access(callers["worker_pending"], project)
+    callers["worker_granted"] = world.worker
+    target = await world.register("target")
+    paused = await world.new_worker("to-pause")
+    return Cast(world, callers, target, paused, fresh=world.anonymous)
 
 
-Body = Callable[[World], Any]
+Body = Callable[[Cast], Any]
 
 
-async def _no_arrangement(world: World) -> None:
+async def _no_arrangement(cast: Cast) -> None:
     return None
 
 
 @dataclass
 class Route:
     method: str
-    path: Callable[[World], str]
+    path: Callable[[Cast], str]
     allowed: dict[str, tuple]  # caller -> the answer; everyone else gets ``refused``
     refused: dict[str, tuple]  # by kind: "anonymous", "worker", "manager"
     body: Body | None = None
-    arrange: Callable[[World], Awaitable[Any]] = _no_arrangement
+    arrange: Callable[[Cast], Awaitable[Any]] = _no_arrangement
     writes: bool = True  # allowed calls append (True) or never append (False)
-    see: Callable[[World, Answer], Any] | None = None  # more of the answer to compare
+    see: Callable[[Cast, Answer], Any] | None = None  # more of the answer to compare
 
     def expected(self, caller: str) -> tuple:
         if caller in self.allowed:
@@ -107,38 +101,36 @@ class Route:
         return self.refused[kind]
 
 
-async def _fresh_request(world: World) -> None:
+async def _fresh_request(cast: Cast) -> None:
     """A new worker with a pending request: the one accept and reject act on."""
-    world.fresh = await new_worker(world.client, f"fresh{world.unique()}")
-    await request_access(world.client, world.fresh, world.project)
+    cast.fresh = await cast.world.new_worker(f"fresh{cast.unique()}")
+    await cast.world.request_access(cast.fresh)
 
 
-async def _submit(world: World, **fields: Any) -> None:
-    body = {"project": world.project, "recipe": f"task {world.unique()}", **fields}
-    answer = await call(world.client, "POST", "/task/submit", world.granted, json=body)
+async def _submit(cast: Cast, **fields: Any) -> None:
+    answer = await cast.world.submit(f"task {cast.unique()}", by=cast.granted, **fields)
     assert answer.ok, answer
 
 
-async def _fail_one(world: World) -> None:
-    await _submit(world, max_retries=0)
-    task = await call(world.client, "GET", f"/task/get/{world.project}", world.granted)
-    release = {"task_id": task.content["task"]["id"], "result": 1}
-    await call(world.client, "POST", "/task/release", world.granted, json=release)
+async def _fail_one(cast: Cast) -> None:
+    await _submit(cast, max_retries=0)
+    task = await cast.world.task(cast.granted)
+    await cast.world.release(task["id"], 1, by=cast.granted)
 
 
-async def _assign_one(world: World) -> None:
-    await _submit(world)
-    assert (await call(world.client, "GET", f"/task/get/{world.project}", world.granted)).ok
+async def _assign_one(cast: Cast) -> None:
+    await _submit(cast)
+    assert (await cast.world.assign(cast.granted)).ok
 
 
-async def _target_is_admin(world: World) -> None:
-    state = tracker_of(world.client).state
-    if not state.managers.by_id[world.target.id].tracker_admin:
-        await call(world.client, "GET", f"/manager/promote/{world.target.id}", world.admin)
+async def _target_is_admin(cast: Cast) -> None:
+    state = cast.world.tracker.state
+    if not state.managers.by_id[cast.target.id].tracker_admin:
+        await cast.admin.get(f"/manager/promote/{cast.target.id}")
 
 
-def _project_listed(world: World, answer: Answer) -> bool:
-    return any(p["id"] == world.project for p in answer.content["projects"])
+def _project_listed(cast: Cast, answer: Answer) -> bool:
+    return any(p["id"] == cast.project for p in answer.content["projects"])
 
 
 OK = (200, True)
@@ -151,8 +143,8 @@ ONLY_MANAGERS = {"anonymous": FORBIDDEN, "worker": FORBIDDEN, "manager": FORBIDD
 NO_WORKER_AUTH = {"anonymous": (401, False), "manager": (401, False)}
 
 
-def pid(world: World) -> str:
-    return str(world.project)
+def pid(cast: Cast) -> str:
+    return str(cast.project)
 
 
 ROUTES: dict[str, Route] = {
@@ -254,32 +246,26 @@ ROUTES: dict[str, Route] = {
 }  # fmt: skip
 
 
-@pytest.fixture
-async def client(aiohttp_client: Any, settings: config.Settings, clock: Clock) -> TestClient:
-    return await start(aiohttp_client, settings, clock)
-
-
-async def _observe(world: World, route: Route, caller: Caller) -> tuple[tuple, int]:
+async def _observe(cast: Cast, route: Route, caller: Caller) -> tuple[tuple, int]:
     """The answer ``caller`` gets (as the matrix writes it) and how many events it appended."""
-    await route.arrange(world)
-    state = tracker_of(world.client).state
-    before = state.position
-    body = route.body(world) if route.body else None
-    answer = await call(world.client, route.method, route.path(world), caller, json=body)
+    await route.arrange(cast)
+    before = cast.world.position()
+    body = route.body(cast) if route.body else None
+    answer = await caller.call(route.method, route.path(cast), body)
     seen = (answer.status, answer.ok)
     if route.see is not None and answer.status == 200:
-        seen += (route.see(world, answer),)
-    return seen, state.position - before
+        seen += (route.see(cast, answer),)
+    return seen, cast.world.position() - before
 
 
 @pytest.mark.parametrize("name", list(ROUTES))
 async def test_each_caller_gets_exactly_the_allowed_answer_and_refusals_append_nothing(
-    client, name: str
+    world: World, name: str
 ) -> None:
-    route, world = ROUTES[name], await build_world(client)
+    route, cast = ROUTES[name], await build_cast(world)
     wrong = []
     for caller_name in CALLERS:
-        seen, appended = await _observe(world, route, world.callers[caller_name])
+        seen, appended = await _observe(cast, route, cast.callers[caller_name])
         expected = route.expected(caller_name)
         allowed = caller_name in route.allowed
         appends_as_it_should = appended > 0 if allowed and route.writes else appended == 0
