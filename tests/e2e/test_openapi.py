@@ -6,10 +6,10 @@ import re
 
 import msgspec
 import pytest
-from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 
 from tests.conftest import MakeClient
+from tests.world import World, amend
 from tracker import config
 from tracker.http.app import create_app
 from tracker.http.openapi import document, table
@@ -38,8 +38,8 @@ def documented(doc: dict) -> set[tuple[str, str]]:
 
 
 @pytest.fixture
-async def served(client: TestClient) -> dict:
-    response = await client.get("/openapi.json")
+async def served(bare_world: World) -> dict:
+    response = await bare_world.client.get("/openapi.json")
     assert response.status == 200
     assert response.content_type == "application/json"
     return dict(await response.json())
@@ -91,9 +91,8 @@ async def test_every_answer_is_described_in_the_envelope(served: dict) -> None:
 async def test_credentials_are_described_with_the_configured_names(
     make_client: MakeClient, settings: config.Settings
 ) -> None:
-    session = msgspec.structs.replace(settings.session, cookie_name="crumb")
-    client = await make_client(msgspec.structs.replace(settings, session=session))
-    served = await (await client.get("/openapi.json")).json()
+    world = await World.start(make_client, amend(settings, session={"cookie_name": "crumb"}))
+    served = (await world.anonymous.get("/openapi.json")).body
     schemes = served["components"]["securitySchemes"]
     assert schemes["managerSession"] == {
         "type": "apiKey", "in": "cookie", "name": "crumb",

@@ -7,15 +7,12 @@ anchor) that never fails on events applied but not yet durable.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Api
-from tests.e2e.scripted_run import audit_settings, token
-from tests.e2e.support import cheap
-from tests.world import tracker_of
+from tests.e2e.scripted_run import AUDIT_TOKEN, token
+from tests.world import World, amend
 from tracker import config
 from tracker.checkpoints.job import durable
 from tracker.commands.workers import CreateWorker
@@ -24,8 +21,9 @@ METRICS_TOKEN = "a-metrics-token-of-enough-length"
 
 
 @pytest.fixture
-def settings(data_dir: Path) -> config.Settings:
-    return cheap(audit_settings(data_dir, metrics={"token": METRICS_TOKEN}))
+def settings(settings: config.Settings) -> config.Settings:
+    """The test's settings with an audit token and a metrics token."""
+    return amend(settings, audit={"token": AUDIT_TOKEN}, metrics={"token": METRICS_TOKEN})
 
 
 async def raw(client: TestClient, request: bytes) -> tuple[int, bytes]:
@@ -63,28 +61,25 @@ NOT_UTF8_COOKIE = b"Cookie: tt=\xff\xfe"
     ],
 )
 async def test_a_session_cookie_that_is_not_utf8_counts_as_no_session(
-    client: TestClient, method: str, path: str, status: int
+    bare_world: World, method: str, path: str, status: int
 ) -> None:
     body = b'{"name": "p"}' if method == "POST" else b""
-    answer = await raw(client, request(method, path, NOT_UTF8_COOKIE, body))
+    answer = await raw(bare_world.client, request(method, path, NOT_UTF8_COOKIE, body))
     assert answer[0] == status, answer
 
 
 @pytest.mark.parametrize("path", ["/events", "/audit/digest", "/task/history/1", "/metrics"])
 async def test_a_bearer_token_that_is_not_utf8_is_refused_with_401(
-    client: TestClient, path: str
+    bare_world: World, path: str
 ) -> None:
-    answer = await raw(client, request("GET", path, b"Authorization: Bearer \xff\xfe"))
+    answer = await raw(bare_world.client, request("GET", path, b"Authorization: Bearer \xff\xfe"))
     assert answer[0] == 401, answer
 
 
-async def test_a_webhook_signature_that_is_not_utf8_is_refused_with_403(
-    client: TestClient, api: Api
-) -> None:
-    await api.register("admin")
-    await api.create_project("p", git_repo="owner/repo")
+async def test_a_webhook_signature_that_is_not_utf8_is_refused_with_403(world: World) -> None:
+    await world.create_project("p", git_repo="owner/repo")
     body = b'{"ref": "refs/heads/master", "after": "v2", "repository": {"full_name": "owner/repo"}}'
-    answer = await raw(client, request("POST", "/git/receivehook",
+    answer = await raw(world.client, request("POST", "/git/receivehook",
                                        b"X-Gogs-Signature: sha256=\xff", body))  # fmt: skip
     assert answer == (403, b"Signature does not match")
 
@@ -102,34 +97,29 @@ async def test_a_webhook_signature_that_is_not_utf8_is_refused_with_403(
     ],
 )
 async def test_audit_query_numbers_that_are_not_ascii_integers_are_refused_with_400(
-    client: TestClient, api: Api, query: str
+    world: World, query: str
 ) -> None:
-    await api.register("admin")
-    await api.create_project("p")
-    response = await client.get(query, headers=token())
-    answer = await response.json()
-    assert response.status == 400, answer
+    answer = await world.admin.get(query, headers=token())
+    assert answer.status == 400, answer
     assert answer["ok"] is False and "Could not parse request" in answer["message"], answer
 
 
 async def test_a_state_query_past_the_head_with_thousands_of_digits_reads_the_head(
-    client: TestClient, api: Api
+    world: World,
 ) -> None:
-    await api.register("admin")
-    project = await api.create_project("p")
-    head = tracker_of(client).state.position
+    head = world.position()
 
-    response = await client.get(f"/project/state/{project}?at={'9' * 5000}", headers=token())
-    answer = await response.json()
+    path = f"/project/state/{world.project}?at={'9' * 5000}"
+    answer = await world.admin.get(path, headers=token())
 
-    assert response.status == 200, answer
+    assert answer.status == 200, answer
     assert answer["content"]["position"] == head
 
 
 async def test_a_checkpoint_anchor_waits_for_events_applied_but_not_yet_durable(
-    client: TestClient,
+    bare_world: World,
 ) -> None:
-    tracker = tracker_of(client)
+    tracker = bare_world.tracker
     command = CreateWorker(alias="w", secret=bytes(32))
     pending = asyncio.create_task(tracker.execute(command))
     await asyncio.sleep(0)  # decided and applied; its batch is not written yet
@@ -143,16 +133,13 @@ async def test_a_checkpoint_anchor_waits_for_events_applied_but_not_yet_durable(
 
 
 async def test_a_rate_limit_delay_too_long_for_a_float_reads_as_the_originals_longest_delay(
-    client: TestClient, api: Api
+    world: World,
 ) -> None:
     # A subnormal rate (5e-324 tokens/s) made the delay 1/rate = inf, sent as "null".
-    await api.register("admin")
-    project = await api.create_project("slow", submit_rate=5e-324)
-    worker = await api.create_worker()
-    await api.grant(worker, project)
-    assert (await api.submit(worker, project, "first"))["ok"] is True
+    project = await world.add_project("slow", submit_rate=5e-324)
+    assert (await world.submit("first", project=project))["ok"] is True
 
-    refused = await api.submit(worker, project, "second")
+    refused = await world.submit("second", project=project)
 
     assert refused["message"] == "Too many requests"
     assert refused["rate_limit_delay"] == 9223372036.854776

@@ -5,111 +5,108 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api
-from tests.e2e.support import NO_TASK, forget_session
+from tests.world import NO_TASK, World
 
 VISIBILITY = {"public": {"public": True}, "private": {}, "hidden": {"hidden": True}}
 
 
-async def project_with_a_task(api: Api, kind: str) -> int:
+@pytest.fixture
+async def world(bare_world: World) -> World:
+    """The admin alone: each test makes (and lists) only the projects of its own kinds."""
+    bare_world.admin = await bare_world.register("admin")
+    return bare_world
+
+
+async def project_with_a_task(world: World, kind: str) -> int:
     """A ``kind`` project holding one task, submitted by a worker with granted submit access."""
-    account = await api.call("GET", "/account")
-    if not account.get("ok"):
-        await api.register("admin")
-    project = await api.create_project(kind, **VISIBILITY[kind])
-    submitter = await api.create_worker("submitter")
-    await api.grant(submitter, project, assign=False, submit=True)
-    assert await api.submit(submitter, project, f"{kind} task") == {"ok": True}
+    project = await world.create_project(kind, **VISIBILITY[kind])
+    submitter = await world.new_worker("submitter")
+    await world.grant(submitter, project, assign=False, submit=True)
+    assert await world.submit(f"{kind} task", by=submitter, project=project) == {"ok": True}
     return project
 
 
-async def request(api: Api, worker: dict, project: int, **flags: bool) -> None:
-    body = {"project": project, **flags}
-    await api.call("POST", "/project/request_access", body, worker=worker, status=200)
-
-
-async def test_any_worker_takes_tasks_from_a_public_project(api: Api) -> None:
-    project = await project_with_a_task(api, "public")
-    stranger = await api.create_worker("stranger")
-    assert (await api.assign(stranger, project))["content"]["task"]["recipe"] == "public task"
+async def test_any_worker_takes_tasks_from_a_public_project(world: World) -> None:
+    project = await project_with_a_task(world, "public")
+    stranger = await world.new_worker("stranger")
+    assert (await world.assign(stranger, project))["content"]["task"]["recipe"] == "public task"
 
 
 @pytest.mark.parametrize("kind", ["private", "hidden"])
-async def test_a_worker_without_access_gets_no_task(api: Api, kind: str) -> None:
-    project = await project_with_a_task(api, kind)
-    stranger = await api.create_worker("stranger")
-    assert await api.assign(stranger, project) == NO_TASK
+async def test_a_worker_without_access_gets_no_task(world: World, kind: str) -> None:
+    project = await project_with_a_task(world, kind)
+    stranger = await world.new_worker("stranger")
+    assert await world.assign(stranger, project) == NO_TASK
 
 
 @pytest.mark.parametrize("kind", ["public", "private", "hidden"])
-async def test_a_pending_request_is_not_access_until_granted(api: Api, kind: str) -> None:
-    project = await project_with_a_task(api, kind)
-    worker = await api.create_worker("asker")
-    await request(api, worker, project, assign=True, submit=True)
+async def test_a_pending_request_is_not_access_until_granted(world: World, kind: str) -> None:
+    project = await project_with_a_task(world, kind)
+    worker = await world.new_worker("asker")
+    await world.request_access(worker, project, assign=True, submit=True)
     body = {"project": project, "recipe": "r"}
-    submit = await api.call("POST", "/task/submit", body, worker=worker, status=400)
+    submit = await worker.post("/task/submit", body, status=400)
     assert submit["message"] == "unauthorized task submit"
     if kind != "public":
-        assert await api.assign(worker, project) == NO_TASK
-    await api.call("POST", f"/project/accept_request/{project}/{worker['id']}", status=200)
-    assert (await api.assign(worker, project))["ok"] is True
-    assert await api.submit(worker, project, "mine") == {"ok": True}
+        assert await world.assign(worker, project) == NO_TASK
+    await world.admin.post(f"/project/accept_request/{project}/{worker.id}", status=200)
+    assert (await world.assign(worker, project))["ok"] is True
+    assert await world.submit("mine", by=worker, project=project) == {"ok": True}
 
 
 @pytest.mark.parametrize("kind", ["private", "hidden"])
-async def test_submit_access_does_not_imply_assign_access(api: Api, kind: str) -> None:
-    project = await project_with_a_task(api, kind)
-    submitter = await api.create_worker("only submits")
-    await api.grant(submitter, project, assign=False, submit=True)
-    assert await api.submit(submitter, project, "more") == {"ok": True}
-    assert await api.assign(submitter, project) == NO_TASK
+async def test_submit_access_does_not_imply_assign_access(world: World, kind: str) -> None:
+    project = await project_with_a_task(world, kind)
+    submitter = await world.new_worker("only submits")
+    await world.grant(submitter, project, assign=False, submit=True)
+    assert await world.submit("more", by=submitter, project=project) == {"ok": True}
+    assert await world.assign(submitter, project) == NO_TASK
 
 
 @pytest.mark.parametrize("kind", ["private", "hidden"])
-async def test_granted_assign_access_hands_out_tasks(api: Api, kind: str) -> None:
-    project = await project_with_a_task(api, kind)
-    worker = await api.create_worker("granted")
-    await api.grant(worker, project, assign=True, submit=False)
-    assert (await api.assign(worker, project))["content"]["task"]["recipe"] == f"{kind} task"
+async def test_granted_assign_access_hands_out_tasks(world: World, kind: str) -> None:
+    project = await project_with_a_task(world, kind)
+    worker = await world.new_worker("granted")
+    await world.grant(worker, project, assign=True, submit=False)
+    assert (await world.assign(worker, project))["content"]["task"]["recipe"] == f"{kind} task"
 
 
-async def test_access_to_one_project_is_not_access_to_another(api: Api) -> None:
-    first = await project_with_a_task(api, "private")
-    second = await api.create_project("second")
-    worker = await api.create_worker("w")
-    await api.grant(worker, second)
-    assert await api.assign(worker, first) == NO_TASK
+async def test_access_to_one_project_is_not_access_to_another(world: World) -> None:
+    first = await project_with_a_task(world, "private")
+    second = await world.create_project("second")
+    worker = await world.new_worker("w")
+    await world.grant(worker, second)
+    assert await world.assign(worker, first) == NO_TASK
     body = {"project": first, "recipe": "r"}
-    answer = await api.call("POST", "/task/submit", body, worker=worker, status=400)
+    answer = await worker.post("/task/submit", body, status=400)
     assert answer["message"] == "unauthorized task submit"
 
 
-async def test_a_second_request_for_the_same_project_is_refused(api: Api) -> None:
-    project = await project_with_a_task(api, "public")
-    worker = await api.create_worker("w")
-    await request(api, worker, project, assign=True)
+async def test_a_second_request_for_the_same_project_is_refused(world: World) -> None:
+    project = await project_with_a_task(world, "public")
+    worker = await world.new_worker("w")
+    await worker.post("/project/request_access", {"project": project, "assign": True}, status=200)
     body = {"project": project, "submit": True}
-    again = await api.call("POST", "/project/request_access", body, worker=worker, status=400)
+    again = await worker.post("/project/request_access", body, status=400)
     assert again["ok"] is False and again["message"]
 
 
 async def test_anonymous_callers_read_public_and_private_projects_but_not_hidden(
-    api: Api,
+    world: World,
 ) -> None:
-    ids = {kind: await project_with_a_task(api, kind) for kind in VISIBILITY}
-    forget_session(api)
+    ids = {kind: await project_with_a_task(world, kind) for kind in VISIBILITY}
     for kind in ("public", "private"):
-        answer = await api.call("GET", f"/project/get/{ids[kind]}", status=200)
+        answer = await world.anonymous.get(f"/project/get/{ids[kind]}", status=200)
         assert answer["content"]["project"]["name"] == kind
-    hidden = await api.call("GET", f"/project/get/{ids['hidden']}", status=403)
+    hidden = await world.anonymous.get(f"/project/get/{ids['hidden']}", status=403)
     assert hidden == {"ok": False, "message": "Unauthorized"}
-    listed = await api.call("GET", "/project/list", status=200)
+    listed = await world.anonymous.get("/project/list", status=200)
     assert [p["name"] for p in listed["content"]["projects"]] == ["private", "public"]
 
 
-async def test_the_admin_reads_and_lists_hidden_projects(api: Api) -> None:
-    ids = {kind: await project_with_a_task(api, kind) for kind in VISIBILITY}
-    answer = await api.call("GET", f"/project/get/{ids['hidden']}", status=200)
+async def test_the_admin_reads_and_lists_hidden_projects(world: World) -> None:
+    ids = {kind: await project_with_a_task(world, kind) for kind in VISIBILITY}
+    answer = await world.admin.get(f"/project/get/{ids['hidden']}", status=200)
     assert answer["content"]["project"]["hidden"] is True
-    listed = await api.call("GET", "/project/list", status=200)
+    listed = await world.admin.get("/project/list", status=200)
     assert [p["name"] for p in listed["content"]["projects"]] == ["hidden", "private", "public"]

@@ -7,16 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 
-from tests.conftest import Clock
-from tests.e2e.callers import Caller, call, create_project, register, start
-from tests.world import tracker_of
-from tracker import config
+from tests.world import Answer, World, amend
 from tracker.events.store import read_events
 
 BODY = (
@@ -27,16 +21,6 @@ SECRET = "my-webhook-secret"
 SHA256 = "df9b82e6171103cc15f9c953581c73fc9003242d733bfc12ddd69bc242a0c027"
 SHA1 = "a93d0691b4993d47b9769fb49605ddac2b6adc5a"
 HOOK = "/git/receivehook"
-
-
-def settings_with(data_dir: Path, **git: str) -> config.Settings:
-    return config.build(
-        {
-            "database": {"data_dir": str(data_dir)},
-            "maintenance": {"reset_timed_out_tasks_interval": "1h"},
-            "git": git,
-        }
-    )
 
 
 def sign(body: bytes, secret: str = SECRET, algorithm: str = "sha256") -> str:
@@ -51,32 +35,24 @@ def push(
     ).encode()
 
 
-async def hook(client: TestClient, body: bytes, signature: str | None,
-               header: str = "X-Gogs-Signature") -> Any:  # fmt: skip
+async def hook(world: World, body: bytes, signature: str | None,
+               header: str = "X-Gogs-Signature") -> Answer:  # fmt: skip
     headers = {header: signature} if signature is not None else {}
-    return await call(client, "POST", HOOK, data=body, headers=headers)
+    return await world.anonymous.post(HOOK, data=body, headers=headers)
 
 
-async def version(client: TestClient, admin: Caller, project: int) -> str:
-    answer = await call(client, "GET", f"/project/get/{project}", admin)
+async def version(world: World, project: int) -> str:
+    answer = await world.admin.get(f"/project/get/{project}")
     return str(answer.content["project"]["version"])
 
 
-async def _linked(client: TestClient) -> tuple[Caller, int, int]:
+async def linked_projects(world: World) -> tuple[int, int]:
     """A project linked to username/repo_name with the vector's secret, and an unrelated one."""
-    admin = await register(client, "admin")
-    linked = await create_project(client, admin, "linked", git_repo="username/repo_name",
-                                  version="old")  # fmt: skip
-    other = await create_project(client, admin, "other", git_repo="someone/else", version="old")
-    answer = await call(client, "POST", f"/project/webhook_secret/{linked}", admin,
-                        json={"webhook_secret": SECRET})  # fmt: skip
+    linked = await world.create_project("linked", git_repo="username/repo_name", version="old")
+    other = await world.create_project("other", git_repo="someone/else", version="old")
+    answer = await world.admin.post(f"/project/webhook_secret/{linked}", {"webhook_secret": SECRET})
     assert answer.ok is True
-    return admin, linked, other
-
-
-@pytest.fixture
-async def client(aiohttp_client: Any, data_dir: Path, clock: Clock) -> TestClient:
-    return await start(aiohttp_client, settings_with(data_dir), clock)
+    return linked, other
 
 
 def test_the_vectors_of_section_14_are_what_hmac_gives() -> None:
@@ -88,31 +64,29 @@ def test_the_vectors_of_section_14_are_what_hmac_gives() -> None:
     "signature", [SHA256, f"sha256={SHA256}", SHA256.upper(), f"SHA256={SHA256}"]
 )
 async def test_a_signed_push_to_master_sets_the_version_of_that_project_only(
-    client, clock, signature: str
+    world, clock, signature: str
 ) -> None:
-    admin, linked, other = await _linked(client)
+    linked, other = await linked_projects(world)
     clock.advance(60)
-    answer = await hook(client, BODY, signature)
+    answer = await hook(world, BODY, signature)
     assert (answer.status, answer.body) == (200, None)
-    assert await version(client, admin, linked) == "new"
-    assert await version(client, admin, other) == "old"
-    last = [r async for r in read_events(tracker_of(client).store)][-1].event
+    assert await version(world, linked) == "new"
+    assert await version(world, other) == "old"
+    last = [r async for r in read_events(world.tracker.store)][-1].event
     assert (type(last).__name__, last.actor, last.at) == ("ProjectVersionPushed", "webhook",
                                                           clock.now)  # fmt: skip
     assert (last.project_id, last.version) == (linked, "new")
 
 
-async def test_github_style_sha1_signatures_work_when_configured(
-    aiohttp_client, data_dir, clock
-) -> None:
-    settings = settings_with(data_dir, webhook_hash="sha1", webhook_sig_header="X-Hub-Signature")
-    client = await start(aiohttp_client, settings, clock)
-    admin, linked, _ = await _linked(client)
-    answer = await hook(client, BODY, f"sha256={SHA256}", header="X-Hub-Signature")
+async def test_github_style_sha1_signatures_work_when_configured(make_client, settings) -> None:
+    sha1 = amend(settings, git={"webhook_hash": "sha1", "webhook_sig_header": "X-Hub-Signature"})
+    world = await (await World.start(make_client, sha1)).open()
+    linked, _ = await linked_projects(world)
+    answer = await hook(world, BODY, f"sha256={SHA256}", header="X-Hub-Signature")
     assert answer.status == 403  # a prefix must name the configured hash
-    answer = await hook(client, BODY, f"sha1={SHA1}", header="X-Hub-Signature")
+    answer = await hook(world, BODY, f"sha1={SHA1}", header="X-Hub-Signature")
     assert (answer.status, answer.body) == (200, None)
-    assert await version(client, admin, linked) == "new"
+    assert await version(world, linked) == "new"
 
 
 @pytest.mark.parametrize(
@@ -131,55 +105,56 @@ async def test_github_style_sha1_signatures_work_when_configured(
         "ü" * 10,
     ],
 )
-async def test_a_wrong_signature_is_403_and_changes_nothing(client, signature) -> None:
-    admin, linked, _ = await _linked(client)
-    before = tracker_of(client).state.position
-    answer = await hook(client, BODY, signature)
+async def test_a_wrong_signature_is_403_and_changes_nothing(world, signature) -> None:
+    linked, _ = await linked_projects(world)
+    before = world.position()
+    answer = await hook(world, BODY, signature)
     assert (answer.status, answer.body) == (403, "Signature does not match")
-    assert tracker_of(client).state.position == before
-    assert await version(client, admin, linked) == "old"
+    assert world.position() == before
+    assert await version(world, linked) == "old"
 
 
-async def test_a_signature_from_the_wrong_header_is_ignored(client) -> None:
-    await _linked(client)
-    answer = await hook(client, BODY, SHA256, header="X-Hub-Signature")
+async def test_a_signature_from_the_wrong_header_is_ignored(world) -> None:
+    await linked_projects(world)
+    answer = await hook(world, BODY, SHA256, header="X-Hub-Signature")
     assert answer.status == 403
 
 
-async def test_an_unknown_repository_is_answered_like_a_bad_signature(client) -> None:
-    await _linked(client)
+async def test_an_unknown_repository_is_answered_like_a_bad_signature(world) -> None:
+    await linked_projects(world)
     body = push(repo="nobody/nothing")
-    answer = await hook(client, body, sign(body))
+    answer = await hook(world, body, sign(body))
     assert (answer.status, answer.body) == (403, "Signature does not match")
 
 
-async def test_the_repository_name_matches_case_insensitively(client) -> None:
-    admin, linked, _ = await _linked(client)
+async def test_the_repository_name_matches_case_insensitively(world) -> None:
+    linked, _ = await linked_projects(world)
     body = push(repo="UserName/Repo_Name", after="abc123")
-    assert (await hook(client, body, sign(body))).status == 200
-    assert await version(client, admin, linked) == "abc123"
+    assert (await hook(world, body, sign(body))).status == 200
+    assert await version(world, linked) == "abc123"
 
 
 @pytest.mark.parametrize(
     "ref", ["refs/heads/notmaster", "refs/tags/master", "master", "refs/heads/master2", ""]
 )
-async def test_only_the_exact_tracked_branch_moves_the_version(client, ref: str) -> None:
-    admin, linked, _ = await _linked(client)
-    before = tracker_of(client).state.position
+async def test_only_the_exact_tracked_branch_moves_the_version(world, ref: str) -> None:
+    linked, _ = await linked_projects(world)
+    before = world.position()
     body = push(ref=ref)
-    answer = await hook(client, body, sign(body))
+    answer = await hook(world, body, sign(body))
     assert answer.status == 400 and "refs/heads/master" in answer.body
-    assert tracker_of(client).state.position == before
-    assert await version(client, admin, linked) == "old"
+    assert world.position() == before
+    assert await version(world, linked) == "old"
 
 
-async def test_the_tracked_branch_is_configurable(aiohttp_client, data_dir, clock) -> None:
-    client = await start(aiohttp_client, settings_with(data_dir, webhook_branch="main"), clock)
-    admin, linked, _ = await _linked(client)
-    assert (await hook(client, BODY, sign(BODY))).status == 400
+async def test_the_tracked_branch_is_configurable(make_client, settings) -> None:
+    main = amend(settings, git={"webhook_branch": "main"})
+    world = await (await World.start(make_client, main)).open()
+    linked, _ = await linked_projects(world)
+    assert (await hook(world, BODY, sign(BODY))).status == 400
     body = push(ref="refs/heads/main", after="v2")
-    assert (await hook(client, body, sign(body))).status == 200
-    assert await version(client, admin, linked) == "v2"
+    assert (await hook(world, body, sign(body))).status == 200
+    assert await version(world, linked) == "v2"
 
 
 @pytest.mark.parametrize(
@@ -193,38 +168,37 @@ async def test_the_tracked_branch_is_configurable(aiohttp_client, data_dir, cloc
         b'{"ref": "refs/heads/master", "repository": {"full_name": 5}}',
     ],
 )
-async def test_an_unreadable_payload_is_400_without_an_envelope(client, body: bytes) -> None:
-    await _linked(client)
-    before = tracker_of(client).state.position
-    answer = await hook(client, body, sign(body))
+async def test_an_unreadable_payload_is_400_without_an_envelope(world, body: bytes) -> None:
+    await linked_projects(world)
+    before = world.position()
+    answer = await hook(world, body, sign(body))
     assert answer.status == 400 and isinstance(answer.body, str)
     assert answer.body.startswith("Could not parse request")
-    assert tracker_of(client).state.position == before
+    assert world.position() == before
 
 
-async def test_a_push_of_the_current_version_appends_nothing(client) -> None:
-    await _linked(client)
-    assert (await hook(client, BODY, SHA256)).status == 200
-    before = tracker_of(client).state.position
-    assert (await hook(client, BODY, SHA256)).status == 200
-    assert tracker_of(client).state.position == before
+async def test_a_push_of_the_current_version_appends_nothing(world) -> None:
+    await linked_projects(world)
+    assert (await hook(world, BODY, SHA256)).status == 200
+    before = world.position()
+    assert (await hook(world, BODY, SHA256)).status == 200
+    assert world.position() == before
 
 
-async def test_every_project_of_the_repository_signed_by_its_secret_is_updated(client) -> None:
-    admin, linked, _ = await _linked(client)
-    twin = await create_project(client, admin, "twin", git_repo="username/repo_name")
-    stranger = await create_project(client, admin, "stranger", git_repo="username/repo_name")
-    await call(client, "POST", f"/project/webhook_secret/{twin}", admin,
-               json={"webhook_secret": SECRET})  # fmt: skip
-    assert (await hook(client, BODY, SHA256)).status == 200
-    assert [await version(client, admin, p) for p in (linked, twin, stranger)] == [
+async def test_every_project_of_the_repository_signed_by_its_secret_is_updated(world) -> None:
+    linked, _ = await linked_projects(world)
+    twin = await world.create_project("twin", git_repo="username/repo_name")
+    stranger = await world.create_project("stranger", git_repo="username/repo_name")
+    await world.admin.post(f"/project/webhook_secret/{twin}", {"webhook_secret": SECRET})
+    assert (await hook(world, BODY, SHA256)).status == 200
+    assert [await version(world, p) for p in (linked, twin, stranger)] == [
         "new", "new", "",
     ]  # fmt: skip
 
 
-async def test_the_webhook_needs_no_session_and_ignores_one(client) -> None:
-    admin, linked, _ = await _linked(client)
-    answer = await call(client, "POST", HOOK, admin, data=BODY)  # a session is no signature
+async def test_the_webhook_needs_no_session_and_ignores_one(world) -> None:
+    await linked_projects(world)
+    answer = await world.admin.post(HOOK, data=BODY)  # a session is no signature
     assert answer.status == 403
-    answer = await call(client, "GET", HOOK)
+    answer = await world.anonymous.get(HOOK)
     assert answer.status == 404

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 
 import pytest
 
-from tests.conftest import Api, Clock
-from tests.e2e.support import (
-    forget_session,
-    log_head,
-    pause_worker,
-    position,
-    worker_headers,
-)
+from tests.conftest import Clock
+from tests.world import World
 
 TYPO = "You are now allowed to create a worker"  # sic, the original's message
 
 
-async def test_the_root_names_the_server_and_its_version(api: Api) -> None:
-    response = await api.client.get("/")
+async def test_the_root_names_the_server_and_its_version(bare_world: World) -> None:
+    response = await bare_world.client.get("/")
     assert response.status == 200
     assert response.headers["Server"] == "task_tracker"
     assert response.content_type == "application/json"
@@ -30,9 +25,9 @@ async def test_the_root_names_the_server_and_its_version(api: Api) -> None:
 
 
 async def test_a_created_worker_gets_a_serial_id_the_time_and_a_fresh_secret(
-    api: Api, clock: Clock
+    bare_world: World, clock: Clock
 ) -> None:
-    body = await api.call("POST", "/worker/create", {"alias": "crawler"}, status=200)
+    body = await bare_world.anonymous.post("/worker/create", {"alias": "crawler"}, status=200)
     assert body["ok"] is True and set(body) == {"ok", "content"}
     worker = body["content"]["worker"]
     assert list(worker) == ["id", "created", "alias", "secret", "paused"]
@@ -40,37 +35,38 @@ async def test_a_created_worker_gets_a_serial_id_the_time_and_a_fresh_secret(
     assert worker["alias"] == "crawler" and worker["paused"] is False
     assert len(worker["secret"]) == 44 and len(base64.b64decode(worker["secret"])) == 32
 
-    second = await api.create_worker("crawler")
+    second = (await bare_world.new_worker("crawler")).worker
     assert second["id"] == 2 and second["secret"] != worker["secret"]
 
 
 @pytest.mark.parametrize("body", [{"alias": ""}, {}, None, {"alias": None}, {"ALIAS": ""}])
 async def test_a_worker_created_without_an_alias_gets_the_default_alias(
-    api: Api, body: dict | None
+    bare_world: World, body: dict | None
 ) -> None:
-    answer = await api.client.post("/worker/create", data=b"null" if body is None else None,
-                                   json=body if body is not None else None)  # fmt: skip
+    answer = await bare_world.anonymous.post("/worker/create", body,
+                                             data=b"null" if body is None else None)  # fmt: skip
     assert answer.status == 200
-    assert (await answer.json())["content"]["worker"]["alias"] == "default_alias"
+    assert answer["content"]["worker"]["alias"] == "default_alias"
 
 
-async def test_the_reserved_alias_is_refused_with_the_original_message(api: Api) -> None:
-    body = await api.call("POST", "/worker/create", {"alias": "unassigned"}, status=403)
+async def test_the_reserved_alias_is_refused_with_the_original_message(bare_world: World) -> None:
+    body = await bare_world.anonymous.post("/worker/create", {"alias": "unassigned"}, status=403)
     assert body == {"ok": False, "message": TYPO}
-    assert position(api) == 0 and await log_head(api) == 0
+    assert bare_world.position() == 0 and await bare_world.log_head() == 0
 
 
-async def test_create_with_malformed_json_is_a_400_with_the_envelope(api: Api) -> None:
-    response = await api.client.post("/worker/create", data=b"{alias:")
-    assert response.status == 400
-    body = await response.json()
+async def test_create_with_malformed_json_is_a_400_with_the_envelope(bare_world: World) -> None:
+    body = await bare_world.anonymous.post("/worker/create", data=b"{alias:")
+    assert body.status == 400
     assert body["ok"] is False and body["message"].startswith("Could not parse request")
-    assert position(api) == 0
+    assert bare_world.position() == 0
 
 
-async def test_a_worker_reads_back_without_its_secret_for_anonymous_callers(api: Api) -> None:
-    worker = await api.create_worker("reader")
-    body = await api.call("GET", f"/worker/get/{worker['id']}", status=200)
+async def test_a_worker_reads_back_without_its_secret_for_anonymous_callers(
+    bare_world: World,
+) -> None:
+    worker = (await bare_world.new_worker("reader")).worker
+    body = await bare_world.anonymous.get(f"/worker/get/{worker['id']}", status=200)
     assert body == {
         "ok": True,
         "content": {
@@ -85,74 +81,61 @@ async def test_a_worker_reads_back_without_its_secret_for_anonymous_callers(api:
     }
 
 
-async def test_only_a_tracker_admin_session_sees_the_secret(api: Api) -> None:
-    worker = await api.create_worker("w")
-    await api.register("admin")  # the first manager is tracker admin
-    seen = await api.call("GET", f"/worker/get/{worker['id']}", status=200)
+async def test_only_a_tracker_admin_session_sees_the_secret(world: World) -> None:
+    worker = world.worker.worker
+    seen = await world.admin.get(f"/worker/get/{worker['id']}", status=200)
     assert seen["content"]["worker"]["secret"] == worker["secret"]
 
-    forget_session(api)
-    await api.register("someone")
-    seen = await api.call("GET", f"/worker/get/{worker['id']}", status=200)
+    someone = await world.register("someone")
+    seen = await someone.get(f"/worker/get/{worker['id']}", status=200)
     assert seen["content"]["worker"]["secret"] is None
 
 
-async def test_a_worker_updates_its_own_alias(api: Api) -> None:
-    worker = await api.create_worker("old")
-    body = await api.call("POST", "/worker/update", {"alias": "new"}, worker=worker, status=200)
+async def test_a_worker_updates_its_own_alias(world: World) -> None:
+    body = await world.worker.post("/worker/update", {"alias": "new"}, status=200)
     assert body == {"ok": True}
-    seen = await api.call("GET", f"/worker/get/{worker['id']}", status=200)
+    seen = await world.anonymous.get(f"/worker/get/{world.worker.id}", status=200)
     assert seen["content"]["worker"]["alias"] == "new"
 
 
-async def test_an_empty_alias_is_left_out_of_the_worker(api: Api) -> None:
-    worker = await api.create_worker("named")
-    await api.call("POST", "/worker/update", {"alias": ""}, worker=worker, status=200)
-    seen = await api.call("GET", f"/worker/get/{worker['id']}", status=200)
+async def test_an_empty_alias_is_left_out_of_the_worker(world: World) -> None:
+    await world.worker.post("/worker/update", {"alias": ""}, status=200)
+    seen = await world.anonymous.get(f"/worker/get/{world.worker.id}", status=200)
     assert "alias" not in seen["content"]["worker"]
     assert list(seen["content"]["worker"]) == ["id", "created", "secret", "paused"]
 
 
-async def test_updating_to_the_reserved_alias_is_refused(api: Api) -> None:
-    worker = await api.create_worker("w")
-    before = position(api)
-    body = await api.call("POST", "/worker/update", {"alias": "unassigned"}, worker=worker,
-                          status=403)  # fmt: skip
+async def test_updating_to_the_reserved_alias_is_refused(world: World) -> None:
+    before = world.position()
+    body = await world.worker.post("/worker/update", {"alias": "unassigned"}, status=403)
     assert body == {"ok": False, "message": TYPO}
-    assert position(api) == before
+    assert world.position() == before
 
 
-async def test_an_alias_longer_than_1024_bytes_is_refused(api: Api) -> None:
-    worker = await api.create_worker("w")
-    body = await api.call("POST", "/worker/update", {"alias": "x" * 1025}, worker=worker,
-                          status=400)  # fmt: skip
+async def test_an_alias_longer_than_1024_bytes_is_refused(world: World) -> None:
+    body = await world.worker.post("/worker/update", {"alias": "x" * 1025}, status=400)
     assert body["ok"] is False and body["message"]
 
 
-async def test_update_authenticates_the_worker_with_401(api: Api) -> None:
-    worker = await api.create_worker("w")
-    wrong = {**worker, "secret": base64.b64encode(bytes(32)).decode()}
-    body = await api.call("POST", "/worker/update", {"alias": "x"}, worker=wrong, status=401)
+async def test_update_authenticates_the_worker_with_401(world: World) -> None:
+    secret = base64.b64encode(bytes(32)).decode()
+    wrong = dataclasses.replace(world.worker, worker={**world.worker.worker, "secret": secret})
+    body = await wrong.post("/worker/update", {"alias": "x"}, status=401)
     assert body == {"ok": False, "message": "invalid secret"}
-    response = await api.client.post("/worker/update", json={"alias": "x"})
-    assert response.status == 401
-    assert await response.json() == {"ok": False, "message": "worker id not specified"}
+    answer = await world.anonymous.post("/worker/update", {"alias": "x"})
+    assert answer.status == 401
+    assert answer.body == {"ok": False, "message": "worker id not specified"}
 
 
-async def test_update_with_a_malformed_body_is_refused(api: Api) -> None:
-    worker = await api.create_worker("w")
-    response = await api.client.post(
-        "/worker/update", data=b'{"alias": 5}', headers=worker_headers(worker)
-    )
-    assert response.status == 400
-    assert (await response.json())["message"].startswith("Could not parse request")
+async def test_update_with_a_malformed_body_is_refused(world: World) -> None:
+    answer = await world.worker.post("/worker/update", data=b'{"alias": 5}')
+    assert answer.status == 400
+    assert answer["message"].startswith("Could not parse request")
 
 
-async def test_a_paused_worker_reads_back_paused(api: Api) -> None:
-    worker = await api.create_worker("w")
-    await api.register("admin")
-    await pause_worker(api, worker)
-    seen = await api.call("GET", f"/worker/get/{worker['id']}", status=200)
+async def test_a_paused_worker_reads_back_paused(world: World) -> None:
+    await world.pause_worker(world.worker)
+    seen = await world.admin.get(f"/worker/get/{world.worker.id}", status=200)
     assert seen["content"]["worker"]["paused"] is True
 
 
@@ -173,14 +156,14 @@ async def test_a_paused_worker_reads_back_paused(api: Api) -> None:
     ],
 )
 async def test_worker_get_refuses_bad_and_unknown_ids(
-    api: Api, path_id: str, status: int, message: str
+    bare_world: World, path_id: str, status: int, message: str
 ) -> None:
-    await api.create_worker("w")
-    body = await api.call("GET", f"/worker/get/{path_id}", status=status)
+    await bare_world.new_worker("w")
+    body = await bare_world.anonymous.get(f"/worker/get/{path_id}", status=status)
     assert body == {"ok": False, "message": message}
 
 
-async def test_a_worker_id_with_a_plus_sign_is_read_as_go_does(api: Api) -> None:
-    worker = await api.create_worker("w")
-    body = await api.call("GET", f"/worker/get/+{worker['id']}", status=200)
-    assert body["content"]["worker"]["id"] == worker["id"]
+async def test_a_worker_id_with_a_plus_sign_is_read_as_go_does(bare_world: World) -> None:
+    worker = await bare_world.new_worker("w")
+    body = await bare_world.anonymous.get(f"/worker/get/+{worker.id}", status=200)
+    assert body["content"]["worker"]["id"] == worker.id

@@ -35,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.fuzz.report import REQUESTS
 from tests.integration.test_sigkill import free_port
+from tests.world import COOKIE, PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("TESTS_FUZZ_EXAMPLES", "10"))  # per operation and caller
@@ -42,14 +43,13 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]  # fmt: skip
 AUDIT_TOKEN = "audit-token-for-the-fuzz-test-0123456789"
 METRICS_TOKEN = "metrics-token-for-the-fuzz-test-0123456789"
-PASSWORD = "password1"
 
 
 @dataclass
 class Server:
     url: str
     process: subprocess.Popen[bytes]
-    cookie: str = "tt"
+    cookie: str = COOKIE
     callers: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> headers
     project: int = 0
     worker: dict = field(default_factory=dict)
