@@ -10,18 +10,17 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import Api, MakeClient
-from tests.e2e.support import Desk, drain, log_head, open_desk, position, worker_headers
+from tests.world import MakeClient, World, amend
 from tracker import config
 
 
 @pytest.fixture
-async def desk(api: Api) -> Desk:
-    desk = await open_desk(api, workers=1)
-    await desk.submit("one")
-    await desk.submit("two")
-    await desk.task()
-    return desk
+async def world(world: World) -> World:
+    """The shared world with two tasks submitted, the first of them assigned."""
+    await world.submit("one")
+    await world.submit("two")
+    await world.task()
+    return world
 
 
 #: Worker routes of issue 2 with a valid body, and the status of a failed worker check (3.1).
@@ -80,15 +79,14 @@ def envelope_error(status: int, body: Any) -> None:
 
 @pytest.mark.parametrize("path", POST_ROUTES)
 async def test_garbage_bodies_are_refused_with_the_envelope_and_append_nothing(
-    desk: Desk, path: str
+    world: World, path: str
 ) -> None:
-    headers = worker_headers(desk.worker)
-    before, logged = position(desk.api), await log_head(desk.api)
+    headers = world.worker.headers()  # and the admin's session, for the manager routes
+    before, logged = world.position(), await world.log_head()
     for body in GARBAGE:
-        response = await desk.client.post(path, data=body, headers=headers)
-        answer = await response.json()
-        envelope_error(response.status, answer)
-    assert (position(desk.api), await log_head(desk.api)) == (before, logged)
+        answer = await world.admin.post(path, data=body, headers=headers)
+        envelope_error(answer.status, answer.body)
+    assert (world.position(), await world.log_head()) == (before, logged)
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status"), WORKER_ROUTES)
@@ -125,13 +123,13 @@ async def test_garbage_bodies_are_refused_with_the_envelope_and_append_nothing(
     ],
 )
 async def test_each_worker_route_refuses_bad_credentials_with_its_status(
-    desk: Desk, method: str, path: str, body: Any, status: int, headers: dict, message: str
+    world: World, method: str, path: str, body: Any, status: int, headers: dict, message: str
 ) -> None:
-    before = position(desk.api)
-    response = await desk.client.request(method, path, json=body, headers=headers)
-    assert response.status == status
-    assert await response.json() == {"ok": False, "message": message}
-    assert position(desk.api) == before
+    before = world.position()
+    answer = await world.anonymous.call(method, path, body, headers=headers)
+    assert answer.status == status
+    assert answer.body == {"ok": False, "message": message}
+    assert world.position() == before
 
 
 async def raw_request(client: TestClient, head: bytes) -> tuple[int, bytes]:
@@ -150,11 +148,11 @@ async def raw_request(client: TestClient, head: bytes) -> tuple[int, bytes]:
     ("worker_id", "shown"), [(b"\xff\xfe", r'"\xff\xfe"'), (b"1\xc3", r'"1\xc3"')]
 )
 async def test_a_worker_id_header_that_is_not_utf8_is_refused_not_a_crash(
-    desk: Desk, worker_id: bytes, shown: str
+    world: World, worker_id: bytes, shown: str
 ) -> None:
     """The id is quoted as Go's strconv.Quote does: bytes that are not UTF-8 as \\xNN."""
     head = b"GET /task/get/1 HTTP/1.1\r\nX-Worker-Id: " + worker_id + b"\r\nX-Secret: s\r\n"
-    status, body = await raw_request(desk.client, head)
+    status, body = await raw_request(world.client, head)
     assert status == 403
     message = f"strconv.ParseInt: parsing {shown}: invalid syntax"
     assert json.loads(body) == {"ok": False, "message": message}
@@ -171,10 +169,10 @@ async def test_a_worker_id_header_that_is_not_utf8_is_refused_not_a_crash(
     "bad_id", ["0", "-1", "abc", "99999999999999999999", "1.0", "0x10", "%201", "1e3", "--1"]
 )
 async def test_bad_path_ids_are_400_with_the_routes_message(
-    desk: Desk, path: str, message: str, bad_id: str
+    world: World, path: str, message: str, bad_id: str
 ) -> None:
-    response = await desk.client.get(
-        path.format(bad_id), headers=worker_headers(desk.worker), allow_redirects=False
+    response = await world.client.get(
+        path.format(bad_id), headers=world.worker.headers(), allow_redirects=False
     )
     assert response.status == 400
     assert await response.json() == {"ok": False, "message": message}
@@ -184,17 +182,17 @@ async def test_bad_path_ids_are_400_with_the_routes_message(
     "bad_id",
     ["0", "-1", "abc", "99999999999999999999", "%00", "9" * 5000, "١٢", "%FF", "%ED%A0%80"],
 )
-async def test_bad_worker_ids_are_400(desk: Desk, bad_id: str) -> None:
-    response = await desk.client.get(f"/worker/get/{bad_id}")
-    envelope_error(response.status, await response.json())
-    assert response.status == 400
+async def test_bad_worker_ids_are_400(world: World, bad_id: str) -> None:
+    answer = await world.anonymous.get(f"/worker/get/{bad_id}")
+    envelope_error(answer.status, answer.body)
+    assert answer.status == 400
 
 
 @pytest.mark.parametrize("count", ["%C2%B2", "%D9%A1", "9" * 5000, "18446744073709551616", "-1"])
-async def test_odd_query_integers_count_as_zero_not_as_a_crash(desk: Desk, count: str) -> None:
+async def test_odd_query_integers_count_as_zero_not_as_a_crash(world: World, count: str) -> None:
     """Query integers are unsigned decimals; anything else counts as 0 (behavior.md 2.2)."""
-    response = await desk.client.get(f"/project/monitoring/{desk.project}?count={count}")
-    envelope_error(response.status, await response.json())
+    answer = await world.anonymous.get(f"/project/monitoring/{world.project}?count={count}")
+    envelope_error(answer.status, answer.body)
 
 
 @pytest.mark.parametrize(
@@ -205,10 +203,10 @@ async def test_odd_query_integers_count_as_zero_not_as_a_crash(desk: Desk, count
         ("GET", "/project/get/42", "Project not found"),
     ],
 )
-async def test_unknown_ids_are_404(desk: Desk, method: str, path: str, message: str) -> None:
-    response = await desk.client.request(method, path, headers=worker_headers(desk.worker))
-    assert response.status == 404
-    assert await response.json() == {"ok": False, "message": message}
+async def test_unknown_ids_are_404(world: World, method: str, path: str, message: str) -> None:
+    answer = await world.worker.call(method, path)
+    assert answer.status == 404
+    assert answer.body == {"ok": False, "message": message}
 
 
 @pytest.mark.parametrize(
@@ -227,29 +225,29 @@ async def test_unknown_ids_are_404(desk: Desk, method: str, path: str, message: 
     ],
 )
 async def test_unknown_paths_and_wrong_methods_are_404_with_the_envelope(
-    desk: Desk, method: str, path: str
+    world: World, method: str, path: str
 ) -> None:
-    response = await desk.client.request(method, path, allow_redirects=False)
+    response = await world.client.request(method, path, allow_redirects=False)
     assert response.status == 404
     assert await response.json() == {"ok": False, "message": "Not found"}
     assert response.headers["Server"] == "task_tracker"
 
 
-async def test_head_is_a_wrong_method_and_never_assigns_a_task(desk: Desk) -> None:
+async def test_head_is_a_wrong_method_and_never_assigns_a_task(world: World) -> None:
     """aiohttp answers HEAD on GET routes by default; the original did not, and a HEAD on
     /task/get would hand out a task whose id the worker never sees."""
-    await desk.submit("not for a HEAD")
-    before = position(desk.api)
-    for path in (f"/task/get/{desk.project}", f"/worker/get/{desk.worker['id']}"):
-        response = await desk.client.head(path, headers=worker_headers(desk.worker))
-        assert response.status == 404, path
-    assert position(desk.api) == before
-    assert [t["recipe"] for t in await drain(desk)] == ["two", "not for a HEAD"]
+    await world.submit("not for a HEAD")
+    before = world.position()
+    for path in (f"/task/get/{world.project}", f"/worker/get/{world.worker.id}"):
+        answer = await world.worker.call("HEAD", path)
+        assert answer.status == 404, path
+    assert world.position() == before
+    assert [t["recipe"] for t in await world.drain()] == ["two", "not for a HEAD"]
 
 
 @pytest.mark.parametrize("path", ["/task/submit", "/task/get/1", "/", "/nowhere", "/worker/get/x"])
-async def test_options_answers_200_with_cors_headers_and_no_body(desk: Desk, path: str) -> None:
-    response = await desk.client.options(path)
+async def test_options_answers_200_with_cors_headers_and_no_body(world: World, path: str) -> None:
+    response = await world.client.options(path)
     assert response.status == 200
     assert await response.read() == b""
     assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -260,43 +258,26 @@ async def test_options_answers_200_with_cors_headers_and_no_body(desk: Desk, pat
     assert {"content-type", "x-worker-id", "x-secret"} <= allowed
 
 
-async def test_normal_answers_carry_no_cors_headers(desk: Desk) -> None:
-    response = await desk.client.get("/")
+async def test_normal_answers_carry_no_cors_headers(world: World) -> None:
+    response = await world.client.get("/")
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
-@pytest.fixture
-async def small_body_client(make_client: MakeClient, settings: config.Settings) -> TestClient:
-    limited = config.build(
-        {
-            "database": {"data_dir": settings.database.data_dir},
-            "server": {"address": "127.0.0.1:0", "max_body_size": 1024},
-            "passwords": {
-                "argon2_time_cost": 1,
-                "argon2_memory_cost": 8,
-                "argon2_parallelism": 1,
-            },
-        }
-    )
-    return await make_client(limited)
-
-
-async def test_a_body_over_the_configured_limit_is_413(small_body_client: TestClient) -> None:
-    api = Api(small_body_client)
-    desk = await open_desk(api, workers=1)
-    before, logged = position(api), await log_head(api)
-    big = {"project": desk.project, "recipe": "x" * 2000}
+async def test_a_body_over_the_configured_limit_is_413(
+    make_client: MakeClient, settings: config.Settings
+) -> None:
+    limited = await World.start(make_client, amend(settings, server={"max_body_size": 1024}))
+    world = await limited.open(workers=1)
+    before, logged = world.position(), await world.log_head()
+    big = {"project": world.project, "recipe": "x" * 2000}
     for path, body in (
         ("/task/submit", big),
         ("/task/bulk_submit", {"requests": [big]}),
         ("/worker/create", {"alias": "x" * 2000}),
         ("/worker/update", {"alias": "x" * 2000}),
     ):
-        response = await small_body_client.post(
-            path, json=body, headers=worker_headers(desk.worker)
-        )
-        assert response.status == 413, path
-        answer = await response.json()
+        answer = await world.worker.post(path, body)
+        assert answer.status == 413, path
         assert answer["ok"] is False and "1024" in answer["message"]
-    assert (position(api), await log_head(api)) == (before, logged)
-    assert await desk.submit("x" * 900) == {"ok": True}  # under the limit still works
+    assert (world.position(), await world.log_head()) == (before, logged)
+    assert await world.submit("x" * 900) == {"ok": True}  # under the limit still works

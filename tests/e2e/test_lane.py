@@ -15,9 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from tests.conftest import Api
-from tests.e2e.support import Desk, cheap, open_desk
-from tests.world import tracker_of
+from tests.world import World, amend
 from tracker import config
 from tracker.http import lane, metrics
 
@@ -28,12 +26,7 @@ LIMIT = 1 << 20  # server.max_body_size in these tests
 
 @pytest.fixture
 def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings, server={"max_body_size": LIMIT})
-
-
-@pytest.fixture
-async def desk(api: Api) -> Desk:
-    return await open_desk(api, workers=1)
+    return amend(settings, server={"max_body_size": LIMIT})
 
 
 class Answer:
@@ -71,12 +64,12 @@ class Conn:
 
 
 @pytest.fixture
-async def connect(desk: Desk) -> AsyncIterator[Callable[[], Awaitable[Conn]]]:
+async def connect(world: World) -> AsyncIterator[Callable[[], Awaitable[Conn]]]:
     """Open raw connections to the test server; all are closed at the end of the test."""
     opened: list[Conn] = []
 
     async def open_one() -> Conn:
-        port = desk.client.server.port
+        port = world.client.server.port
         assert port is not None
         opened.append(Conn(*await asyncio.open_connection("127.0.0.1", port)))
         return opened[-1]
@@ -91,10 +84,10 @@ async def connect(desk: Desk) -> AsyncIterator[Callable[[], Awaitable[Conn]]]:
 Connect = Callable[[], Awaitable[Conn]]
 
 
-def request(desk: Desk, method: str, path: str, body: dict | bytes | None = None,
+def request(world: World, method: str, path: str, body: dict | bytes | None = None,
             extra: str = "", version: str = "1.1") -> bytes:  # fmt: skip
     data = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
-    worker = desk.worker
+    worker = world.worker.worker
     return (
         f"{method} {path} HTTP/{version}\r\nHost: tracker\r\n"
         f"X-Worker-Id: {worker['id']}\r\nX-Secret: {worker['secret']}\r\n"
@@ -102,45 +95,45 @@ def request(desk: Desk, method: str, path: str, body: dict | bytes | None = None
     ).encode() + data
 
 
-def submit(desk: Desk, recipe: str = "r", **extra: str) -> bytes:
-    return request(desk, "POST", "/task/submit", {"project": desk.project, "recipe": recipe},
+def submit(world: World, recipe: str = "r", **extra: str) -> bytes:
+    return request(world, "POST", "/task/submit", {"project": world.project, "recipe": recipe},
                    **extra)  # fmt: skip
 
 
-def answers_counted(desk: Desk, route: str) -> int:
+def answers_counted(world: World, route: str) -> int:
     """How many answers the tracker counted for ``route``, by the lane or by aiohttp."""
-    counted = desk.client.server.app[metrics.METRICS]  # type: ignore[union-attr]
+    counted = world.client.server.app[metrics.METRICS]  # type: ignore[union-attr]
     return sum(n for (_, r, _), n in counted.requests.items() if r == route)
 
 
-async def test_a_worker_loop_on_one_connection(desk: Desk, connect: Connect) -> None:
+async def test_a_worker_loop_on_one_connection(world: World, connect: Connect) -> None:
     conn = await connect()
-    await conn.send(submit(desk, "first"))
+    await conn.send(submit(world, "first"))
     assert (await conn.answer()).json == {"ok": True}
-    await conn.send(request(desk, "GET", f"/task/get/{desk.project}"))
+    await conn.send(request(world, "GET", f"/task/get/{world.project}"))
     got = await conn.answer()
     task = got.json["content"]["task"]
     assert (got.status, task["recipe"]) == (200, "first")
-    await conn.send(request(desk, "POST", "/task/release", {"task_id": task["id"], "result": 0}))
+    await conn.send(request(world, "POST", "/task/release", {"task_id": task["id"], "result": 0}))
     assert (await conn.answer()).json == {"ok": True, "content": {"updated": True}}
-    assert tracker_of(desk.client).state.tasks.get(task["id"]) is None
+    assert world.tracker.state.tasks.get(task["id"]) is None
 
 
 async def test_answers_match_aiohttps_byte_for_byte_but_the_date(
-    desk: Desk, connect: Connect
+    world: World, connect: Connect
 ) -> None:
     """The same requests, first in the lane, then on a connection aiohttp took over (a
     request for ``/`` hands it over): same status line, header fields and body."""
-    tasks = tracker_of(desk.client).state.tasks
+    tasks = world.tracker.state.tasks
     cases = [
-        submit(desk),
-        request(desk, "POST", "/task/submit", {"project": 999, "recipe": "x"}),
-        request(desk, "POST", "/task/submit", {"project": desk.project, "priority": 70000}),
+        submit(world),
+        request(world, "POST", "/task/submit", {"project": 999, "recipe": "x"}),
+        request(world, "POST", "/task/submit", {"project": world.project, "priority": 70000}),
         b"POST /task/submit HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}",
-        request(desk, "GET", "/task/get/0"),
-        request(desk, "GET", "/task/get/abc"),
-        request(desk, "POST", "/task/release", {"task_id": 12345, "result": 0}),
-        request(desk, "POST", "/task/release", {"task_id": 0}),
+        request(world, "GET", "/task/get/0"),
+        request(world, "GET", "/task/get/abc"),
+        request(world, "POST", "/task/release", {"task_id": 12345, "result": 0}),
+        request(world, "POST", "/task/release", {"task_id": 0}),
     ]
     in_lane, in_aiohttp = await connect(), await connect()
     await in_aiohttp.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -155,33 +148,33 @@ async def test_answers_match_aiohttps_byte_for_byte_but_the_date(
     assert len(tasks.tasks) == 2  # one valid submit on each connection
 
 
-async def test_pipelined_requests_are_answered_in_order(desk: Desk, connect: Connect) -> None:
+async def test_pipelined_requests_are_answered_in_order(world: World, connect: Connect) -> None:
     conn = await connect()
-    await conn.send(b"".join(submit(desk, f"r{n}") for n in range(5)))
+    await conn.send(b"".join(submit(world, f"r{n}") for n in range(5)))
     assert [(await conn.answer()).json for _ in range(5)] == [{"ok": True}] * 5
-    recipes = [t.recipe for t in tracker_of(desk.client).state.tasks.tasks.values()]
+    recipes = [t.recipe for t in world.tracker.state.tasks.tasks.values()]
     assert recipes == [f"r{n}" for n in range(5)]
 
 
-async def test_a_request_arriving_a_byte_at_a_time(desk: Desk, connect: Connect) -> None:
+async def test_a_request_arriving_a_byte_at_a_time(world: World, connect: Connect) -> None:
     conn = await connect()
-    for byte in submit(desk, "slow"):
+    for byte in submit(world, "slow"):
         await conn.send(bytes([byte]))
     assert (await conn.answer()).json == {"ok": True}
 
 
 async def test_other_routes_hand_the_connection_to_aiohttp_mid_stream(
-    desk: Desk, connect: Connect
+    world: World, connect: Connect
 ) -> None:
     conn = await connect()
-    before = answers_counted(desk, "/task/submit")
-    await conn.send(submit(desk) + request(desk, "GET", f"/worker/get/{desk.worker['id']}")
-                    + submit(desk))  # fmt: skip
+    before = answers_counted(world, "/task/submit")
+    await conn.send(submit(world) + request(world, "GET", f"/worker/get/{world.worker.id}")
+                    + submit(world))  # fmt: skip
     assert (await conn.answer()).json == {"ok": True}
     assert (await conn.answer()).json["content"]["worker"]["alias"] == "worker 1"
     assert (await conn.answer()).json == {"ok": True}
-    assert answers_counted(desk, "/task/submit") == before + 2
-    assert len(tracker_of(desk.client).state.tasks.tasks) == 2
+    assert answers_counted(world, "/task/submit") == before + 2
+    assert len(world.tracker.state.tasks.tasks) == 2
 
 
 @pytest.mark.parametrize(
@@ -193,20 +186,20 @@ async def test_other_routes_hand_the_connection_to_aiohttp_mid_stream(
         ("Transfer-Encoding: chunked\r\n", "1.1", 400),  # with a length: refused as well
     ],
 )
-async def test_framing_the_lane_leaves_to_aiohttp(desk: Desk, connect: Connect, extra: str,
+async def test_framing_the_lane_leaves_to_aiohttp(world: World, connect: Connect, extra: str,
                                                   version: str, status: int) -> None:  # fmt: skip
     conn = await connect()
-    await conn.send(submit(desk, extra=extra, version=version))
+    await conn.send(submit(world, extra=extra, version=version))
     answer = await conn.answer()
     if answer.status == 100:
         answer = await conn.answer()
     assert answer.status == status
-    assert len(tracker_of(desk.client).state.tasks.tasks) == (status == 200)
+    assert len(world.tracker.state.tasks.tasks) == (status == 200)
 
 
-async def test_a_chunked_submit_is_served_by_aiohttp(desk: Desk, connect: Connect) -> None:
-    body = json.dumps({"project": desk.project, "recipe": "chunked"}).encode()
-    worker = desk.worker
+async def test_a_chunked_submit_is_served_by_aiohttp(world: World, connect: Connect) -> None:
+    body = json.dumps({"project": world.project, "recipe": "chunked"}).encode()
+    worker = world.worker.worker
     conn = await connect()
     await conn.send(
         f"POST /task/submit HTTP/1.1\r\nHost: t\r\nX-Worker-Id: {worker['id']}\r\n"
@@ -214,24 +207,24 @@ async def test_a_chunked_submit_is_served_by_aiohttp(desk: Desk, connect: Connec
         + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
     )
     assert (await conn.answer()).json == {"ok": True}
-    [task] = tracker_of(desk.client).state.tasks.tasks.values()
+    [task] = world.tracker.state.tasks.tasks.values()
     assert task.recipe == "chunked"
 
 
-async def test_an_oversize_body_gets_the_413_envelope(desk: Desk, connect: Connect) -> None:
+async def test_an_oversize_body_gets_the_413_envelope(world: World, connect: Connect) -> None:
     conn = await connect()
-    await conn.send(submit(desk, "x" * LIMIT))
+    await conn.send(submit(world, "x" * LIMIT))
     answer = await conn.answer()
     assert answer.status == 413
     message = f"Request body too large: the limit is {LIMIT} bytes"
     assert answer.json == {"ok": False, "message": message}
-    assert not tracker_of(desk.client).state.tasks.tasks
+    assert not world.tracker.state.tasks.tasks
 
 
 async def test_malformed_heads_get_aiohttps_400_and_nothing_is_appended(
-    desk: Desk, connect: Connect
+    world: World, connect: Connect
 ) -> None:
-    position = tracker_of(desk.client).state.position
+    position = world.tracker.state.position
     for head in [
         b"POST /task/submit HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}",  # no Host
         b"POST /task/submit HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n",
@@ -248,51 +241,51 @@ async def test_malformed_heads_get_aiohttps_400_and_nothing_is_appended(
         conn = await connect()
         await conn.send(head)
         assert (await conn.answer()).status == 400, head
-        assert tracker_of(desk.client).state.position == position
+        assert world.tracker.state.position == position
 
 
-async def test_paths_the_lane_does_not_know_exactly(desk: Desk, connect: Connect) -> None:
+async def test_paths_the_lane_does_not_know_exactly(world: World, connect: Connect) -> None:
     """Each on a fresh connection, so the lane sees it first and must hand it to aiohttp."""
-    encoded = "".join(f"%{byte:02X}" for byte in str(desk.project).encode())
+    encoded = "".join(f"%{byte:02X}" for byte in str(world.project).encode())
     for path in [
         f"/task/get/{encoded}",  # percent-encoded: aiohttp decodes it and routes it
-        f"/task/get/{desk.project}#x",  # a fragment: aiohttp drops it (not part of the id)
+        f"/task/get/{world.project}#x",  # a fragment: aiohttp drops it (not part of the id)
     ]:
         conn = await connect()
-        await conn.send(submit(desk) + request(desk, "GET", path))
+        await conn.send(submit(world) + request(world, "GET", path))
         assert (await conn.answer()).status == 200
         assert (await conn.answer()).json["content"]["task"]["recipe"] == "r", path
     conn = await connect()
-    await conn.send(request(desk, "GET", "/task/submit"))  # wrong method: aiohttp's 404
+    await conn.send(request(world, "GET", "/task/submit"))  # wrong method: aiohttp's 404
     assert (await conn.answer()).status == 404
 
 
-async def test_connection_close_is_honoured(desk: Desk, connect: Connect) -> None:
+async def test_connection_close_is_honoured(world: World, connect: Connect) -> None:
     conn = await connect()
-    await conn.send(submit(desk, extra="Connection: close\r\n"))
+    await conn.send(submit(world, extra="Connection: close\r\n"))
     answer = await conn.answer()
     assert (answer.status, answer.headers["connection"]) == (200, "close")
     assert await conn.closed()
 
 
 async def test_a_client_that_half_closes_still_gets_its_answers(
-    desk: Desk, connect: Connect
+    world: World, connect: Connect
 ) -> None:
     conn = await connect()
-    await conn.send(submit(desk, "a") + submit(desk, "b"))
+    await conn.send(submit(world, "a") + submit(world, "b"))
     conn.writer.write_eof()
     assert [(await conn.answer()).status for _ in range(2)] == [200, 200]
     assert await conn.closed()
-    assert len(tracker_of(desk.client).state.tasks.tasks) == 2
+    assert len(world.tracker.state.tasks.tasks) == 2
 
 
-async def test_idle_connections_are_closed(desk: Desk, connect: Connect,
+async def test_idle_connections_are_closed(world: World, connect: Connect,
                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setattr(lane, "IDLE_TIMEOUT", 0.0)
     conn = await connect()
-    await conn.send(submit(desk))
+    await conn.send(submit(world))
     assert (await conn.answer()).status == 200
-    site = next(iter(desk.client.server.runner.sites))  # type: ignore[union-attr]
+    site = next(iter(world.client.server.runner.sites))  # type: ignore[union-attr]
     assert isinstance(site, lane.LaneSite)
     site.sweep()
     assert await conn.closed()
@@ -312,44 +305,44 @@ def test_the_lane_serves_exactly_the_task_routes() -> None:
 
 
 async def test_a_client_that_stops_reading_is_paused_not_buffered(
-    desk: Desk, connect: Connect
+    world: World, connect: Connect
 ) -> None:
     """While the transport says the client's answers pile up unread (``pause_writing``), the
     lane serves nothing more and stops reading; on ``resume_writing`` it serves the rest."""
     conn = await connect()
-    await conn.send(submit(desk, "first"))
+    await conn.send(submit(world, "first"))
     assert (await conn.answer()).status == 200
-    site = next(iter(desk.client.server.runner.sites))  # type: ignore[union-attr]
+    site = next(iter(world.client.server.runner.sites))  # type: ignore[union-attr]
     assert isinstance(site, lane.LaneSite)
     [connection] = site.connections
     connection.pause_writing()  # what the transport calls when its write buffer is full
-    await conn.send(b"".join(submit(desk, f"{n}") for n in range(5)))
+    await conn.send(b"".join(submit(world, f"{n}") for n in range(5)))
     assert (await conn.answer()).status == 200  # the one already taken when the pause came
     await asyncio.sleep(0.2)
-    tasks = tracker_of(desk.client).state.tasks.tasks
+    tasks = world.tracker.state.tasks.tasks
     assert len(tasks) == 2
     connection.resume_writing()
     assert [(await conn.answer()).status for _ in range(4)] == [200] * 4
     assert [task.recipe for task in tasks.values()] == ["first", "0", "1", "2", "3", "4"]
 
 
-async def test_a_large_request_pipelined_behind_a_small_one(desk: Desk, connect: Connect) -> None:
+async def test_a_large_request_pipelined_behind_a_small_one(world: World, connect: Connect) -> None:
     """The second body arrives while the first is served: reading pauses at the high-water
     mark and must resume for the rest of it."""
-    big = [{"project": desk.project, "recipe": "x" * 300} for _ in range(1500)]
+    big = [{"project": world.project, "recipe": "x" * 300} for _ in range(1500)]
     body = json.dumps({"requests": big}).encode()
     assert lane.HIGH_WATER < len(body) <= LIMIT
     conn = await connect()
-    await conn.send(submit(desk, "small") + request(desk, "POST", "/task/bulk_submit", body))
+    await conn.send(submit(world, "small") + request(world, "POST", "/task/bulk_submit", body))
     assert [(await conn.answer()).status for _ in range(2)] == [200, 200]
-    assert len(tracker_of(desk.client).state.tasks.tasks) == 1 + len(big)
+    assert len(world.tracker.state.tasks.tasks) == 1 + len(big)
 
 
 async def test_a_half_closed_connection_handed_to_aiohttp_is_closed(
-    desk: Desk, connect: Connect
+    world: World, connect: Connect
 ) -> None:
     conn = await connect()
-    await conn.send(submit(desk) + request(desk, "GET", f"/worker/get/{desk.worker['id']}"))
+    await conn.send(submit(world) + request(world, "GET", f"/worker/get/{world.worker.id}"))
     conn.writer.write_eof()
     assert [(await conn.answer()).status for _ in range(2)] == [200, 200]
     assert await conn.closed()

@@ -22,8 +22,7 @@ import re
 
 import pytest
 
-from tests.conftest import Api
-from tests.e2e.support import cheap
+from tests.world import World, amend
 from tracker import config
 from tracker.http import lane
 from tracker.http.framing import Framer, HandOff
@@ -39,7 +38,7 @@ AT_ONCE = 15  # cases run side by side (each on its own connections; nothing the
 
 @pytest.fixture
 def settings(settings: config.Settings) -> config.Settings:
-    return cheap(settings, server={"max_body_size": LIMIT})
+    return amend(settings, server={"max_body_size": LIMIT})
 
 
 def generate(rng: random.Random, worker: dict) -> bytes:
@@ -131,14 +130,15 @@ async def exchange(port: int, data: bytes, *, handed_over: bool) -> bytes:
         writer.close()
 
 
-async def test_the_lane_answers_every_generated_request_as_aiohttp_does(api: Api) -> None:
-    await api.register("admin")
-    await api.create_project("p")  # the worker has no access to it
-    worker = await api.create_worker("fuzz")
-    port = api.client.server.port
+async def test_the_lane_answers_every_generated_request_as_aiohttp_does(
+    bare_world: World,
+) -> None:
+    world = await bare_world.open(workers=0, name="p")
+    worker = await world.new_worker("fuzz")  # no access to the project
+    port = world.client.server.port
     assert port is not None
     rng = random.Random(SEED)
-    cases = [generate(rng, worker) for _ in range(CASES)]
+    cases = [generate(rng, dict(worker.worker)) for _ in range(CASES)]
 
     async def both(data: bytes) -> tuple[bytes, bytes]:
         return await asyncio.gather(exchange(port, data, handed_over=False),

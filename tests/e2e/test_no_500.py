@@ -17,8 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.conftest import Api
-from tests.e2e.support import open_desk, worker_headers
+from tests.world import World
 
 SEED = 7_000_500
 ROUNDS = 8  # per route and caller
@@ -114,17 +113,14 @@ def check_answer(status: int, text: bytes, template: str, context: tuple) -> Non
         assert answer.get("message"), (*context, answer)
 
 
-async def test_no_route_answers_500_to_any_caller(api: Api) -> None:
-    desk = await open_desk(api, workers=2)
-    await api.register("second")  # manager 2, for promote and demote
-    await api.login("admin")
-    await desk.submit("one")
-    await desk.submit("two", verification_count=2)
-    task = await desk.task()
-    known = [desk.project, desk.worker["id"], task["id"], 1, 2]
-    cookies = api.client.session.cookie_jar
+async def test_no_route_answers_500_to_any_caller(world: World) -> None:
+    await world.register("second")  # manager 2, for promote and demote
+    await world.submit("one")
+    await world.submit("two", verification_count=2)
+    task = await world.task()
+    known = [world.project, world.worker.id, task["id"], 1, 2]
     rng = random.Random(SEED)
-    table = routes(api.client.server.app)  # type: ignore[arg-type]
+    table = routes(world.client.server.app)  # type: ignore[arg-type]
     assert len(table) >= 45
     checked = 0
     accepted: set[tuple[str, str]] = set()
@@ -133,13 +129,12 @@ async def test_no_route_answers_500_to_any_caller(api: Api) -> None:
             for _ in range(ROUNDS):
                 path = re.sub(r"\{\w+\}", lambda _m: path_value(rng, known), template)
                 path += QUERY.get(template, "")
-                worker = desk.workers[rng.randrange(2)]
-                headers = worker_headers(worker) if caller == "worker" else {}
-                cookies.clear()
-                if caller == "admin":
-                    await api.login("admin")  # again: a generated call may have logged out
+                worker = world.workers[rng.randrange(2)]
+                headers = worker.headers() if caller == "worker" else {}
+                if caller == "admin":  # a new session: a generated call may have logged out
+                    headers = (await world.login("admin")).headers()
                 data = body(rng, known) if method == "POST" else None
-                response = await api.client.request(method, path, data=data, headers=headers)
+                response = await world.client.request(method, path, data=data, headers=headers)
                 check_answer(response.status, await response.read(), template,
                              (method, path, caller, data))  # fmt: skip
                 checked += 1
@@ -148,4 +143,4 @@ async def test_no_route_answers_500_to_any_caller(api: Api) -> None:
     assert checked == len(table) * 3 * ROUNDS
     # past validation too: most routes carried out some of the generated calls
     assert len(accepted) >= len(table) * 3 // 4, sorted(set(table) - accepted)
-    assert (await api.call("GET", "/"))["ok"]  # and the server is still serving
+    assert (await world.anonymous.get("/")).ok  # and the server is still serving

@@ -6,14 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api
-from tests.e2e.support import Desk, log_head, open_desk, worker_headers
-
-
-@pytest.fixture
-async def desk(api: Api) -> Desk:
-    return await open_desk(api, workers=1)
-
+from tests.world import World
 
 #: Every route that reads a JSON body, with a body whose first key is written twice.
 REPEATED = [
@@ -39,25 +32,23 @@ REPEATED = [
 
 @pytest.mark.parametrize(("path", "body"), REPEATED)
 async def test_a_repeated_key_is_refused_with_400_and_nothing_is_appended(
-    desk: Desk, path: str, body: str
+    world: World, path: str, body: str
 ) -> None:
-    before = await log_head(desk.api)
-    url = path.format(project=desk.project)
-    response = await desk.client.post(url, data=body, headers=worker_headers(desk.worker))
-    answer = await response.json()
-    assert response.status == 400, answer
+    before = await world.log_head()
+    url = path.format(project=world.project)
+    # the admin's session and a worker's headers: each route gets as far as reading its body
+    answer = await world.admin.post(url, data=body, headers=world.worker.headers())
+    assert answer.status == 400, answer
     assert answer["ok"] is False
     assert "is repeated in an object" in answer["message"], answer
-    assert await log_head(desk.api) == before
+    assert await world.log_head() == before
 
 
-async def test_the_webhook_refuses_a_repeated_key_with_its_plain_400(desk: Desk) -> None:
+async def test_the_webhook_refuses_a_repeated_key_with_its_plain_400(world: World) -> None:
     body = '{"ref": "refs/heads/master", "ref": "refs/heads/other", "after": "x"}'
-    response = await desk.client.post("/git/receivehook", data=body)
-    assert response.status == 400
-    assert (
-        await response.text() == 'Could not parse request: the key "ref" is repeated in an object'
-    )
+    answer = await world.anonymous.post("/git/receivehook", data=body)
+    assert answer.status == 400
+    assert answer.body == 'Could not parse request: the key "ref" is repeated in an object'
 
 
 @pytest.mark.parametrize(
@@ -69,12 +60,9 @@ async def test_the_webhook_refuses_a_repeated_key_with_its_plain_400(desk: Desk)
     ],
     ids=["escaped", "same value", "json in a string"],
 )
-async def test_a_repeated_key_is_found_however_it_is_written(desk: Desk, body: str) -> None:
-    response = await desk.client.post(
-        "/task/submit", data=body, headers=worker_headers(desk.worker)
-    )
-    answer = await response.json()
-    assert response.status == 400, answer
+async def test_a_repeated_key_is_found_however_it_is_written(world: World, body: str) -> None:
+    answer = await world.worker.post("/task/submit", data=body)
+    assert answer.status == 400, answer
     assert answer["message"].endswith("is repeated in an object"), answer
 
 
@@ -83,13 +71,13 @@ async def test_a_repeated_key_is_found_however_it_is_written(desk: Desk, body: s
     ["a:b", '{"key": "value", "key2": ["x:y"]}', "\\u003a", ":" * 100],
     ids=["colon", "json text", "escaped colon", "many colons"],
 )
-async def test_colons_inside_strings_are_no_repeated_key(desk: Desk, recipe: str) -> None:
-    answer = await desk.submit(recipe)
+async def test_colons_inside_strings_are_no_repeated_key(world: World, recipe: str) -> None:
+    answer = await world.submit(recipe)
     assert answer == {"ok": True}
-    assert (await desk.task())["recipe"] == recipe
+    assert (await world.task())["recipe"] == recipe
 
 
-async def test_the_same_key_in_two_objects_is_not_a_repeat(desk: Desk) -> None:
-    body = {"requests": [{"project": desk.project, "recipe": f"r{n}"} for n in range(3)]}
-    answer = await desk.api.call("POST", "/task/bulk_submit", body, worker=desk.worker, status=200)
+async def test_the_same_key_in_two_objects_is_not_a_repeat(world: World) -> None:
+    body = {"requests": [{"project": world.project, "recipe": f"r{n}"} for n in range(3)]}
+    answer = await world.worker.post("/task/bulk_submit", body, status=200)
     assert answer == {"ok": True}

@@ -5,33 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api
-from tests.e2e.support import (
-    HELLO_WORLD,
-    Desk,
-    add_project,
-    log_head,
-    open_desk,
-    position,
-)
+from tests.world import HELLO_WORLD, World
 
 OK, FAIL = 0, 1
 
 
-@pytest.fixture
-async def desk(api: Api) -> Desk:
-    return await open_desk(api, workers=1)
-
-
-async def duplicate(desk: Desk, **fields: object) -> None:
+async def duplicate(world: World, **fields: object) -> None:
     """Submitting ``fields`` is refused as a duplicate, and nothing is appended."""
-    before, logged = position(desk.api), await log_head(desk.api)
-    answer = await desk.api.call("POST", "/task/submit",
-                                 {"project": desk.project, "recipe": "again", **fields},
-                                 worker=desk.worker, status=400)  # fmt: skip
+    before, logged = world.position(), await world.log_head()
+    body = {"project": world.project, "recipe": "again", **fields}
+    answer = await world.worker.post("/task/submit", body, status=400)
     assert answer["ok"] is False and answer["message"], answer
     assert "hash" in answer["message"]
-    assert (position(desk.api), await log_head(desk.api)) == (before, logged)
+    assert (world.position(), await world.log_head()) == (before, logged)
 
 
 @pytest.mark.parametrize(
@@ -50,50 +36,50 @@ async def duplicate(desk: Desk, **fields: object) -> None:
     ],
 )
 async def test_a_second_live_task_with_the_same_hash_is_refused(
-    desk: Desk, first: dict, second: dict
+    world: World, first: dict, second: dict
 ) -> None:
-    assert await desk.submit("first", **first) == {"ok": True}
-    await duplicate(desk, **second)
+    assert await world.submit("first", **first) == {"ok": True}
+    await duplicate(world, **second)
 
 
-async def test_a_different_unique_string_is_accepted(desk: Desk) -> None:
-    assert await desk.submit(unique_string="Hello, world") == {"ok": True}
-    assert await desk.submit(unique_string="Hello, world!") == {"ok": True}
-    assert await desk.submit(unique_string="hello, world") == {"ok": True}
+async def test_a_different_unique_string_is_accepted(world: World) -> None:
+    assert await world.submit(unique_string="Hello, world") == {"ok": True}
+    assert await world.submit(unique_string="Hello, world!") == {"ok": True}
+    assert await world.submit(unique_string="hello, world") == {"ok": True}
 
 
-async def test_hash_zero_and_an_empty_unique_string_mean_no_hash(desk: Desk) -> None:
+async def test_hash_zero_and_an_empty_unique_string_mean_no_hash(world: World) -> None:
     for fields in ({}, {"hash_u64": 0}, {"unique_string": ""}, {"hash64": 0}, {"hash_u64": 0}):
-        assert await desk.submit(**fields) == {"ok": True}
+        assert await world.submit(**fields) == {"ok": True}
 
 
-async def test_an_assigned_or_failed_task_still_holds_its_hash(desk: Desk) -> None:
-    await desk.submit(hash_u64=1)
-    await desk.submit(hash_u64=2, max_retries=0)
-    assigned = await desk.task()
-    failed = await desk.task()
-    assert await desk.release(failed["id"], FAIL) == {"ok": True, "content": {"updated": True}}
-    await duplicate(desk, hash_u64=1)
-    await duplicate(desk, hash_u64=2)
+async def test_an_assigned_or_failed_task_still_holds_its_hash(world: World) -> None:
+    await world.submit(hash_u64=1)
+    await world.submit(hash_u64=2, max_retries=0)
+    assigned = await world.task()
+    failed = await world.task()
+    assert await world.release(failed["id"], FAIL) == {"ok": True, "content": {"updated": True}}
+    await duplicate(world, hash_u64=1)
+    await duplicate(world, hash_u64=2)
     assert assigned["id"] == 1
 
 
-async def test_a_hash_can_be_submitted_again_once_its_task_closed(desk: Desk) -> None:
-    await desk.submit("first", unique_string="Hello, world")
-    task = await desk.task()
-    assert (await desk.release(task["id"], OK))["content"] == {"updated": True}
-    assert await desk.submit("second", hash_u64=HELLO_WORLD) == {"ok": True}
-    assert (await desk.task())["recipe"] == "second"
+async def test_a_hash_can_be_submitted_again_once_its_task_closed(world: World) -> None:
+    await world.submit("first", unique_string="Hello, world")
+    task = await world.task()
+    assert (await world.release(task["id"], OK))["content"] == {"updated": True}
+    assert await world.submit("second", hash_u64=HELLO_WORLD) == {"ok": True}
+    assert (await world.task())["recipe"] == "second"
 
 
-async def test_the_same_hash_may_live_in_two_projects(desk: Desk) -> None:
-    other = await add_project(desk, "other")
-    assert await desk.submit(unique_string="shared") == {"ok": True}
-    answer = await desk.api.submit(desk.worker, other, "r", unique_string="shared")
+async def test_the_same_hash_may_live_in_two_projects(world: World) -> None:
+    other = await world.add_project("other")
+    assert await world.submit(unique_string="shared") == {"ok": True}
+    answer = await world.submit("r", project=other, unique_string="shared")
     assert answer == {"ok": True}
 
 
-async def test_submitting_both_a_hash_and_a_unique_string_is_invalid(desk: Desk) -> None:
-    body = {"project": desk.project, "recipe": "r", "hash_u64": 5, "unique_string": "x"}
-    answer = await desk.api.call("POST", "/task/submit", body, worker=desk.worker, status=400)
+async def test_submitting_both_a_hash_and_a_unique_string_is_invalid(world: World) -> None:
+    body = {"project": world.project, "recipe": "r", "hash_u64": 5, "unique_string": "x"}
+    answer = await world.worker.post("/task/submit", body, status=400)
     assert answer["message"].startswith("Invalid task")
