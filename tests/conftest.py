@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import msgspec
 import pytest
-from aiohttp import web
+from aiohttp import DummyCookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 from tests import postgres
-from tests.world import World
+from tests.world import MakeClient, World
 from tracker import config
 from tracker.http.app import create_app
 from tracker.http.lane import LaneSite
@@ -108,94 +108,24 @@ class LaneServer(TestServer):
         self._root = URL(f"http://{self.host}:{self.port}")
 
 
-MakeClient = Callable[..., Awaitable[TestClient]]
-
-
 @pytest.fixture
 def make_client(aiohttp_client: Any, settings: config.Settings, clock: Clock) -> MakeClient:
-    """Start the real app (again, after a restart) on the same data directory.
+    """Start the real app (again, after a restart) on the same data directory, served as
+    ``tracker serve`` serves it.
 
     A new connection for every request: a connection that served any other route belongs to
     aiohttp from then on, and each task request should go through the lane as a worker's does.
+    The client keeps no cookies: every request names its caller (tests/world.py).
     """
 
-    async def make(
-        app_settings: config.Settings | None = None, **client_options: Any
-    ) -> TestClient:
+    async def make(app_settings: config.Settings | None = None) -> TestClient:
         app = create_app(app_settings or settings, clock=clock)
-        return await serve(aiohttp_client, app, **client_options)
+        connector = aiohttp.TCPConnector(force_close=True)
+        client = await aiohttp_client(LaneServer(app), connector=connector,
+                                      cookie_jar=DummyCookieJar())  # fmt: skip
+        return client  # type: ignore[no-any-return]
 
     return make
-
-
-async def serve(aiohttp_client: Any, app: web.Application, **client_options: Any) -> TestClient:
-    """A test client of ``app`` served as ``tracker serve`` serves it (see ``make_client``)."""
-    connector = aiohttp.TCPConnector(force_close=True)
-    client = await aiohttp_client(LaneServer(app), connector=connector, **client_options)
-    return client  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def client(make_client: MakeClient) -> TestClient:
-    return await make_client()
-
-
-class Api:
-    """A small test client speaking the tracker's HTTP API, as a real client would."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-
-    async def call(self, method: str, path: str, json: Any = None, *, worker: dict | None = None,
-                   status: int | None = None, **kwargs: Any) -> dict:  # fmt: skip
-        headers = _worker_headers(worker) if worker else {}
-        response = await self.client.request(method, path, json=json, headers=headers, **kwargs)
-        body = await response.json() if response.status != 204 else {}
-        if status is not None:
-            assert response.status == status, (response.status, body)
-        return body
-
-    async def register(self, username: str = "admin", password: str = "password1") -> dict:
-        return await self.call("POST", "/register", {"username": username, "password": password},
-                               status=200)  # fmt: skip
-
-    async def login(self, username: str, password: str = "password1") -> dict:
-        return await self.call("POST", "/login", {"username": username, "password": password},
-                               status=200)  # fmt: skip
-
-    async def create_project(self, name: str = "project", **fields: Any) -> int:
-        body = await self.call("POST", "/project/create", {"name": name, **fields}, status=200)
-        return int(body["content"]["id"])
-
-    async def create_worker(self, alias: str = "worker") -> dict:
-        body = await self.call("POST", "/worker/create", {"alias": alias}, status=200)
-        return dict(body["content"]["worker"])
-
-    async def grant(
-        self, worker: dict, project: int, assign: bool = True, submit: bool = True
-    ) -> None:
-        """The worker requests access and the logged-in manager accepts it."""
-        await self.call("POST", "/project/request_access",
-                        {"project": project, "assign": assign, "submit": submit},
-                        worker=worker, status=200)  # fmt: skip
-        await self.call("POST", f"/project/accept_request/{project}/{worker['id']}", status=200)
-
-    async def submit(
-        self, worker: dict, project: int, recipe: str = "recipe", **fields: Any
-    ) -> dict:
-        body = {"project": project, "recipe": recipe, **fields}
-        return await self.call("POST", "/task/submit", body, worker=worker)
-
-    async def assign(self, worker: dict, project: int) -> dict:
-        return await self.call("GET", f"/task/get/{project}", worker=worker)
-
-    async def release(self, worker: dict, task_id: int, result: int = 0, **fields: Any) -> dict:
-        body = {"task_id": task_id, "result": result, **fields}
-        return await self.call("POST", "/task/release", body, worker=worker)
-
-
-def _worker_headers(worker: dict) -> dict[str, str]:
-    return {"X-Worker-Id": str(worker["id"]), "X-Secret": worker["secret"]}
 
 
 @pytest.fixture
@@ -208,8 +138,3 @@ async def bare_world(make_client: MakeClient) -> World:
 async def world(bare_world: World) -> World:
     """The admin, a project and two workers granted access to it (``World.open``)."""
     return await bare_world.open()
-
-
-@pytest.fixture
-def api(client: TestClient) -> Api:
-    return Api(client)

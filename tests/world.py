@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from aiohttp import DummyCookieJar, web
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from tracker import config
@@ -130,7 +130,7 @@ class World:
     @classmethod
     async def start(cls, make_client: MakeClient, settings: config.Settings | None = None) -> World:
         """A tracker nobody has used yet, with ``settings`` (default: the test's)."""
-        return cls(await make_client(settings, cookie_jar=DummyCookieJar()), make_client)
+        return cls(await make_client(settings), make_client)
 
     @property
     def anonymous(self) -> Caller:
@@ -155,7 +155,7 @@ class World:
     async def restart(self, settings: config.Settings | None = None) -> None:
         """Stop the tracker and start it again on the same log (with ``settings``, if given)."""
         await self.client.close()
-        self.client = await self.make_client(settings, cookie_jar=DummyCookieJar())
+        self.client = await self.make_client(settings)
 
     # --- people ---------------------------------------------------------------------------
 

@@ -11,8 +11,7 @@ import dataclasses
 
 import pytest
 
-from tests.conftest import MakeClient
-from tests.world import Answer, Caller, World, amend
+from tests.world import Answer, Caller, MakeClient, World, amend
 
 NOW = 1_700_000_000
 

@@ -8,8 +8,7 @@ import msgspec
 import pytest
 from openapi_spec_validator import validate
 
-from tests.conftest import MakeClient
-from tests.world import World, amend
+from tests.world import MakeClient, World, amend
 from tracker import config
 from tracker.http.app import create_app
 from tracker.http.openapi import document, table

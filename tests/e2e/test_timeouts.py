@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from tests.conftest import Clock, MakeClient
-from tests.world import CLOSED, NO_TASK, NOT_CLOSED, World, amend
+from tests.conftest import Clock
+from tests.world import CLOSED, NO_TASK, NOT_CLOSED, MakeClient, World, amend
 from tracker import config
 
 

@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient
 
 from tests.state_snapshot import snapshot
-from tests.world import tracker_of
+from tests.world import World
 from tracker.commands.managers import EndSession
 from tracker.commands.workers import CreateWorker
 from tracker.errors import Conflict, StorageUnavailable
@@ -227,16 +226,18 @@ async def test_a_restart_after_a_failed_write_rebuilds_only_what_was_acknowledge
 
 
 async def test_over_http_a_broken_log_answers_503_to_waiting_and_later_requests(
-    client: TestClient,
+    bare_world: World,
 ) -> None:
-    tracker = tracker_of(client)
-    await tracker.store.close()  # the connection to the SQLite file is gone
-    responses = await asyncio.gather(
-        *(client.post("/worker/create", json={"alias": f"w{n}"}) for n in range(10))
+    await bare_world.tracker.store.close()  # the connection to the SQLite file is gone
+    anonymous = bare_world.anonymous
+    answers = await asyncio.gather(
+        *(anonymous.post("/worker/create", {"alias": f"w{n}"}) for n in range(10))
     )
-    for response in responses:
-        assert response.status == 503
-        assert await response.json() == {"ok": False, "message": "Storage unavailable"}
-    later = await client.post("/worker/create", json={"alias": "later"})
+    for answer in answers:
+        assert (answer.status, answer.body) == (
+            503,
+            {"ok": False, "message": "Storage unavailable"},
+        )
+    later = await anonymous.post("/worker/create", {"alias": "later"})
     assert later.status == 503
-    assert (await later.json())["message"] == "Storage unavailable"
+    assert later.message == "Storage unavailable"
