@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.world import CLOSED, NO_TASK, NOT_CLOSED, World
+from tracker.events.store import read_events
+from tracker.events.tasks import Outcome, TaskReleased
+from tracker.http.routes.tasks import MAX_REASON_BYTES
 
 OK, FAIL, SKIP = 0, 1, 2
 
@@ -150,3 +153,33 @@ async def test_a_paused_worker_in_a_paused_project_can_still_release(world: Worl
     await world.pause_worker(world.worker)
     await world.update_project(paused=True)
     assert await world.release(task["id"], OK) == CLOSED
+
+
+
+async def released(world: World) -> list[TaskReleased]:
+    return [r.event async for r in read_events(world.tracker.store)
+            if isinstance(r.event, TaskReleased)]  # fmt: skip
+
+
+async def test_a_release_keeps_the_reason_the_worker_gave(world: World) -> None:
+    await world.submit(max_retries=2)
+    task = await world.task()
+    head = "exit status 3: KeyError: 'url' \u2014 \u00e9"
+    reason = head + "x" * (MAX_REASON_BYTES - len(head.encode()))
+    assert len(reason.encode()) == MAX_REASON_BYTES
+    assert await world.release(task["id"], FAIL, reason=reason) == CLOSED
+    await world.release((await world.task())["id"], OK)
+    assert [(e.outcome, e.reason) for e in await released(world)] == [
+        (Outcome.RETRY, reason), (Outcome.CLOSED, "")]  # fmt: skip
+
+
+@pytest.mark.parametrize("reason", ["x" * (MAX_REASON_BYTES + 1), "\u00e9" * 2049, 42, ["x"]])
+async def test_a_reason_too_long_or_not_text_is_refused(world: World, reason: object) -> None:
+    await world.submit()
+    task = await world.task()
+    answer = await world.release(task["id"], FAIL, reason=reason)
+    assert answer.status == 400 and answer.ok is False
+    expected = "reason is longer than 4096 bytes" if isinstance(reason, str) else "reason"
+    assert expected in answer.message, answer
+    assert await released(world) == []
+    assert world.tracker.state.tasks.get(task["id"]).assignee  # type: ignore[union-attr]

@@ -79,13 +79,20 @@ def _updated(answer: calls.Answer) -> bool:
     return bool(answer.content(dict[str, bool]).get("updated", False))
 
 
-def release(task_id: int, result: Result | int, verification: int = 0) -> Call[bool]:
+def release(task_id: int, result: Result | int, verification: int = 0,
+            reason: str = "") -> Call[bool]:  # fmt: skip
     """``POST /task/release``: ``True`` if the task was updated (closed, failed, skipped).
 
-    Retried after a lost answer: a release the server already applied finds the task no longer
-    assigned to this worker and changes nothing (the answer is then ``False``).
+    ``reason`` (why it failed: an error, a stderr tail; at most 4096 bytes) is kept in the
+    task's history by a tracker; the original ignores it. Retried after a lost answer: a
+    release the server already applied finds the task no longer assigned to this worker and
+    changes nothing (the answer is then ``False``).
     """
-    body = {"task_id": int(task_id), "result": int(result), "verification": int(verification)}
+    body: dict[str, object] = {
+        "task_id": int(task_id), "result": int(result), "verification": int(verification),
+    }  # fmt: skip
+    if reason:
+        body["reason"] = reason
     return calls.post("/task/release", body, _updated, auth=Auth.WORKER, idempotent=True)
 
 

@@ -64,6 +64,7 @@ class ReleaseTask(Command, frozen=True):
     task_id: int
     result: int
     verification: int = 0
+    reason: str = ""
 
 
 class ExpireAssignment(Command, frozen=True):
@@ -254,7 +255,7 @@ def release_task(state: State, command: ReleaseTask, now: float) -> list[Event]:
         TaskReleased(
             at=now, actor=actor, task_id=task.id, project_id=task.project_id,
             worker_id=command.worker_id, result=command.result, outcome=outcome,
-            verification=command.verification,
+            verification=command.verification, reason=command.reason,
         )
     ]  # fmt: skip
     if outcome is Outcome.CLOSED:

@@ -92,6 +92,7 @@ class TaskReleased(_OneTask, frozen=True, tag=True):
     result: int  # 0 OK, 1 FAIL, 2 SKIP as the worker sent it
     outcome: Outcome
     verification: int = 0
+    reason: str = ""  # why, in the worker's words (an error, a stderr tail); "" when not given
 
 
 class AssignmentExpired(_OneTask, frozen=True, tag=True):

@@ -47,10 +47,22 @@ class BulkBody(msgspec.Struct):
     requests: list[SubmitBody] = []
 
 
+#: The longest failure reason a release may carry, in bytes of UTF-8 (a stack trace's tail).
+MAX_REASON_BYTES = 4096
+
+
 class ReleaseBody(msgspec.Struct):
     task_id: Int64 = 0
     result: Int64 = 0
     verification: Int64 = 0
+    reason: str = ""  # a tracker extension; the original ignored unknown fields
+
+
+def checked_reason(reason: str) -> str:
+    """``reason``, if it fits (``InvalidRequest`` naming the bound otherwise)."""
+    if len(reason) * 4 > MAX_REASON_BYTES and len(reason.encode()) > MAX_REASON_BYTES:
+        raise InvalidRequest(f"Invalid request: reason is longer than {MAX_REASON_BYTES} bytes")
+    return reason
 
 
 @routes.post("/task/submit")
@@ -100,7 +112,7 @@ async def release(request: Call) -> web.Response:
         raise InvalidRequest("Invalid request")
     command = cmd.ReleaseTask(
         worker_id=worker.id, task_id=body.task_id, result=body.result,
-        verification=body.verification,
+        verification=body.verification, reason=checked_reason(body.reason),
     )  # fmt: skip
     events = await context.tracker(request).execute(command)
     updated = bool(events) and events[0].outcome in _UPDATED  # type: ignore[union-attr,attr-defined]
