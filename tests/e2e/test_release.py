@@ -155,7 +155,6 @@ async def test_a_paused_worker_in_a_paused_project_can_still_release(world: Worl
     assert await world.release(task["id"], OK) == CLOSED
 
 
-
 async def released(world: World) -> list[TaskReleased]:
     return [r.event async for r in read_events(world.tracker.store)
             if isinstance(r.event, TaskReleased)]  # fmt: skip
