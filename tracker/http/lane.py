@@ -25,11 +25,13 @@ import contextlib
 import logging
 import socket
 import time
+from collections.abc import Mapping
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import cast
 
 from aiohttp import web
+from yarl import URL
 
 from tracker.http import middleware
 from tracker.http.framing import Framer, HandOff, Head, Routes
@@ -67,7 +69,7 @@ class LaneRequest:
     """A request the lane serves: the part of ``web.Request`` the task handlers read."""
 
     __slots__ = ("app", "method", "path", "headers", "match_info", "client_max_size", "_body",
-                 "close")  # fmt: skip
+                 "close", "_query")  # fmt: skip
 
     def __init__(self, app: web.Application, head: Head, max_body: int) -> None:
         self.app = app
@@ -78,6 +80,12 @@ class LaneRequest:
         self.client_max_size = max_body
         self._body = head.body
         self.close = head.close
+        self._query = head.query
+
+    @property
+    def query(self) -> Mapping[str, str]:
+        """The query's parameters, parsed as aiohttp parses them (yarl)."""
+        return URL.build(path=self.path, query_string=self._query, encoded=True).query
 
     async def read(self) -> bytes:
         return self._body

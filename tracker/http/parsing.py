@@ -196,6 +196,14 @@ def path_id_or_zero(request: Call, name: str) -> int:
         return 0
 
 
+def query_count(request: Call, name: str, most: int) -> int:
+    """A count from 1 to ``most`` in the query; 400 naming the bounds otherwise."""
+    text = request.query.get(name, "")
+    if not _DIGITS.fullmatch(text) or len(text) > 19 or not 1 <= int(text) <= most:
+        raise InvalidRequest(f"Invalid request: {name} must be a whole number from 1 to {most}")
+    return int(text)
+
+
 def query_uint(request: web.Request, name: str) -> int:
     """An unsigned query integer; missing or malformed counts as 0, as in the original."""
     text = request.query.get(name, "")

@@ -15,14 +15,10 @@ import msgspec
 from tracker.http.routes.access import WorkerAccessView
 from tracker.http.routes.managers import ManagerRoleOn
 from tracker.http.routes.monitoring import AssignedTasks, WorkerStats
+from tracker.http.routes.tasks import Released
 from tracker.http.views import ManagerView, TaskView, WorkerView
 from tracker.projections.monitoring import Snapshot
 from tracker.projections.projects import ProjectView
-
-
-class Info(msgspec.Struct):
-    name: str
-    version: str
 
 
 class WorkerContent(msgspec.Struct):
@@ -39,6 +35,14 @@ class TaskContent(msgspec.Struct):
 
 class ReleaseContent(msgspec.Struct):
     updated: bool
+
+
+class TasksContent(msgspec.Struct):
+    tasks: list[TaskView]
+
+
+class ReleasedContent(msgspec.Struct):
+    tasks: list[Released]
 
 
 class ProjectId(msgspec.Struct):
