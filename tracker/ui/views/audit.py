@@ -82,9 +82,11 @@ def story(record: dict[str, Any]) -> str:
     if kind in ("TaskSubmitted", "TasksSubmitted"):
         copied = event.get("chained_from")
         return f"Chain copy of task #{copied}" if copied else f"Submitted by {event.get('actor')}"
-    if kind == "TaskAssigned":
+    if kind in ("TaskAssigned", "TasksAssigned"):  # a batch's record shows this task's entry
         return f"Assigned to worker #{event.get('worker_id')}"
-    if kind == "TaskReleased":
+    if kind == "AssignmentExtended":
+        return f"Kept alive by worker #{event.get('worker_id')}"
+    if kind in ("TaskReleased", "TasksReleased"):
         result = _RESULTS.get(event.get("result", -1), str(event.get("result")))
         return (f"Released {result} by worker #{event.get('worker_id')}: "
                 f"{event.get('outcome')}, verification {event.get('verification', 0)}")  # fmt: skip
@@ -115,8 +117,17 @@ def _matches(record: dict[str, Any], wanted: dict[str, Any]) -> bool:
         ("worker", ("worker_id", "assignee")),
     ):
         if wanted[name] and all(event.get(key) != wanted[name] for key in keys):
-            return False
+            if name != "task" or wanted[name] not in _batch_tasks(event):
+                return False
     return True
+
+
+def _batch_tasks(event: dict[str, Any]) -> list[Any]:
+    """The task ids a batch assignment or release lists."""
+    entries = event.get("tasks")
+    if not isinstance(entries, list) or "first_task_id" in event:
+        return []
+    return [entry.get("task_id") for entry in entries if isinstance(entry, dict)]
 
 
 async def _feed(request: web.Request, after: int, wait: float) -> tuple[list, int]:
