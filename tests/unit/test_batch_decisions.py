@@ -322,4 +322,3 @@ def test_a_keep_alive_of_a_task_the_worker_does_not_hold_is_refused(holder: int 
     assert "Task 1 is not assigned to you" in refused.value.message
     with pytest.raises(NotAssigned):
         decide(state, extend(1, 99), NOW)
-
