@@ -63,10 +63,9 @@ async def test_a_browser_asking_for_root_is_sent_to_the_ui_and_api_clients_get_j
         assert response.headers["Location"] == "/ui/"
     else:
         assert response.status == 200
-        assert await response.json() == {
-            "ok": True,
-            "content": {"name": "task_tracker", "version": "1.1"},
-        }
+        answer = await response.json()
+        assert answer["ok"] is True
+        assert answer["content"]["name"] == "task_tracker"
 
 
 @pytest.mark.parametrize("path", ["/ui/", "/ui/login", "/ui/projects", "/ui/workers", "/ui/nope"])

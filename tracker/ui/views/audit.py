@@ -116,9 +116,10 @@ def _matches(record: dict[str, Any], wanted: dict[str, Any]) -> bool:
         ("task", ("task_id", "first_task_id")),
         ("worker", ("worker_id", "assignee")),
     ):
-        if wanted[name] and all(event.get(key) != wanted[name] for key in keys):
-            if name != "task" or wanted[name] not in _batch_tasks(event):
-                return False
+        found = [event.get(key) for key in keys]
+        found += _batch_tasks(event) if name == "task" else []
+        if wanted[name] and wanted[name] not in found:
+            return False
     return True
 
 
