@@ -176,8 +176,9 @@ def _dequeue(tasks: ProjectTasks, task: Task) -> None:
                 counts[worker_id] -= 1
 
 
-def _forget(board: TaskBoard, task: Task) -> None:
-    tasks = board.of(task.project_id)
+def _forget(board: TaskBoard, task: Task, tasks: ProjectTasks | None = None) -> None:
+    """Drop a closed or deleted task (``tasks``: its project's, if the caller has them)."""
+    tasks = tasks or board.of(task.project_id)
     del board.tasks[task.id]
     if task.hash and tasks.hashes.get(task.hash) == task.id:
         del tasks.hashes[task.hash]
@@ -261,15 +262,14 @@ def _compact_deadlines(board: TaskBoard) -> None:
         board.deadlines = live
 
 
-def _release(board: TaskBoard, task: Task, outcome: ev.Outcome, worker_id: int,
-             verification: int) -> None:  # fmt: skip
-    """One task's release; the caller prunes the deadline heap once it is done."""
+def _release(board: TaskBoard, tasks: ProjectTasks, task: Task, outcome: ev.Outcome,
+             worker_id: int, verification: int) -> None:  # fmt: skip
+    """One task's release (``tasks``: its project's); the caller then prunes the heap once."""
     if outcome is _CLOSED:
-        del board.of(task.project_id).assigned[task.id]
-        _forget(board, task)
+        del tasks.assigned[task.id]
+        _forget(board, task, tasks)
         return
     if outcome is _VOTED:
-        tasks = board.of(task.project_id)
         if not task.votes:
             task.votes = {}
             tasks.voted_tasks += 1
@@ -280,7 +280,6 @@ def _release(board: TaskBoard, task: Task, outcome: ev.Outcome, worker_id: int,
     elif outcome is _FAILED:
         task.retries += 1
         task.status = FAILED
-        tasks = board.of(task.project_id)
         del tasks.assigned[task.id]
         task.assignee = 0
         tasks.failed[task.id] = None
@@ -289,14 +288,16 @@ def _release(board: TaskBoard, task: Task, outcome: ev.Outcome, worker_id: int,
 
 
 def released(board: TaskBoard, e: ev.TaskReleased) -> None:
-    _release(board, board.tasks[e.task_id], e.outcome, e.worker_id, e.verification)
+    task = board.tasks[e.task_id]
+    _release(board, board.of(task.project_id), task, e.outcome, e.worker_id, e.verification)
     _prune_deadlines(board)
 
 
 def batch_released(board: TaskBoard, e: ev.TasksReleased) -> None:
-    by_id, worker_id = board.tasks, e.worker_id
+    by_id, tasks, worker_id = board.tasks, board.of(e.project_id), e.worker_id
     for release in e.tasks:
-        _release(board, by_id[release.task_id], release.outcome, worker_id, release.verification)
+        task = by_id[release.task_id]
+        _release(board, tasks, task, release.outcome, worker_id, release.verification)
     _prune_deadlines(board)
 
 
