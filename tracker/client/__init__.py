@@ -9,6 +9,7 @@ from tracker.client.aio import AsyncClient
 from tracker.client.errors import (
     BadRequest,
     ClientError,
+    Conflict,
     ConnectFailed,
     ConnectionLost,
     Forbidden,
@@ -39,10 +40,13 @@ from tracker.client.shapes import (
     ManagerRole,
     NewTask,
     Project,
+    Release,
+    Released,
     Result,
     Role,
     Snapshot,
     Task,
+    Touched,
     Worker,
     WorkerAccess,
     WorkerStats,
@@ -51,10 +55,10 @@ from tracker.client.sync import Client
 
 __all__ = [
     "Account", "Assignees", "AsyncClient", "Backoff", "BadRequest", "Client", "ClientError",
-    "ConnectFailed", "ConnectionLost", "Forbidden", "Info", "InternalServerError", "Level",
-    "LogEntry", "LogPage", "Manager", "ManagerRole", "NewTask", "NoTaskAvailable", "NotFound",
-    "Project", "ProjectSettings", "ProtocolError", "RateLimited", "Refused", "RequestTooLarge",
-    "Result", "Role", "ServerError", "Snapshot", "Task", "TransportError", "Unauthorized",
-    "UsageError", "Worker", "WorkerAccess", "WorkerAuthFailed", "WorkerIdentity",
-    "WorkerPaused", "WorkerStats",
+    "Conflict", "ConnectFailed", "ConnectionLost", "Forbidden", "Info", "InternalServerError",
+    "Level", "LogEntry", "LogPage", "Manager", "ManagerRole", "NewTask", "NoTaskAvailable",
+    "NotFound", "Project", "ProjectSettings", "ProtocolError", "RateLimited", "Refused",
+    "Release", "Released", "RequestTooLarge", "Result", "Role", "ServerError", "Snapshot",
+    "Task", "Touched", "TransportError", "Unauthorized", "UsageError", "Worker", "WorkerAccess",
+    "WorkerAuthFailed", "WorkerIdentity", "WorkerPaused", "WorkerStats",
 ]  # fmt: skip

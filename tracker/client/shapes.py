@@ -32,8 +32,15 @@ class Level(enum.IntEnum):
 
 
 class Info(msgspec.Struct, kw_only=True):
+    """``GET /``. The last three are this tracker's extensions; the original does not send
+    them, and 0 means the same: no batches (``max_batch_size``), no keep-alive
+    (``max_keep_alive``), and an unknown default hold time (``default_max_assign_time``)."""
+
     name: str
     version: str
+    max_batch_size: int = 0
+    max_keep_alive: float = 0.0
+    default_max_assign_time: float = 0.0
 
 
 class Project(msgspec.Struct, kw_only=True):
@@ -64,6 +71,32 @@ class Task(msgspec.Struct, kw_only=True):
     max_assign_time: int = 0
     assign_time: int = 0
     verification_count: int = 0
+
+
+class Release(msgspec.Struct, omit_defaults=True):
+    """One task of ``bulk_release``: its result, verification and reason, as ``release``."""
+
+    task_id: int
+    result: Result
+    verification: int = 0
+    reason: str = ""
+
+
+class Released(msgspec.Struct, kw_only=True):
+    """What ``bulk_release`` did to one task: ``outcome`` is ``closed``, ``voted``, ``retry``,
+    ``failed``, ``skipped``, or ``not_assigned`` (this worker did not hold it: nothing
+    happened); ``updated`` as ``release`` answers it."""
+
+    task_id: int
+    updated: bool = False
+    outcome: str = ""
+
+
+class Touched(msgspec.Struct, kw_only=True):
+    """What ``touch`` did: the task's deadline (Unix time) and the seconds left to it."""
+
+    deadline: float
+    remaining: float = 0.0
 
 
 class NewTask(msgspec.Struct, kw_only=True, omit_defaults=True):
