@@ -1,8 +1,9 @@
 """The handler of ``tracker work -- COMMAND``: one process per task.
 
 The recipe is written to the command's standard input. Exit status 0 releases the task OK,
-anything else FAIL, with the exit status and the end of the command's standard error as the
-reason (at most ``MAX_REASON_BYTES``, kept in the task's history by a tracker). Standard
+anything else FAIL, with a reason (kept in the task's history by a tracker): the exit status on
+its first line, then the end of the command's standard error, at most ``MAX_REASON_BYTES`` in
+all. Standard
 output becomes the verification hash: the first 8 bytes of its SHA-256 as a signed 64-bit
 integer, or 0 when it is empty (so workers that print nothing agree, as with the original's
 default). Standard error is also passed through, as it comes. The process gets
@@ -34,18 +35,14 @@ _CHUNK = 64 * 1024
 
 
 class CommandFailed(Exception):
-    """The command exited with a non-zero status; ``reason`` says how, and how its standard
-    error ended."""
+    """The command exited with a non-zero status. ``reason``: how, on its first line, then
+    the end of its standard error."""
 
     def __init__(self, status: str, stderr: bytes) -> None:
         super().__init__(status)
         tail = stderr.decode("utf-8", "replace").rstrip()
-        if tail:
-            head = f"{status}; standard error ends with:\n"
-            tail = last_bytes(tail, MAX_REASON_BYTES - len(head.encode()))
-            self.reason = head + tail
-        else:
-            self.reason = status
+        room = MAX_REASON_BYTES - len(status.encode()) - 1
+        self.reason = f"{status}\n{last_bytes(tail, room)}" if tail else status
 
 
 def verification(output: bytes) -> int:
