@@ -15,6 +15,13 @@ a restart on the same machine, not a cold disk.
 
     python scripts/bench_restart.py                      # 10M events, about 10 minutes
     python scripts/bench_restart.py --events 1000000     # quicker
+    python scripts/bench_restart.py --events 1000000 --batch-size 100   # closed in batches
+
+With ``--batch-size N`` the workers take and release N tasks at a time (``/task/bulk_get``,
+``/task/bulk_release``): each batch is one ``TasksAssigned`` and one ``TasksReleased`` event
+instead of N of each, so the same ``--events`` budget of one-task events holds the same
+submissions and closes in fewer rows. The figures to compare between the two are then the
+per-task ones (microseconds of replay per task submitted and closed), printed for both.
 
 Run it from a clean copy of the code (``git archive HEAD | tar -x -C /tmp/src``): a
 checkpoint is only used by the same read-model code that wrote it, so editing projections
@@ -91,9 +98,10 @@ def setup_events() -> list[Event]:
     return found
 
 
-def work_events(total: int) -> Iterator[list[Event]]:
-    """Blocks of events: each submits tasks and closes the oldest queued ones, 4:3."""
-    submitted, closed, clock = 0, 0, T0 + 1
+def work_events(total: int, batch_size: int = 1) -> Iterator[list[Event]]:
+    """Blocks of events: each submits tasks and closes the oldest queued ones, 4:3. ``total``
+    counts one-task events: a batch of N closes counts as 2N (its rows are 2)."""
+    submitted, closed, batches, clock = 0, 0, 0, T0 + 1
     oldest = {p: p for p in range(1, PROJECTS + 1)}  # task i belongs to project (i-1)%P + 1
     per_block = 700_000
     emitted = 0
@@ -101,6 +109,7 @@ def work_events(total: int) -> Iterator[list[Event]]:
         size = min(per_block, total - emitted)
         n_submit = size * 4 // 10
         n_close = (size - n_submit) // 2
+        n_submit = size - 2 * n_close  # an odd remainder is one submission more
         block: list[Event] = []
         for _ in range(n_submit):
             submitted += 1
@@ -109,34 +118,42 @@ def work_events(total: int) -> Iterator[list[Event]]:
                 at=clock, actor=worker_actor(submitted % WORKERS + 1), task_id=submitted,
                 project_id=(submitted - 1) % PROJECTS + 1, recipe=f"recipe {submitted} " + "x" * 40,
                 priority=0, max_retries=3, max_assign_time=300, verification_count=1))  # fmt: skip
-        for _ in range(n_close):
-            project = closed % PROJECTS + 1
-            task_id, worker = oldest[project], closed % WORKERS + 1
-            oldest[project] += PROJECTS
-            closed += 1
-            clock += 0.001
-            block.append(tasks.TaskAssigned(at=clock, actor=worker_actor(worker), task_id=task_id,
-                                            project_id=project, worker_id=worker,
-                                            deadline=clock + 300))  # fmt: skip
-            block.append(tasks.TaskReleased(at=clock, actor=worker_actor(worker), task_id=task_id,
-                                            project_id=project, worker_id=worker, result=0,
-                                            outcome=tasks.Outcome.CLOSED))  # fmt: skip
-        while len(block) < size:  # fill an odd remainder with submissions
-            submitted += 1
-            block.append(tasks.TaskSubmitted(
-                at=clock, actor=worker_actor(1), task_id=submitted,
-                project_id=(submitted - 1) % PROJECTS + 1, recipe=f"recipe {submitted}",
-                priority=0, max_retries=3, max_assign_time=300, verification_count=1))  # fmt: skip
-        emitted += len(block)
+        for first in range(0, n_close, batch_size):
+            count = min(batch_size, n_close - first)
+            project, worker = batches % PROJECTS + 1, batches % WORKERS + 1
+            ids = [oldest[project] + PROJECTS * i for i in range(count)]
+            oldest[project] += PROJECTS * count
+            closed, batches, clock = closed + count, batches + 1, clock + 0.001 * count
+            block += closes(ids, project, worker, clock, batch_size)
+        emitted += size
         yield block
 
 
-async def generate(data_dir: Path, total: int) -> float:
+def closes(ids: list[int], project: int, worker: int, clock: float,
+           batch_size: int) -> list[Event]:  # fmt: skip
+    """The tasks ``ids`` assigned to ``worker`` and closed: one event each, or one per batch."""
+    actor = worker_actor(worker)
+    if batch_size == 1:
+        return [event for task_id in ids for event in (
+            tasks.TaskAssigned(at=clock, actor=actor, task_id=task_id, project_id=project,
+                               worker_id=worker, deadline=clock + 300),
+            tasks.TaskReleased(at=clock, actor=actor, task_id=task_id, project_id=project,
+                               worker_id=worker, result=0, outcome=tasks.Outcome.CLOSED),
+        )]  # fmt: skip
+    return [
+        tasks.TasksAssigned(at=clock, actor=actor, project_id=project, worker_id=worker,
+                            tasks=[tasks.Assignment(t, clock + 300) for t in ids]),
+        tasks.TasksReleased(at=clock, actor=actor, project_id=project, worker_id=worker,
+                            tasks=[tasks.Release(t, 0, tasks.Outcome.CLOSED) for t in ids]),
+    ]  # fmt: skip
+
+
+async def generate(data_dir: Path, total: int, batch_size: int = 1) -> float:
     store = await SQLiteEventStore.open(data_dir / bootstrap.LOG_FILE)
     started = time.perf_counter()
     try:
         head = await store.append(setup_events(), 0)
-        for block in work_events(total - head):
+        for block in work_events(total - head, batch_size):
             for start in range(0, len(block), BATCH):
                 head = await store.append(block[start : start + BATCH], head)
             print(f"  {head:,} events written", file=sys.stderr)
@@ -217,13 +234,32 @@ def verify_rate(data_dir: Path) -> tuple[float, float]:
     return int(match.group(1)) / float(match.group(2)), float(match.group(2))
 
 
+async def head_of(log_file: Path) -> int:
+    store = await SQLiteEventStore.open_reader(log_file)
+    try:
+        return await store.head()
+    finally:
+        await store.close()
+
+
 def median_of(runs: list[dict], key: str) -> float:
     return statistics.median(run[key] for run in runs)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=10_000_000,
+        help="the log's work, in one-task events (rows, without batches)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=1,
+        help="tasks per assignment and per release event (1: one-task events)",
+    )
     parser.add_argument("--tail", type=int, default=100_000, help="events after the checkpoint")
     parser.add_argument("--runs", type=int, default=5, help="restarts with a checkpoint")
     parser.add_argument("--full-runs", type=int, default=2, help="restarts replaying everything")
@@ -248,10 +284,13 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     log_file = data_dir / bootstrap.LOG_FILE
     if not log_file.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        seconds = asyncio.run(generate(data_dir, args.events))
-        print(f"generated {args.events:,} events in {seconds:.0f} s "
+        seconds = asyncio.run(generate(data_dir, args.events, args.batch_size))
+        print(f"generated the work of {args.events:,} one-task events, in batches of "
+              f"{args.batch_size}, in {seconds:.0f} s "
               f"({log_file.stat().st_size / 2**30:.2f} GiB log)")  # fmt: skip
-    written = asyncio.run(write_checkpoint(data_dir, args.events - args.tail))
+    rows = asyncio.run(head_of(log_file))
+    print(f"the log holds {rows:,} rows")
+    written = asyncio.run(write_checkpoint(data_dir, rows - args.tail))
     print(f"checkpoint at position {written['position']:,} ({written['live_tasks']:,} live tasks):"
           f" {written['bytes'] / 2**20:.0f} MiB; forked writer: event loop paused "
           f"{written['pause'] * 1000:.0f} ms, durable after {written['seconds']:.2f} s, the child "
@@ -259,7 +298,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
           f"paused {written['pause_on_loop']:.2f} s, durable after "
           f"{written['seconds_on_loop']:.2f} s")  # fmt: skip
     with_checkpoint = [restart(data_dir, True) for _ in range(args.runs)]
-    assert all(r["position"] == args.events for r in with_checkpoint), with_checkpoint
+    assert all(r["position"] == rows for r in with_checkpoint), with_checkpoint
     assert all("loaded the checkpoint" in " ".join(r["checkpoint"]) for r in with_checkpoint), (
         with_checkpoint[0]["checkpoint"]
     )
@@ -271,12 +310,14 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     rates = [verify_rate(data_dir) for _ in range(args.verify_runs)]
     rate, seconds = statistics.median(r for r, _ in rates), statistics.median(s for _, s in rates)
     print(f"audit verify, median of {args.verify_runs}: {rate:,.0f} events/s "
-          f"({seconds:.1f} s for {args.events:,} events)")  # fmt: skip
+          f"({seconds:.1f} s for {rows:,} events)")  # fmt: skip
     full = [restart(data_dir, False) for _ in range(args.full_runs)]
+    replay = median_of(full, "seconds")
     print(f"restart replaying the whole log, median of {args.full_runs}: "
-          f"{median_of(full, 'seconds'):.1f} s ({args.events / median_of(full, 'seconds'):,.0f} "
-          f"events/s); runs {[round(r['seconds'], 1) for r in full]}; "
-          f"peak RSS {median_of(full, 'rss_mb'):.0f} MiB")  # fmt: skip
+          f"{replay:.1f} s ({rows / replay:,.0f} events/s; {replay / args.events * 1e6:.2f} us "
+          f"per one-task event's work, {args.events / replay:,.0f} of them per second); runs "
+          f"{[round(r['seconds'], 1) for r in full]}; peak RSS "
+          f"{median_of(full, 'rss_mb'):.0f} MiB")  # fmt: skip
     return 0
 
 
