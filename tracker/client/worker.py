@@ -133,6 +133,7 @@ class Worker:
         self.summary = Summary()
         self._done = asyncio.Event()  # take no new task
         self._interrupt = asyncio.Event()  # and cancel running handlers after the grace
+        self._handlers: set[asyncio.Future[int | None]] = set()  # the handlers running
         self._fatal: errors.ClientError | None = None
         self._not_before = 0.0  # loop time before which nobody asks (429's delay)
 
@@ -146,6 +147,11 @@ class Worker:
             log.info("stopping: held tasks are released SKIP after %.1f s of grace", self.grace)
             self._done.set()
             self._interrupt.set()
+            asyncio.get_running_loop().call_later(self.grace, self._cancel_handlers)
+
+    def _cancel_handlers(self) -> None:
+        for work in list(self._handlers):
+            work.cancel()
 
     async def serve(self, handler: Handler, *, signals: bool = False) -> Summary:
         """The loop on the running event loop (``signals``: stop on SIGTERM and SIGINT)."""
@@ -243,9 +249,9 @@ class Worker:
                     task: Task) -> None:  # fmt: skip
         """Handle one task, keeping it alive while it runs, and give it back."""
         keeping = None
-        if info.max_keep_alive and not self._interrupt.is_set():
+        if info.max_keep_alive:  # a touch at every half of the hold, while the handler runs
             hold = task.max_assign_time or info.default_max_assign_time
-            keeping = asyncio.ensure_future(_keep_alive(client, task, hold))
+            keeping = _KeepAlive(client, task, hold) if hold > 0 else None
         try:
             done = await self._handle(run, task)
         finally:
@@ -262,15 +268,12 @@ class Worker:
         if self._interrupt.is_set():  # taken while stopping: given back untouched
             return Done(task, Result.SKIP)
         work = asyncio.ensure_future(run(task))
-        interrupt = asyncio.ensure_future(self._interrupt.wait())
-        await asyncio.wait({work, interrupt}, return_when=asyncio.FIRST_COMPLETED)
-        interrupt.cancel()
-        if not work.done():
-            await asyncio.wait({work}, timeout=self.grace)
-        if not work.done():
-            work.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await work
+        self._handlers.add(work)  # ``stop`` cancels it after the grace
+        try:
+            await asyncio.wait((work,))
+        finally:
+            self._handlers.discard(work)
+        if work.cancelled():
             return Done(task, Result.SKIP)
         try:
             return Done(task, Result.OK, work.result() or 0)
@@ -309,19 +312,37 @@ class Worker:
         return None
 
 
-async def _keep_alive(client: AsyncClient, task: Task, hold: float) -> None:
-    """Keep ``task`` at every half of its hold time, until cancelled or no longer held."""
-    if hold <= 0:
-        return
-    while True:
-        await asyncio.sleep(hold / 2)
+class _KeepAlive:
+    """Touch a task at every half of its hold time until cancelled (or no longer held): a
+    timer while nothing is due, a request when it is."""
+
+    def __init__(self, client: AsyncClient, task: Task, hold: float) -> None:
+        self.client, self.task, self.half = client, task, hold / 2
+        self._timer: asyncio.TimerHandle | None = None
+        self._touching: asyncio.Task[None] | None = None
+        self._arm()
+
+    def _arm(self) -> None:
+        self._timer = asyncio.get_running_loop().call_later(self.half, self._due)
+
+    def _due(self) -> None:
+        self._touching = asyncio.ensure_future(self._touch())
+
+    async def _touch(self) -> None:
         try:
-            await client.touch(task.id)
+            await self.client.touch(self.task.id)
         except errors.Conflict as exc:
-            log.warning("task %d is no longer ours: %s", task.id, exc.message)
+            log.warning("task %d is no longer ours: %s", self.task.id, exc.message)
             return
         except errors.ClientError as exc:
-            log.warning("could not keep task %d alive: %s", task.id, exc)
+            log.warning("could not keep task %d alive: %s", self.task.id, exc)
+        self._arm()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._touching is not None:
+            self._touching.cancel()
 
 
 async def _first(*awaitables: Awaitable[object]) -> int:

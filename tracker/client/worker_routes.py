@@ -18,8 +18,10 @@ from tracker.client.shapes import (
     Result,
     Task,
     Touched,
+    WireTask,
     Worker,
     WorkerStats,
+    tasks_of,
 )
 
 LogLevel = Literal["trace", "info", "warn", "error"]
@@ -67,7 +69,9 @@ def bulk_submit(tasks: list[NewTask]) -> Call[None]:
 
 
 def _task_or_none(answer: calls.Answer) -> Task | None:
-    return answer.content(dict[str, Task])["task"] if answer.envelope.ok else None
+    if not answer.envelope.ok:
+        return None
+    return tasks_of([answer.content(dict[str, WireTask])["task"]])[0]
 
 
 def _no_task_is_fine(answer: calls.Answer) -> bool:
@@ -107,7 +111,9 @@ def release(task_id: int, result: Result | int, verification: int = 0,
 
 
 def _tasks_or_none(answer: calls.Answer) -> list[Task]:
-    return answer.content(dict[str, list[Task]])["tasks"] if answer.envelope.ok else []
+    return (
+        tasks_of(answer.content(dict[str, list[WireTask]])["tasks"]) if answer.envelope.ok else []
+    )
 
 
 def bulk_get(project: int, count: int) -> Call[list[Task]]:
