@@ -159,4 +159,4 @@ async def test_logs_carry_the_codes_fields_and_no_secret(tmp_path: Path, form: s
         assert {r["route"] for r in requests} >= {"/task/get/{project}", "/metrics", "/login"}
     else:
         assert any(" DEBUG tracker.http.requests POST /task/submit 200 " in line for line in lines)
-        assert any(" INFO tracker.service replayed " in line for line in lines)
+        assert any(" INFO tracker.startup.replay replayed " in line for line in lines)
