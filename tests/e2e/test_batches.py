@@ -63,10 +63,10 @@ async def test_a_batch_is_the_tasks_single_gets_would_give_best_first(world: Wor
 
 async def test_one_batch_is_one_event_and_one_commit(world: World) -> None:
     await submit_many(world, 30)
-    before, commits = world.position(), world.tracker.committer.batches
+    before, commits = world.position(), world.tracker.writer.batch_sizes.batches
     assert len(ids(await world.take(20))) == 20
     assert world.position() == before + 1
-    assert world.tracker.committer.batches == commits + 1
+    assert world.tracker.writer.batch_sizes.batches == commits + 1
     [event] = await logged(world, TasksAssigned)
     assert [a.task_id for a in event.tasks] == list(range(1, 21))
 

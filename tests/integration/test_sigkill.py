@@ -26,7 +26,6 @@ import aiohttp
 import pytest
 
 from tests.postgres import fresh_dsn
-from tracker.bootstrap import LOG_FILE
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import EventStore, read_events
@@ -39,7 +38,9 @@ from tracker.events.tasks import (
     TasksReleased,
     TaskSubmitted,
 )
-from tracker.service import Tracker
+from tracker.projections.state import State
+from tracker.startup.log import LOG_FILE
+from tracker.startup.replay import replay
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMITTERS = 24
@@ -329,7 +330,8 @@ async def test_every_acknowledged_submit_and_release_survives_sigkill(
         assert acked.releases <= closed, len(acked.releases - closed)
         assert "after restart" in submitted
 
-        state = (await Tracker.open(store)).state
+        state = State()
+        await replay(store, state)
         assert not acked.releases & set(state.tasks.tasks)  # closed tasks stay closed
         for recipe in acked.submits:  # every acknowledged task is live, or closed in the log
             task_id = submitted[recipe]
@@ -366,7 +368,8 @@ async def test_every_acknowledged_batch_survives_sigkill_and_no_task_went_to_two
         assert acked.submits <= submitted.keys(), len(acked.submits - submitted.keys())
         assert acked.releases <= closed, len(acked.releases - closed)
         still_held = holders_over_time(events)  # fails on a task assigned while held
-        state = (await Tracker.open(store)).state
+        state = State()
+        await replay(store, state)
         assert not closed & set(state.tasks.tasks)  # closed tasks stay closed
         assert {t for t, task in state.tasks.tasks.items() if task.assignee} == set(still_held)
     finally:
