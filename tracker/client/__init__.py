@@ -1,8 +1,10 @@
 """A typed Python client for the tracker (and the original task_tracker), sync and asyncio,
 and a worker loop on top of it.
 
-It imports nothing from the rest of ``tracker``, and uses only the original's wire API, so it
-works against existing task_tracker deployments as well.
+It imports nothing from the rest of ``tracker``. Its calls are the original's wire API, so it
+works against existing task_tracker deployments as well, plus this tracker's extensions
+(``bulk_get``, ``bulk_release``, ``touch``), which the worker loop uses only when ``GET /``
+announces them.
 """
 
 from tracker.client.aio import AsyncClient
