@@ -312,3 +312,25 @@ async def test_the_dashboard_lists_the_latest_tasks_of_each_status_closed_ones_i
     for status, ids in expected:
         line = latest[latest.index(f"<strong>{status}</strong>") :].split("</p>", 1)[0]
         assert [int(t) for t in re.findall(r'href="/ui/task/(\d+)"', line)] == ids, line
+
+
+async def test_a_task_taken_kept_and_released_in_batches_reads_as_its_own_story(
+    world: World,
+) -> None:
+    for n in range(4):
+        await world.submit(f"r{n}", max_retries=3)
+    taken = [t["id"] for t in (await world.take(3)).content["tasks"]]
+    await world.touch(taken[0], seconds=600)
+    await world.release_all((taken[0], 0), {"task_id": taken[1], "result": 1,
+                                            "reason": "KeyError: 'url'"}, (taken[2], 0))  # fmt: skip
+    html = await page(world.admin, f"/ui/task/{taken[1]}")
+    assert f"Assigned to worker #{world.worker.id}" in html
+    assert f"Released FAIL by worker #{world.worker.id}: retry" in html
+    kept = await page(world.admin, f"/ui/task/{taken[0]}")
+    assert f"Kept alive by worker #{world.worker.id}" in kept
+    dashboard = await page(world.admin, f"/ui/project/{world.project}")
+    latest = dashboard[dashboard.index('class="latest"') :]
+    line = latest[latest.index("<strong>Closed</strong>") :].split("</p>", 1)[0]
+    assert [int(t) for t in re.findall(r'href="/ui/task/(\d+)"', line)] == [taken[2], taken[0]]
+    events = await page(world.admin, f"/ui/events?task={taken[2]}")
+    assert "TasksAssigned" in events and "TasksReleased" in events
