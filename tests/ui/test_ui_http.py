@@ -321,8 +321,8 @@ async def test_a_task_taken_kept_and_released_in_batches_reads_as_its_own_story(
         await world.submit(f"r{n}", max_retries=3)
     taken = [t["id"] for t in (await world.take(3)).content["tasks"]]
     await world.touch(taken[0], seconds=600)
-    await world.release_all((taken[0], 0), {"task_id": taken[1], "result": 1,
-                                            "reason": "KeyError: 'url'"}, (taken[2], 0))  # fmt: skip
+    failed = {"task_id": taken[1], "result": 1, "reason": "KeyError: 'url'"}
+    await world.release_all((taken[0], 0), failed, (taken[2], 0))
     html = await page(world.admin, f"/ui/task/{taken[1]}")
     assert f"Assigned to worker #{world.worker.id}" in html
     assert f"Released FAIL by worker #{world.worker.id}: retry" in html
