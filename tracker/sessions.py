@@ -1,6 +1,6 @@
 """The session clean-up job: sessions past their expiry are ended in the log.
 
-An expired session is refused from the moment it expires (``tracker.http.auth.manager``); this
+An expired session is refused from the moment it expires (``tracker.http.auth.resolve``); this
 job only forgets it, with a ``SessionEnded`` event whose actor is ``system``, so the read model
 does not grow with every login ever made. Running it twice, or late, is harmless.
 """

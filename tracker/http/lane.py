@@ -25,9 +25,11 @@ import contextlib
 import logging
 import socket
 import time
+from collections.abc import Mapping
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import cast
+from types import MappingProxyType
+from typing import Any, TypeVar, cast
 
 from aiohttp import web
 
@@ -42,6 +44,8 @@ IDLE_TIMEOUT = 75.0  # seconds before an idle keep-alive connection is closed, e
 SWEEP_EVERY = 15.0
 DRAIN_TIMEOUT = 10.0  # seconds a stopping server waits for the requests being served
 HIGH_WATER = 256 * 1024  # pipelined bytes buffered while a request is served: reading pauses
+
+T = TypeVar("T")
 
 ROUTES = Routes(tasks.routes)
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
@@ -63,11 +67,17 @@ class LaneHeaders:
         return isinstance(key, str) and key.lower().encode("latin-1") in self._fields
 
 
+_NO_COOKIES: Mapping[str, str] = MappingProxyType({})
+
+
 class LaneRequest:
-    """A request the lane serves: the part of ``web.Request`` the task handlers read."""
+    """A request the lane serves: the part of ``web.Request`` the task handlers read. It has
+    no cookies: the framer hands a request that sends any to aiohttp, whose parser reads them."""
 
     __slots__ = ("app", "method", "path", "headers", "match_info", "client_max_size", "_body",
-                 "close")  # fmt: skip
+                 "close", "_items")  # fmt: skip
+
+    cookies = _NO_COOKIES
 
     def __init__(self, app: web.Application, head: Head, max_body: int) -> None:
         self.app = app
@@ -78,6 +88,13 @@ class LaneRequest:
         self.client_max_size = max_body
         self._body = head.body
         self.close = head.close
+        self._items: dict[web.RequestKey[Any], Any] = {}
+
+    def __getitem__(self, key: web.RequestKey[T], /) -> T:
+        return self._items[key]  # type: ignore[no-any-return]
+
+    def __setitem__(self, key: web.RequestKey[T], value: T, /) -> None:
+        self._items[key] = value
 
     async def read(self) -> bytes:
         return self._body

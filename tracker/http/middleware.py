@@ -3,7 +3,8 @@
 aiohttp's requests come through the ``handle`` middleware, the worker lane's
 (``tracker.http.lane``) call ``answer`` directly: either way a refusal becomes its envelope,
 anything unexpected an opaque 500 (logged with its traceback), and the request is counted and
-timed by method, route and status.
+timed by method, route and status. The caller is resolved here, once, before the handler runs
+(``tracker.http.context``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from tracker.errors import RateLimited, TrackerError
-from tracker.http import envelope, statuses
+from tracker.http import context, envelope, statuses
 from tracker.http.keys import READINESS, TRACKER
 from tracker.http.metrics import METHODS, METRICS, route_label
 
@@ -73,7 +74,9 @@ async def _refusals_answered(request: Any, handler: Handler, route: str) -> web.
         if tracker.reads is not None and request.path not in _HEALTH:  # a shared log: first
             # fold what other nodes committed
             await tracker.caught_up()  # before this request arrived, so a client that switches
-        return await handler(request)  # nodes never reads older state than it wrote
+            # nodes never reads older state than it wrote
+        context.attach_caller(request, tracker)  # once, against the caught-up read models
+        return await handler(request)
     except TrackerError as exc:
         return refusal(exc, route)
     except web.HTTPRequestEntityTooLarge:
