@@ -231,7 +231,7 @@ def test_a_request_s_credentials_are_resolved_to_the_caller_they_prove() -> None
     credentials = Credentials(settings)
 
     def caller(headers: dict[str, str], cookies: dict[str, str] | None = None) -> Caller:
-        return resolve(headers, cookies or {}, state, credentials, T0 + 100)
+        return resolve(headers, cookies or {}, state, credentials, lambda: T0 + 100)
 
     assert caller({}) == Caller(audit=Token.ABSENT)
     found = caller({"X-Worker-Id": "1", "X-Secret": SECRET}, {"tt": "live"})

@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from aiohttp import web
 
@@ -67,12 +67,16 @@ def _bearer(token: str) -> bytes:
 
 
 def resolve(headers: Headers, cookies: Mapping[str, str], state: State,
-            credentials: Credentials, now: float) -> Caller:  # fmt: skip
+            credentials: Credentials, clock: Callable[[], float]) -> Caller:  # fmt: skip
     """Everything the request's credentials prove (never raises: a route that needs one of
-    them refuses when it asks)."""
-    worker, refusal = _worker(headers, state) if "X-Worker-Id" in headers else (None, NO_WORKER)
-    session_id = session_id_in(cookies, credentials.cookie_name)
-    manager = _manager(session_id, state, now) if session_id is not None else None
+    them refuses when it asks). Runs for every request, the worker lane's included, so what a
+    request does not carry costs next to nothing: workers send no cookie and no token."""
+    worker, refusal = _worker(headers, state)
+    manager = None
+    if cookies:
+        session_id = session_id_in(cookies, credentials.cookie_name)
+        if session_id is not None:
+            manager = _manager(session_id, state, clock())
     if not (credentials.audit or credentials.metrics):
         return Caller(manager, worker, refusal)
     given = headers.get("Authorization", "")

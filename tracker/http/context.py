@@ -1,7 +1,7 @@
 """Small helpers every handler uses to reach the tracker and to know its caller.
 
-The caller is resolved once per request, by the middleware (``attach_caller``), before the
-handler runs; these read it."""
+The caller is resolved once per request, by the middleware (``tracker.http.middleware``),
+before the handler runs; these read it."""
 
 from __future__ import annotations
 
@@ -31,14 +31,6 @@ def tracker(request: Call) -> Tracker:
 
 def now(request: web.Request) -> float:
     return request.app[TRACKER].clock()
-
-
-def attach_caller(request: Call, tracker: Tracker) -> None:
-    """Resolve the request's credentials against the read models (the middleware calls this
-    once, after the read models caught up with the log)."""
-    credentials = request.app[auth.CREDENTIALS]
-    request[CALLER] = auth.resolve(request.headers, request.cookies, tracker.state, credentials,
-                                   tracker.clock())  # fmt: skip
 
 
 def caller(request: Call) -> Caller:

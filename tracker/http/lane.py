@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from email.utils import formatdate
 from http import HTTPStatus
 from types import MappingProxyType
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -44,8 +44,6 @@ IDLE_TIMEOUT = 75.0  # seconds before an idle keep-alive connection is closed, e
 SWEEP_EVERY = 15.0
 DRAIN_TIMEOUT = 10.0  # seconds a stopping server waits for the requests being served
 HIGH_WATER = 256 * 1024  # pipelined bytes buffered while a request is served: reading pauses
-
-T = TypeVar("T")
 
 ROUTES = Routes(tasks.routes)
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
@@ -70,12 +68,13 @@ class LaneHeaders:
 _NO_COOKIES: Mapping[str, str] = MappingProxyType({})
 
 
-class LaneRequest:
-    """A request the lane serves: the part of ``web.Request`` the task handlers read. It has
-    no cookies: the framer hands a request that sends any to aiohttp, whose parser reads them."""
+class LaneRequest(dict[web.RequestKey[Any], Any]):
+    """A request the lane serves: the part of ``web.Request`` the task handlers read. Like
+    aiohttp's, it is a mapping of the values the middleware attaches (the caller). It has no
+    cookies: the framer hands a request that sends any to aiohttp, whose parser reads them."""
 
     __slots__ = ("app", "method", "path", "headers", "match_info", "client_max_size", "_body",
-                 "close", "_items")  # fmt: skip
+                 "close")  # fmt: skip
 
     cookies = _NO_COOKIES
 
@@ -88,13 +87,6 @@ class LaneRequest:
         self.client_max_size = max_body
         self._body = head.body
         self.close = head.close
-        self._items: dict[web.RequestKey[Any], Any] = {}
-
-    def __getitem__(self, key: web.RequestKey[T], /) -> T:
-        return self._items[key]  # type: ignore[no-any-return]
-
-    def __setitem__(self, key: web.RequestKey[T], value: T, /) -> None:
-        self._items[key] = value
 
     async def read(self) -> bytes:
         return self._body

@@ -18,7 +18,9 @@ from typing import Any
 from aiohttp import web
 
 from tracker.errors import RateLimited, TrackerError
-from tracker.http import context, envelope, statuses
+from tracker.http import envelope, statuses
+from tracker.http.auth import CREDENTIALS, resolve
+from tracker.http.context import CALLER
 from tracker.http.keys import READINESS, TRACKER
 from tracker.http.metrics import METHODS, METRICS, route_label
 
@@ -75,7 +77,9 @@ async def _refusals_answered(request: Any, handler: Handler, route: str) -> web.
             # fold what other nodes committed
             await tracker.caught_up()  # before this request arrived, so a client that switches
             # nodes never reads older state than it wrote
-        context.attach_caller(request, tracker)  # once, against the caught-up read models
+        # who is calling: resolved once, against the caught-up read models (tracker.http.auth)
+        request[CALLER] = resolve(request.headers, request.cookies, tracker.state,
+                                  request.app[CREDENTIALS], tracker.clock)  # fmt: skip
         return await handler(request)
     except TrackerError as exc:
         return refusal(exc, route)

@@ -10,7 +10,8 @@ only says what was proven. Nobody is ``Caller()``.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+import msgspec
 
 from tracker.projections.managers import Manager
 from tracker.projections.workers import Worker
@@ -28,8 +29,7 @@ class Token(enum.Enum):
 NO_WORKER = "worker id not specified"
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(msgspec.Struct, frozen=True, gc=False):
     """The proven credentials of one request.
 
     ``manager``: the manager a live session cookie names (its admin flag and roles are read
@@ -37,6 +37,9 @@ class Caller:
     ``X-Worker-Id`` and ``X-Secret`` headers name, if the secret matches; otherwise
     ``worker_refusal`` says why not, in the original's words (routes that need a worker answer
     it with their own status). ``audit`` and ``metrics``: the two bearer tokens.
+
+    A msgspec Struct rather than a dataclass: one is made for every request, the worker
+    lane's included, and this costs a tenth as much to build.
     """
 
     manager: Manager | None = None
