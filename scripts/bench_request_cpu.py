@@ -36,9 +36,9 @@ from tracker.http import lane, middleware
 from tracker.http.framing import Framer
 
 try:
-    from tracker.http.app import create_app
-except ImportError:  # the composition root moved above http
-    from tracker.app import create_app  # type: ignore[import-not-found,no-redef]
+    from tracker.app import create_app
+except ImportError:  # a build from before the composition root moved above http
+    from tracker.http.app import create_app  # type: ignore[import-not-found,no-redef]
 
 CHEAP = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
 

@@ -26,6 +26,8 @@ class InvalidRegistration(TrackerError):
 
 
 class InvalidLogin(TrackerError):
+    """A login names no manager, or the password is wrong (one answer for both)."""
+
     message = "Invalid username/password"
 
 

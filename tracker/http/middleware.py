@@ -73,10 +73,9 @@ async def _refusals_answered(request: Any, handler: Handler, route: str) -> web.
         return envelope.fail(503, "Storage unavailable")  # reads too: the state is ahead of the log
     try:
         tracker = request.app[TRACKER]
-        if tracker.reads is not None and request.path not in _HEALTH:  # a shared log: first
-            # fold what other nodes committed
-            await tracker.caught_up()  # before this request arrived, so a client that switches
-            # nodes never reads older state than it wrote
+        if request.path not in _HEALTH:  # the read models hold what was committed before this
+            await tracker.caught_up()  # request: a client that switches nodes never reads
+            # older state than it wrote
         # who is calling: resolved once, against the caught-up read models (tracker.http.auth)
         request[CALLER] = resolve(request.headers, request.cookies, tracker.state,
                                   request.app[CREDENTIALS], tracker.clock)  # fmt: skip

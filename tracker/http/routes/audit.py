@@ -12,19 +12,15 @@ Who may call (see docs/auditing.md):
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-
 from aiohttp import web
 
 from tracker.audit import feed, history
-from tracker.audit.runtime import AuditServices
 from tracker.audit.timetravel import project_view, resolve
 from tracker.checkpoints.pipeline import Pipeline
 from tracker.commands.base import ProjectNotFound
 from tracker.errors import InvalidRequest, NotFound, StorageUnavailable, Unauthorized
 from tracker.http import context, envelope, parsing
-from tracker.http.keys import AUDIT, SCHEDULER, SETTINGS, TRACKER
+from tracker.http.keys import AUDIT
 from tracker.projections import digest
 from tracker.queries import auditing
 
@@ -120,23 +116,3 @@ async def events(request: web.Request) -> web.Response:
     visible = auditing.feed_projects(context.tracker(request).state, who)
     page = await feed.wait_for_page(services, after, limit, wait, visible)
     return envelope.ok({"events": page.events, "next": page.next, "head": page.head})
-
-
-def audit_context(app: web.Application) -> AsyncIterator[None]:
-    """Cleanup context: open the audit services after the tracker, close them before it."""
-
-    async def run() -> AsyncIterator[None]:
-        services = await AuditServices.start(app[TRACKER], app[SETTINGS])
-        app[AUDIT] = services
-        scheduler = app[SCHEDULER]
-        for name, job, seconds in services.jobs():
-            scheduler.add(name, job, seconds)
-        try:
-            yield
-        finally:
-            for name, _, _ in services.jobs():
-                with contextlib.suppress(Exception):
-                    scheduler.remove(name)
-            await services.close()
-
-    return run()

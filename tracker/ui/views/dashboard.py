@@ -85,7 +85,7 @@ async def figures(request: web.Request, project: Project) -> dict[str, Any]:
             {"labels": [g.assignee for g in groups], "counts": [g.task_count for g in groups]}
         ),
         "empty": not any(status),
-        "position": tracker.committer.durable_position,
+        "position": tracker.writer.durable_position,
         "tasks": {
             **projects.latest_tasks(state, project.view.id, LATEST),
             "closed": await recently_closed(request, project.view.id),
