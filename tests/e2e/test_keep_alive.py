@@ -165,3 +165,17 @@ async def test_keep_alive_off_answers_404_and_says_so(
     answer = await world.touch(1)
     assert (answer.status, answer.body) == (404, {"ok": False, "message": "Not found"})
     assert (await world.anonymous.get("/", status=200)).content["max_keep_alive"] == 0
+
+
+async def test_a_kept_task_reads_as_assigned_in_its_history(world: World, clock: Clock) -> None:
+    """The history's summary folds the task's first and last events: with keep-alives last,
+    they still say who holds it."""
+    await world.submit(max_assign_time=60)
+    task = await world.task()
+    for _ in range(3):
+        clock.advance(40)
+        assert (await world.touch(task["id"])).status == 200
+    history = await world.admin.get(f"/task/history/{task['id']}", status=200)
+    assert [e["type"] for e in history.content["events"]][-3:] == ["AssignmentExtended"] * 3
+    summary = history.content["task"]
+    assert (summary["state"], summary["assignee"]) == ("assigned", world.worker.id)
