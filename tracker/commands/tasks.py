@@ -288,10 +288,16 @@ def release_task(state: State, command: ReleaseTask, now: float) -> list[Event]:
             verification=command.verification, reason=command.reason,
         )
     ]  # fmt: skip
-    if outcome is Outcome.CLOSED:
+    if outcome is Outcome.CLOSED and _has_chain(state, task):
         copy = Chains(state).copy(task, now, actor)
         events.extend([copy] if copy else [])
     return events
+
+
+def _has_chain(state: State, task: Task) -> bool:
+    """Whether the task's project chains into another (most do not: no ``Chains`` to build)."""
+    project = state.projects.get(task.project_id)
+    return project is not None and bool(project.view.chain)
 
 
 class Chains:
