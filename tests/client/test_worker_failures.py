@@ -11,7 +11,7 @@ import pytest
 
 from tests.client import history
 from tests.client.conftest import World
-from tracker.client import NewTask, Task, UsageError, identity
+from tracker.client import NewTask, Task, UsageError, WorkerIdentity, identity
 from tracker.client.reasons import MAX_REASON_BYTES, first_bytes, last_bytes
 from tracker.client.worker import TooManyFailures, Worker
 
@@ -116,3 +116,17 @@ async def test_a_handler_that_cannot_run_stops_the_worker_at_once(
     assert not history.releases(events, "retry") and not history.releases(events, "failed")
     assert {a.assignee: a.task_count for a in world.admin.assignees(world.project)} == {
         "unassigned": 10}  # fmt: skip
+
+
+@pytest.mark.parametrize("request_access", [True, False])
+async def test_a_worker_the_server_does_not_know_is_told_to_start_afresh(
+    world: World, tmp_path: Path, request_access: bool
+) -> None:
+    _fill(world, 3)
+    path = tmp_path / "stale.json"
+    identity.write(path, WorkerIdentity(world.identity.id, "d3Jvbmc="), world.server.url, "x")
+    worker = Worker(world.server.url, world.project, identity_file=path, until_empty=True,
+                    request_access=request_access)  # fmt: skip
+    with pytest.raises(UsageError, match="the server refused the worker in .*stale.json "
+                       r"\(invalid secret\); delete the file"):  # fmt: skip
+        await worker.serve(lambda task: None)

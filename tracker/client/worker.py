@@ -164,13 +164,13 @@ class Worker:
             client.worker = await identity.ensure(self.identity_file, client, self.alias)
             try:
                 await self._work_on(client, _as_coroutine(handler))
+                if self._fatal is not None:
+                    raise self._fatal
             except errors.WorkerAuthFailed as exc:
                 raise errors.UsageError(
                     f"the server refused the worker in {self.identity_file} ({exc.message}); "
                     "delete the file to create a new worker"
                 ) from None
-        if self._fatal is not None:
-            raise self._fatal
         return self.summary
 
     async def _work_on(self, client: AsyncClient, run: Run) -> None:
