@@ -295,3 +295,23 @@ async def test_batches_off_answer_404_as_the_original_and_say_so(
         assert (answer.status, answer.body) == (404, {"ok": False, "message": "Not found"})
     info = await world.anonymous.get("/", status=200)
     assert info.content["max_batch_size"] == 0
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        '{"task_id": 1, "result": 0}',  # every key as Go matches it: read at once
+        '{"Task_ID": 1, "RESULT": 0, "reason": null}',  # upper case and null: normalized first
+        '{"tas\\u212a_id": 1, "result": 0}',  # the Kelvin sign folds to k, as in Go
+        '{"\\u0054ask_id": 1, "result": 0}',  # an escaped upper-case T
+        '{"tas\u212a_id": 1, "result": 0, "reason": "caf\u00e9"}',  # the same, unescaped
+    ],
+)
+async def test_release_keys_are_matched_as_the_original_matches_them(
+    world: World, element: str
+) -> None:
+    await submit_many(world, 1)
+    ids(await world.take(1))
+    body = f'{{"releases": [{element}]}}'.encode()
+    answer = await world.worker.post("/task/bulk_release", data=body)
+    assert per_task(answer) == [(1, True, "closed")]

@@ -43,15 +43,18 @@ def normalize(value: Any) -> Any:
     return out
 
 
-def convert(data: Any, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
-    """Convert decoded JSON into ``into``; ``nested`` names list fields of objects to normalize."""
+def convert(data: Any, into: type[T], *, nested: tuple[str, ...] = (),
+            normal: bool = False) -> T:  # fmt: skip
+    """Convert decoded JSON into ``into``; ``nested`` names list fields of objects to normalize
+    (``normal``: the caller knows normalizing would change nothing)."""
     if data is None:
         data = {}
-    data = normalize(data)
-    for field in nested if isinstance(data, dict) else ():
-        items = data.get(field)
-        if isinstance(items, list):
-            data[field] = [normalize(item) for item in items]
+    if not normal:
+        data = normalize(data)
+        for field in nested if isinstance(data, dict) else ():
+            items = data.get(field)
+            if isinstance(items, list):
+                data[field] = [normalize(item) for item in items]
     try:
         return msgspec.convert(data, into, strict=True)
     except msgspec.ValidationError as exc:
@@ -129,7 +132,17 @@ async def read(request: Call) -> bytes:
 
 
 async def body(request: Call, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
-    return convert(decode_json(await read(request)), into, nested=nested)
+    raw = await read(request)
+    return convert(decode_json(raw), into, nested=nested, normal=_normal(raw))
+
+
+def _normal(body: bytes) -> bool:
+    """Whether ``normalize`` would change nothing in this body's objects: no ``null`` and no
+    upper-case letter anywhere (keys are then as Go matches them), all ASCII and no escape
+    (``str.lower`` folds some other letters to ASCII ones, such as the Kelvin sign to ``k``;
+    ``\u0054`` is a ``T``). A batch of a hundred releases is then parsed in half the time."""
+    return (body.isascii() and b"\\" not in body and b"null" not in body
+            and body.lower() == body)  # fmt: skip
 
 
 _GO_INT = re.compile(r"[+-]?[0-9]+")
