@@ -34,7 +34,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import aiohttp
@@ -76,10 +76,15 @@ class Server:
     """``tracker serve`` in a child process (see the module's docstring)."""
 
     def __init__(self, data_dir: Path, *args: str, database: str | None = None,
-                 env: Mapping[str, str] | None = None, name: str = "serve") -> None:  # fmt: skip
+                 env: Mapping[str, str] | None = None, name: str = "serve",
+                 argv: Sequence[str] = ()) -> None:  # fmt: skip
+        """``argv``, if given, is the whole command line instead of the ``tracker serve ...``
+        made from the other arguments (the docs test runs commands as the docs write them);
+        it runs in ``data_dir``'s parent directory all the same."""
         self.data_dir = data_dir
         self.database = database
         self.args = args
+        self.argv = list(argv)
         self.env = dict(env or {})
         self.name = name
         self.port = 0  # until the first start has printed its address
@@ -129,7 +134,15 @@ class Server:
                                 what=f"{self.name}: {text!r}")  # fmt: skip
 
     def _line(self, text: str) -> str | None:
-        return next((line for line in self.lines() if text in line), None)
+        found = next((line for line in self.lines() if text in line), None)
+        if found is None:
+            self._still_running()
+        return found
+
+    def _still_running(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            raise AssertionError(f"{self.name} exited with status {self.process.returncode}: "
+                                 f"{self.stderr[-3000:]}")  # fmt: skip
 
     # --- starting -------------------------------------------------------------------------
 
@@ -139,16 +152,18 @@ class Server:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.starts += 1
         self.paused = False
-        args = ["serve", "--host", "127.0.0.1", "--port", str(self.port),
-                "--data-dir", str(self.data_dir), *self.args]  # fmt: skip
-        if self.database:
-            args += ["--database", self.database]
+        argv = self.argv or command(*self._serve_args())
         env = environment(**self.env)
         with self._file("out").open("wb") as out, self._file("err").open("wb") as err:
             self.process = subprocess.Popen(
-                command(*args), cwd=self.data_dir.parent, env=env, stdout=out, stderr=err
+                argv, cwd=self.data_dir.parent, env=env, stdout=out, stderr=err
             )
         return self
+
+    def _serve_args(self) -> list[str]:
+        args = ["serve", "--host", "127.0.0.1", "--port", str(self.port),
+                "--data-dir", str(self.data_dir), *self.args]  # fmt: skip
+        return [*args, "--database", self.database] if self.database else args
 
     def start(self, within: float = START_WITHIN) -> Server:
         """Start and wait until it is ready (``GET /readyz`` answers 200)."""
@@ -179,12 +194,11 @@ class Server:
 
     def listening(self) -> bool:
         """Whether it printed the address it listens on (fails if it exited instead)."""
-        if self.process is not None and self.process.poll() is not None:
-            raise AssertionError(f"{self.name} exited with status {self.process.returncode}: "
-                                 f"{self.stderr[-3000:]}")  # fmt: skip
-        if not self.port and (found := LISTENING.search(self.stdout)):
+        self._still_running()
+        found = LISTENING.search(self.stdout)
+        if found and not self.port:
             self.port = int(found.group(1).rsplit(":", 1)[1])
-        return bool(self.port) and LISTENING.search(self.stdout) is not None
+        return found is not None
 
     def _ready(self) -> bool:
         if not self.listening():
