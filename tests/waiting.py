@@ -23,7 +23,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -35,8 +35,14 @@ def _failed(what: str, within: float, last: Any) -> AssertionError:
     return AssertionError(f"{what}: not within {within:g} s (last seen: {last!r})")
 
 
-async def eventually(condition: Callable[[], T | Awaitable[T]], *, within: float = WITHIN,
-                     every: float = 0.01, what: str = "the condition") -> T:  # fmt: skip
+@overload
+async def eventually(condition: Callable[[], Awaitable[T | None]], *, within: float = ...,
+                     every: float = ..., what: str = ...) -> T: ...  # fmt: skip
+@overload
+async def eventually(condition: Callable[[], T | None], *, within: float = ...,
+                     every: float = ..., what: str = ...) -> T: ...  # fmt: skip
+async def eventually(condition: Callable[[], Any], *, within: float = WITHIN, every: float = 0.01,
+                     what: str = "the condition") -> Any:  # fmt: skip
     """The first truthy value of ``condition()``, looked at every ``every`` seconds."""
     deadline = time.monotonic() + within
     while True:
@@ -45,13 +51,13 @@ async def eventually(condition: Callable[[], T | Awaitable[T]], *, within: float
         if inspect.isawaitable(value):
             value = await value
         if value:
-            return cast(T, value)
+            return value
         if late:
             raise _failed(what, within, value)
         await asyncio.sleep(every)
 
 
-def wait_until(condition: Callable[[], T], *, within: float = WITHIN, every: float = 0.02,
+def wait_until(condition: Callable[[], T | None], *, within: float = WITHIN, every: float = 0.02,
                what: str = "the condition") -> T:  # fmt: skip
     """``eventually`` for code without an event loop: blocks this thread while it waits."""
     deadline = time.monotonic() + within

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,10 +25,8 @@ from tests import postgres
 from tests.docs import shell, synopsis
 from tests.docs.markdown import Block
 from tests.processes import Server, Servers, environment
-from tracker import config
 
 SHELLS = {"bash", "sh", "shell", "console"}
-CONFIGS = {"yaml": ".yml", "yml": ".yml", "toml": ".toml", "json": ".json"}
 PORT = re.compile(r"(?<![\w.-])(3010|3011)(?![\w.])")  # the ports the docs use
 DSN = re.compile(r"postgresql://[^\s'\"]+")  # a PostgreSQL URL in the docs
 WITHIN = 120  # seconds a command may take
@@ -51,6 +50,7 @@ class Session:
     servers: Servers
     failures: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # written by `file` marks
     shared: Server | None = None  # the tracker at 127.0.0.1:3010, started when first needed
 
     def run(self, block: Block) -> None:
@@ -61,8 +61,7 @@ class Session:
             self.skipped.append(f"{block.where} {argument}")
         elif mark == "file":
             (self.workdir / argument).write_text(block.text)
-        elif mark == "config":
-            self.load_config(block)
+            self.files.append(argument)
         elif mark == "synopsis":
             lines = synopsis.lines(block.text)
             for problem in (p for line in lines for p in synopsis.check(line, complete=True)):
@@ -99,14 +98,6 @@ class Session:
 
     # --- the kinds of block ---------------------------------------------------------------
 
-    def load_config(self, block: Block) -> None:
-        path = self.workdir / f"config-{block.line}{CONFIGS.get(block.lang, '.yml')}"
-        path.write_text(block.text)
-        try:
-            config.load(path, environ={})
-        except config.ConfigError as exc:
-            self.fail(block, f"the settings are refused: {exc}")
-
     def with_postgres(self, block: Block) -> None:
         """The block with each PostgreSQL URL replaced by a fresh schema on the test server."""
         try:
@@ -136,6 +127,8 @@ class Session:
             ports = {"3010": free_port(), "3011": free_port()}
             cwd = self.workdir / f"block-{block.line}"
             cwd.mkdir()
+            for name in self.files:  # the files the docs made so far, there too
+                shutil.copy2(self.workdir / name, cwd / name)
         else:
             ports = {"3010": self.tracker_port()}
             cwd = self.workdir

@@ -33,7 +33,8 @@ def _options(command: argparse.ArgumentParser) -> dict[str, str]:
 def resolve(words: list[str]) -> tuple[list[str], argparse.ArgumentParser, list[str]]:
     """The command path named by ``words`` (``tracker audit verify``), its parser, the rest."""
     assert words[:1] == ["tracker"], words
-    command, path = parser(), ["tracker"]
+    command: argparse.ArgumentParser = parser()
+    path = ["tracker"]
     rest = words[1:]
     while rest and (found := _subcommands(command).get(rest[0])) is not None:
         command, path, rest = found, [*path, rest[0]], rest[1:]

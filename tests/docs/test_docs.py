@@ -21,8 +21,7 @@ Any other block needs a mark, an HTML comment on the line before it (invisible t
 - ``<!-- docs-test: skip (why) -->``: not run (a systemd unit, an nginx config, a figure);
   the reason is required.
 - ``<!-- docs-test: file NAME -->``: the block is the content of NAME, written for the blocks
-  after it (a handler script, a config file).
-- ``<!-- docs-test: config -->``: a settings file (YAML, TOML or JSON) the tracker must accept.
+  after it (a handler script, a settings file).
 - ``<!-- docs-test: synopsis -->``: each line names a ``tracker`` command and exactly its
   options, as its parser has them (or some, if the line says ``...``).
 - ``<!-- docs-test: postgres -->``: a shell block whose PostgreSQL URLs are replaced by a fresh
