@@ -2,9 +2,10 @@
 
 ``blocks(path)`` lists every code block, fenced or indented, with the line it starts on and
 the mark written before it, if any: an HTML comment ``<!-- docs-test: ... -->`` on the lines
-just above the block, which the reader does not see and the docs test obeys (tests/docs/
-test_docs.py lists the marks). ``spans(path)`` lists the inline code of the prose. A mark that
-stands before anything but a code block is an error, so none is ignored silently.
+just above the block (other comments may stand between), which the reader does not see and the
+docs test obeys (tests/docs/test_docs.py lists the marks). ``spans(path)`` lists the inline
+code of the prose. A mark that stands before anything but a code block is an error, so none is
+ignored silently.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def blocks(path: Path) -> list[Block]:
                                     "followed by another mark, not by a code block")  # fmt: skip
             mark = (matched["mark"], line)
             continue
+        if token.type == "html_block" and token.content.lstrip().startswith("<!--"):
+            continue  # another comment (another test's marker) may stand between
         if token.type in ("fence", "code_block"):
             lang = token.info.split()[0] if token.info.strip() else ""
             found.append(Block(path, line, lang, token.content, mark[0] if mark else "",
