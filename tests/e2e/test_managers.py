@@ -375,5 +375,5 @@ async def test_the_scheduler_runs_the_clean_up_job_on_its_own(make_client, setti
     await world.register("alice")
     clock.advance(8 * 3600)
     managers = world.tracker.state.managers
-    await eventually(lambda: not managers.sessions, what="the expired session ended")
+    await eventually(lambda: not managers.sessions, within=2, what="the expired session ended")
     assert managers.sessions == {}

@@ -160,6 +160,6 @@ async def test_the_scheduler_takes_back_due_assignments_by_itself(
         answer = await world.assign(by=1)
         return None if answer == NO_TASK else answer
 
-    answer = await eventually(assigned, what="the task taken back by the scheduler")
+    answer = await eventually(assigned, within=3, what="the task taken back by the scheduler")
     assert answer.get("ok") is True, answer
     assert answer["content"]["task"]["id"] == 1

@@ -180,7 +180,7 @@ async def kill_and_restart(cluster: Cluster, seen: Seen, victim: int) -> None:
     cluster.down.add(victim)
     cluster.nodes[victim].kill()
     killed_at = seen.releases
-    await eventually(lambda: seen.releases >= killed_at + TASKS // 20, within=60,
+    await eventually(lambda: seen.releases >= killed_at + max(1, TASKS // 200), within=60,
                      what="the other nodes serving while one is down")  # fmt: skip
     await cluster.nodes[victim].astart()
     cluster.down.discard(victim)
