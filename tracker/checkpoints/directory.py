@@ -27,6 +27,7 @@ from tracker.checkpoints.fileformat import InvalidCheckpoint, Written
 from tracker.config import Settings
 from tracker.events.reading import row_at
 from tracker.events.store import EventStore
+from tracker.projections import project_status
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +52,22 @@ def fingerprint(settings: Settings) -> str:
 
 
 class Checkpoints:
-    def __init__(self, directory: Path, fingerprint: str, keep: int = 3,
-                 fork: bool = True) -> None:  # fmt: skip
+    def __init__(self, directory: Path, fingerprint: str, keep: int = 3, fork: bool = True,
+                 summarize: fileformat.Summarize | None = None) -> None:  # fmt: skip
         self.directory = directory
         self.fingerprint = fingerprint
         self.keep = max(1, keep)
         self.fork = fork
+        self.summarize = summarize
 
     @classmethod
     def of(cls, settings: Settings) -> Checkpoints:
+        """The data directory's checkpoints; each carries every project's status as its
+        summary, where time travel starts (:mod:`tracker.projections.project_status`)."""
         directory = Path(settings.database.data_dir) / DIRECTORY
         checkpoint = settings.checkpoint
-        return cls(directory, fingerprint(settings), checkpoint.keep, checkpoint.fork)
+        return cls(directory, fingerprint(settings), checkpoint.keep, checkpoint.fork,
+                   project_status.of_state)  # fmt: skip
 
     def paths(self) -> list[tuple[int, Path]]:
         """(position, path) of every checkpoint file, newest first."""
@@ -81,7 +86,8 @@ class Checkpoints:
         path = self.directory / f"checkpoint-{state.position:020d}.ckpt"
         if path.exists() or state.position == 0:
             return None
-        written = await fileformat.write(state, path, self.fingerprint, anchor, self.fork)
+        written = await fileformat.write(state, path, self.fingerprint, anchor, self.fork,
+                                         self.summarize)  # fmt: skip
         self.prune()
         return written
 
