@@ -1,8 +1,8 @@
 """What the audit features need while the tracker runs, opened and closed together.
 
 A read-only connection to the log (so audit reads see durable rows only and never share the
-writer's transaction), the task history index, the checkpointer and the time machine; plus
-the scheduler jobs that keep the index and the checkpoints current.
+writer's transaction), the task history index, the checkpointer, the gate of heavy reads and
+the time machine; plus the scheduler jobs that keep the index and the checkpoints current.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker import bootstrap
+from tracker.audit.budget import ReadGate
 from tracker.audit.index import INDEX_FILE, HistoryIndex
 from tracker.audit.timetravel import TimeMachine
 from tracker.checkpoints.directory import Checkpoints
@@ -38,17 +39,14 @@ class AuditServices:
             tracker, self.checkpoints, reader, settings.checkpoint.interval,
             settings.checkpoint.every_events,
         )  # fmt: skip
-        self.time_machine = TimeMachine(reader, self.checkpoints, self.make_state,
-                                        settings.audit.max_replay_events)  # fmt: skip
+        self.gate = ReadGate(settings.audit)
+        self.time_machine = TimeMachine(reader, self.checkpoints, self.gate)
 
     @classmethod
     async def start(cls, tracker: Any, settings: Settings) -> AuditServices:
         reader = await bootstrap.open_reader(settings)
         index = await HistoryIndex.open(Path(settings.database.data_dir) / INDEX_FILE, reader)
         return cls(tracker, settings, reader, index)
-
-    def make_state(self) -> Any:
-        return bootstrap.read_models(self.settings)
 
     @property
     def durable(self) -> int:
