@@ -316,7 +316,7 @@ async def load(path: Path, fingerprint: str) -> Loaded:
     """Read, build and check a checkpoint's models; yields to the event loop between frames."""
 
     async def models(reader: Reader, header: Header) -> list[Any]:
-        await reader.skip(then=True)  # the summary
+        await reader.payload()  # the summary
         found = []
         for name, class_path, attributes in header.models:
             values = [(attribute, await _value(reader, f"{path.name}: {name}.{attribute}"))
@@ -333,7 +333,7 @@ async def summary(path: Path, fingerprint: str) -> tuple[int, bytes]:
     (the models are hashed, not inflated nor decoded)."""
 
     async def first(reader: Reader, header: Header) -> bytes:
-        payload = await reader.payload(then=False)
+        payload = await reader.payload()
         await reader.rest()
         return payload
 
@@ -348,7 +348,7 @@ async def images(path: Path, fingerprint: str,
     If the file turns out damaged, InvalidCheckpoint is raised after some bytes were fed."""
 
     async def walk(reader: Reader, header: Header) -> None:
-        await reader.skip(then=True)
+        await reader.payload()  # the summary
         for name, class_path, attributes in header.models:
             for attribute in attributes:
                 await _value(reader, attribute, sink(name, class_path, attribute))

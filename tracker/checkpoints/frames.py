@@ -6,8 +6,9 @@ as stored, so a damaged frame is found before anything in it is trusted; a frame
 not inflate, or inflates to more than ``MAX_PAYLOAD``, is refused as damaged too.
 
 Reading overlaps the two kinds of work: a helper thread reads, hashes and inflates the next
-frame (file reads, BLAKE2b and zlib release the GIL) while the event loop's thread decodes the
-current one with msgspec. At most one frame is read ahead, so memory stays at two frames.
+frames (file reads, BLAKE2b and zlib release the GIL) while the event loop's thread decodes the
+current ones with msgspec. One batch of about ``BATCH`` inflated bytes is read ahead, so memory
+stays at two batches.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import zlib
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO
 
 LENGTH = 8
 LEVEL = 1  # zlib's fastest level: most of the size goes already (repeated keys and values)
+BATCH = 4 * 1024 * 1024  # inflated bytes the helper thread reads ahead at a time, about
 MAX_PAYLOAD = 1 << 31  # no frame of ours inflates to 2 GiB; a damaged one might claim to
 END = b""  # the payload of an empty frame: the end of a container's chunks
 
@@ -49,27 +52,28 @@ def _inflate(packed: bytes) -> bytes:
 
 
 class Reader:
-    """The frames of an open file, in order, from ``file``'s position up to ``end``.
+    """The payloads of the frames of an open file, in order, from ``file``'s position up to
+    ``end``; every stored byte read is fed to ``hasher``. Use ``async with``: the helper
+    thread is stopped at the end.
 
-    Every stored byte read is fed to ``hasher``; ``skip()`` passes over a frame without
-    inflating it (still hashed). Use ``async with``: the helper thread is stopped at the end.
+    The helper reads frames in batches of about ``BATCH`` inflated bytes, one batch ahead of
+    the caller: one hand-over between the threads per batch, not per frame (on a busy machine
+    each hand-over can wait milliseconds for the event loop's thread to be scheduled).
     """
 
     def __init__(self, file: BinaryIO, end: int, hasher: Any) -> None:
         self._file, self._end, self._hasher = file, end, hasher
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint-read")
-        self._ahead: Future[tuple[bytes, bool]] | None = None
+        self._ahead: Future[list[bytes]] | None = None
+        self._ready: deque[bytes] = deque()
 
     async def __aenter__(self) -> Reader:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._ahead is not None:
-            self._ahead.cancel()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
-    def _read(self, inflate: bool) -> tuple[bytes, bool]:
-        """One frame: its payload (or its stored bytes) and whether it was inflated."""
+    def _frame(self) -> bytes:
         prefix = self._file.read(LENGTH)
         length = int.from_bytes(prefix, "big")
         if len(prefix) != LENGTH or self._file.tell() + length > self._end:
@@ -79,38 +83,46 @@ class Reader:
             raise DamagedFrame("a frame is truncated")
         self._hasher.update(prefix)
         self._hasher.update(packed)
-        if not length:
-            return END, True
-        return (_inflate(packed), True) if inflate else (packed, False)
+        return _inflate(packed) if length else END
 
-    async def _take(self, inflate: bool, then: bool | None) -> bytes:
-        """The next frame (read ahead if it was), then start reading the one after it:
-        inflated or not as ``then`` says (None: no read-ahead)."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is None:
-            ahead = self._executor.submit(self._read, inflate)
-        data, inflated = await asyncio.wrap_future(ahead)
-        if inflate and not inflated:  # read ahead for a skip, wanted after all
-            data = await asyncio.wrap_future(self._executor.submit(_inflate, data))
-        if then is not None and self._file.tell() < self._end:
-            self._ahead = self._executor.submit(self._read, then)
-        return data
+    def _batch(self) -> list[bytes]:
+        found, size = [], 0
+        while size < BATCH and self._file.tell() < self._end:
+            found.append(self._frame())
+            size += len(found[-1]) + 64
+        return found
 
-    async def payload(self, then: bool | None = True) -> bytes:
-        """The next frame's payload; ``then``: how to read ahead the one after it."""
-        return await self._take(True, then)
+    def _rest(self) -> None:
+        while (left := self._end - self._file.tell()) > 0:
+            data = self._file.read(min(left, BATCH))
+            if not data:
+                raise DamagedFrame("the body is truncated")
+            self._hasher.update(data)
 
-    async def skip(self, then: bool | None = False) -> None:
-        """Pass over the next frame (hashed, not inflated)."""
-        await self._take(False, then)
+    async def payload(self) -> bytes:
+        """The next frame's payload (``END`` for an empty frame)."""
+        if not self._ready:
+            ahead, self._ahead = self._ahead, None
+            if ahead is None:
+                ahead = self._executor.submit(self._batch)
+            batch: list[bytes] = await asyncio.wrap_future(ahead)
+            self._ready.extend(batch)
+            if not self._ready:
+                raise DamagedFrame("fewer frames than its header describes")
+            if self._file.tell() < self._end:
+                self._ahead = self._executor.submit(self._batch)
+        return self._ready.popleft()
 
     async def rest(self) -> None:
-        """Hash every remaining frame without inflating any (the digest check's part)."""
-        while not self.at_end():
-            await self.skip()
+        """Hash the rest of the body without reading its frames (the digest check's part)."""
+        if self._ahead is not None:
+            await asyncio.wrap_future(self._ahead)
+            self._ahead = None
+        self._ready.clear()
+        await asyncio.wrap_future(self._executor.submit(self._rest))
 
     def at_end(self) -> bool:
-        return self._ahead is None and self._file.tell() == self._end
+        return not self._ready and self._ahead is None and self._file.tell() == self._end
 
 
 def hasher() -> Any:
