@@ -212,7 +212,7 @@ def run_cli(target: Target, *args: str) -> dict[str, Any]:
             "code": process.returncode, "out": out}  # fmt: skip
 
 
-def wait_for_history_index(server: Server, head: int) -> None:
+def wait_for_history_index(server: Server) -> None:
     """Until the task history index has caught up with the log (it is built in the server's
     background after a start; the data directory's size includes it)."""
     deadline = time.monotonic() + 3600
@@ -245,7 +245,7 @@ def measure(target: Target, log: Path, head: int, work: Path, runs: int) -> Resu
     figures["empty"] = restart(target, empty, True)
     figures["full"] = [restart(target, data, False) for _ in range(runs)]
     with serving(target, data) as server:  # full replay; SIGTERM writes the checkpoint
-        wait_for_history_index(server, head)
+        wait_for_history_index(server)
     checkpoint = sorted((data / "checkpoints").glob("checkpoint-*.ckpt"))[-1]
     figures["checkpoint"] = checkpoint.stat().st_size
     figures["log"] = (data / restart_logs.LOG_FILE).stat().st_size
