@@ -126,7 +126,8 @@ def test_the_summary_holds_every_projects_status(state: State, tmp_path: Path) -
     written(state, path)
 
     position, payload = asyncio.run(fileformat.summary(path, FINGERPRINT))
-    summary = msgspec.msgpack.decode(payload, type=dict[int, tuple[int, project_status.ProjectStatus]])
+    kind = dict[int, tuple[int, project_status.ProjectStatus]]
+    summary = msgspec.msgpack.decode(payload, type=kind)
 
     assert position == state.position
     held, status = summary[1]

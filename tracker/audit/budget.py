@@ -24,6 +24,12 @@ from tracker.errors import Busy, InvalidRequest
 MIB = 1024 * 1024
 
 
+def size(n: int) -> str:
+    if n >= 10 * MIB:
+        return f"{n / MIB:,.0f} MiB"
+    return f"{n / 1024:,.0f} KiB" if n >= 10 * 1024 else f"{n:,} bytes"
+
+
 class OverBudget(InvalidRequest):
     """Answering would cost more than the settings allow; the message names the setting."""
 
@@ -36,6 +42,11 @@ class ReadGate:
         self.max_replay = settings.max_replay_events
         self._free = asyncio.Semaphore(self.limit)
         self._waiting = 0
+
+    @property
+    def waiting(self) -> int:
+        """Heavy reads waiting for their turn now."""
+        return self._waiting
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
@@ -64,8 +75,8 @@ class ReadGate:
         need = entries * entry_bytes
         if need > self.max_memory:
             raise OverBudget(
-                f"{what} would hold about {need / MIB:,.0f} MiB ({entries:,} entries), more "
-                f"than audit.max_read_memory ({self.max_memory / MIB:,.0f} MiB) allows"
+                f"{what} would hold about {size(need)} ({entries:,} entries), more than "
+                f"audit.max_read_memory ({size(self.max_memory)}) allows"
             )
 
     def replay(self, events: int, position: int, base: int) -> None:

@@ -32,7 +32,7 @@ from tracker.projections.project_status import ENTRY_BYTES, ProjectStatus
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000  # rows read at a time (a bulk submission's row can be large)
+BATCH = 256  # rows read at a time: a query holds at most this many rows (bulks can be big)
 _summary = msgspec.msgpack.Decoder(dict[int, tuple[int, msgspec.Raw]] | None)
 _status = msgspec.msgpack.Decoder(ProjectStatus)
 
