@@ -44,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,12 +120,20 @@ class Server:
             conn.close()
 
 
-def machine(targets: list[Target]) -> str:
+def machine(targets: Sequence[Target] = ()) -> str:
     load = os.getloadavg()
     builds = ", ".join(f"{t.name} = {t.root} ({commit_of(t.root)})" for t in targets)
     return (f"{os.cpu_count()} CPUs (nproc), {cpu_model()}; Python {sys.version.split()[0]}; "
-            f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; "
-            f"builds: {builds}")  # fmt: skip
+            f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+            + (f"; builds: {builds}" if builds else ""))  # fmt: skip
+
+
+async def generate(data_dir: Path, total: int) -> float:
+    """The mixed log of ``total`` events in ``data_dir``; seconds taken (for
+    ``scripts/bench_backup.py``)."""
+    started = time.perf_counter()
+    await restart_logs.generate(data_dir / restart_logs.LOG_FILE, "mixed", total)
+    return time.perf_counter() - started
 
 
 def commit_of(root: Path) -> str:
