@@ -67,9 +67,9 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"tracker: {exc}", file=sys.stderr)
         return 2
     logformat.setup(settings.log.level, settings.log.format)
-    from tracker.audit.startup import DamagedLog
-    from tracker.http.app import create_app
+    from tracker.app import create_app
     from tracker.http.serving import ListenError, LogLost, serve
+    from tracker.startup.replay import DamagedLog
 
     try:
         app = create_app(settings)

@@ -25,7 +25,7 @@ from tests.e2e.scripted_run import (
     token,
 )
 from tests.world import Caller, MakeClient, World
-from tracker import bootstrap, config
+from tracker import config
 from tracker.checkpoints.directory import DIRECTORY
 from tracker.events.codec import decode
 from tracker.events.reading import rows
@@ -33,6 +33,7 @@ from tracker.http.keys import SETTINGS
 from tracker.http.routes.audit import AUDIT
 from tracker.projections import project_status
 from tracker.projections.project_status import ProjectStatus
+from tracker.startup.replay import read_models
 
 T0 = 1_700_000_000.0
 
@@ -167,7 +168,7 @@ async def test_a_projects_past_is_for_those_who_may_read_it(world: World, clock:
 async def statuses_along_the_log(world: World) -> list[dict[int, ProjectStatus | None]]:
     """For each position (index 0: the empty log), every project's status two ways: by the
     live read models folded up to there, and by folding that project's events alone."""
-    state, lean = bootstrap.read_models(world.client.server.app[SETTINGS]), {}
+    state, lean = read_models(world.client.server.app[SETTINGS]), {}
     both: list[dict[int, ProjectStatus | None]] = [{}]
     async for batch in rows(world.tracker.store, 0):
         for row in batch:

@@ -15,13 +15,13 @@ import pytest
 from tests.state_snapshot import snapshot as picture
 from tracker import config
 from tracker.audit.replay import checkpoint_digests
-from tracker.bootstrap import read_models
 from tracker.checkpoints import fileformat
 from tracker.checkpoints.directory import fingerprint
 from tracker.events import managers, projects, tasks, workers
 from tracker.events.base import SYSTEM, manager_actor, worker_actor
 from tracker.projections import digest, project_status, snapshot
 from tracker.projections.state import State
+from tracker.startup.replay import read_models
 
 T0 = 1_700_000_000.0
 SETTINGS = config.build({})

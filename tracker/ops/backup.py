@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.bootstrap import LOG_FILE
 from tracker.events.store import GENESIS
+from tracker.startup.log import LOG_FILE
 
 HEAD_SUFFIX = ".head"
 _HEAD = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"

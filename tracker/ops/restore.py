@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracker.audit import verify
-from tracker.bootstrap import LOG_FILE
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.ops import backup as backups
 from tracker.ops.lock import LOCK_FILE, DataDirLock, prepare
+from tracker.startup.log import LOG_FILE
 
 
 class RestoreError(Exception):
