@@ -110,13 +110,10 @@ class Checkpoints:
             )
         return trailer
 
-    async def load(self, store: EventStore, make_state: Callable[[], Any],
-                   at_most: int | None = None) -> Any:  # fmt: skip
-        """Read models from the newest usable checkpoint (at or before ``at_most``), or
-        fresh ones (position 0) if there is none; the caller replays the rest of the log."""
+    async def load(self, store: EventStore, make_state: Callable[[], Any]) -> Any:
+        """Read models from the newest usable checkpoint, or fresh ones (position 0) if there
+        is none; the caller replays the rest of the log."""
         for position, path in self.paths():
-            if at_most is not None and position > at_most:
-                continue
             try:
                 started = time.perf_counter()
                 await self.anchored(store, path)
