@@ -18,8 +18,7 @@ from tracker.audit.runtime import CHECKPOINT_JOB
 from tracker.checkpoints.directory import DIRECTORY
 from tracker.events.codec import decode
 from tracker.events.reading import row_at, rows
-from tracker.http.keys import SCHEDULER
-from tracker.http.routes.audit import AUDIT
+from tracker.http.keys import AUDIT, SCHEDULER
 from tracker.projections import digest
 from tracker.startup.log import open_reader
 from tracker.startup.replay import read_models
@@ -150,9 +149,9 @@ async def test_the_checkpoint_job_writes_after_enough_events_and_keeps_the_newes
 ) -> None:
     settings = audit_settings(data_dir, checkpoint={"every_events": 20, "interval": 0, "keep": 2})
     world = await World.start(make_client, settings)
-    checkpointer = world.client.server.app[AUDIT].checkpointer
-    # the test ticks the job itself: the scheduler's every second would race it on a slow machine
-    world.client.server.app[SCHEDULER].remove(CHECKPOINT_JOB)
+    app = world.client.server.app
+    app[SCHEDULER].remove(CHECKPOINT_JOB)  # the test ticks; the job would race it on a slow machine
+    checkpointer = app[AUDIT].checkpointer
     people = await scripted_run(world, clock, rounds=1)
     assert (await checkpointer.tick()) is not None
     assert (await checkpointer.tick()) is None  # nothing new since

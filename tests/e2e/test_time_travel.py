@@ -29,8 +29,7 @@ from tracker import config
 from tracker.checkpoints.directory import DIRECTORY
 from tracker.events.codec import decode
 from tracker.events.reading import rows
-from tracker.http.keys import SETTINGS
-from tracker.http.routes.audit import AUDIT
+from tracker.http.keys import AUDIT, SETTINGS
 from tracker.projections import project_status
 from tracker.projections.project_status import ProjectStatus
 from tracker.startup.replay import read_models
