@@ -172,7 +172,8 @@ def _encode(state: Any, fingerprint: str, summarize: Summarize | None,
               for name, model in models]  # fmt: skip
     emit(snapshot.encode(Header(FORMAT, fingerprint, state.position, time.time(), layout)))
     emit(snapshot.encode(summarize(state) if summarize else None))
-    seen: set[int] = set()  # an object reachable from two attributes is refused
+    # an object reachable twice (from two attributes, or a model from an attribute) is refused
+    seen = {id(model) for _, model in models}
     for name, model in models:
         for attribute, value in _attributes(model, name):
             plan = snapshot.Plan(seen)
