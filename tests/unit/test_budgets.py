@@ -3,11 +3,17 @@ are measured here, and the time-travel fold follows every event the live task re
 
 from __future__ import annotations
 
+import asyncio
+import time
 import tracemalloc
 
 import msgspec
+import pytest
 
 from tests.unit.test_checkpoint_file import folded
+from tracker.audit.budget import OverBudget, ReadGate
+from tracker.config import Audit
+from tracker.errors import Busy
 from tracker.projections import digest, project_status, projects, tasks
 from tracker.projections.project_status import ENTRY_BYTES, ProjectStatus
 
@@ -51,3 +57,53 @@ def test_a_key_digest_costs_about_key_bytes() -> None:
     assert len(answer) > keys * 40
     per_key = peak / keys
     assert digest.KEY_BYTES / 3 < per_key <= digest.KEY_BYTES, per_key
+
+
+async def test_the_gate_admits_its_limit_lets_as_many_wait_and_refuses_the_rest() -> None:
+    gate = ReadGate(Audit(max_concurrent_reads=2, read_wait=0.3))
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def read() -> str:
+        async with gate.turn():
+            entered.set()
+            await release.wait()
+            return "answered"
+
+    running = [asyncio.create_task(read()) for _ in range(2)]
+    await asyncio.wait_for(entered.wait(), 5)
+    waiting = [asyncio.create_task(read()) for _ in range(2)]
+    deadline = time.monotonic() + 5
+    while gate.waiting < 2:
+        assert time.monotonic() < deadline, "the two reads never waited"
+        await asyncio.sleep(0.01)
+    started = time.monotonic()
+    with pytest.raises(Busy) as refused:
+        async with gate.turn():
+            pass
+    assert time.monotonic() - started < 0.1  # no place to wait: refused at once
+    assert refused.value.retry_after == 1 and "max_concurrent_reads is 2" in refused.value.message
+    release.set()
+    assert await asyncio.gather(*running, *waiting) == ["answered"] * 4
+
+
+async def test_with_no_wait_a_free_turn_is_taken_and_a_busy_gate_refuses_at_once() -> None:
+    gate = ReadGate(Audit(max_concurrent_reads=1, read_wait=0))
+    async with gate.turn():
+        with pytest.raises(Busy):
+            async with gate.turn():
+                pass
+    async with gate.turn():
+        assert gate.waiting == 0
+
+
+def test_a_read_over_the_memory_or_replay_budget_is_refused_naming_the_setting() -> None:
+    gate = ReadGate(Audit(max_read_memory=64 * 1024 * 1024, max_replay_events=1000))
+    gate.afford(400_000, 150, "This")  # 57 MiB: fits
+    with pytest.raises(OverBudget, match=r"This would hold about 72 MiB \(500,000 entries\), more "
+                       r"than audit.max_read_memory \(64 MiB\) allows"):  # fmt: skip
+        gate.afford(500_000, 150, "This")
+    gate.replay(1000, 1500, 500)
+    with pytest.raises(OverBudget, match=r"1,001 events after the nearest usable checkpoint "
+                       r"\(position 500\); at most 1,000 .*audit.max_replay_events"):  # fmt: skip
+        gate.replay(1001, 1501, 500)

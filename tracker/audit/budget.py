@@ -51,15 +51,18 @@ class ReadGate:
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         """Run the body as one of at most ``limit`` heavy reads, or raise Busy."""
-        if self._waiting >= self.limit:
+        if not self._free.locked():
+            await self._free.acquire()  # a free turn: taken at once (even with no wait)
+        elif self._waiting >= self.limit:
             raise self._busy()
-        self._waiting += 1
-        try:
-            await asyncio.wait_for(self._free.acquire(), self.wait)
-        except TimeoutError:
-            raise self._busy() from None
-        finally:
-            self._waiting -= 1
+        else:
+            self._waiting += 1
+            try:
+                await asyncio.wait_for(self._free.acquire(), self.wait)
+            except TimeoutError:
+                raise self._busy() from None
+            finally:
+                self._waiting -= 1
         try:
             yield
         finally:
