@@ -47,6 +47,13 @@ async def world(bare_world: World) -> World:
     return await bare_world.open(workers=3, name="alpha")
 
 
+async def alpha_world(make_client: MakeClient, data_dir: Path, workers: int = 3,
+                      **audit: Any) -> World:  # fmt: skip
+    """A world of its own with these ``audit`` settings, its project "alpha" opened."""
+    world = await World.start(make_client, audit_settings(data_dir, audit=audit))
+    return await world.open(workers=workers, name="alpha")
+
+
 @dataclass
 class Timeline:
     alice: Caller  # a manager without roles
@@ -119,9 +126,7 @@ async def test_a_time_names_the_last_event_decided_at_or_before_it(
 async def test_replay_starts_from_the_nearest_checkpoint_and_is_bounded(
     make_client: MakeClient, data_dir: Path, clock: Clock
 ) -> None:
-    bounded = audit_settings(data_dir, audit={"max_replay_events": 15})
-    world = await World.start(make_client, bounded)
-    await world.open(workers=3, name="alpha")
+    world = await alpha_world(make_client, data_dir, max_replay_events=15)
     t = await timeline(world, clock)
     assert t.assigned > 15  # more than audit.max_replay_events from position 0
     too_far = await state_at(world, t.released)
@@ -229,9 +234,7 @@ async def test_a_query_that_would_hold_more_than_its_budget_is_refused_naming_th
     make_client: MakeClient, data_dir: Path, clock: Clock
 ) -> None:
     # 1024 bytes: six assigned or failed tasks fit (ENTRY_BYTES each), seven do not
-    tight = audit_settings(data_dir, audit={"max_read_memory": 1024})
-    world = await World.start(make_client, tight)
-    await world.open(workers=1, name="alpha")
+    world = await alpha_world(make_client, data_dir, workers=1, max_read_memory=1024)
     await submit(world.worker, world.project, 9, 0, max_retries=1)
     six = [await assign(world.worker, world.project) for _ in range(6)]
     fits = world.position()
@@ -257,9 +260,7 @@ async def test_a_query_that_would_hold_more_than_its_budget_is_refused_naming_th
 async def test_heavy_reads_past_the_limit_wait_briefly_then_get_503_with_retry_after(
     make_client: MakeClient, data_dir: Path, clock: Clock
 ) -> None:
-    one = audit_settings(data_dir, audit={"max_concurrent_reads": 1, "read_wait": "0.5s"})
-    world = await World.start(make_client, one)
-    await world.open(workers=1, name="alpha")
+    world = await alpha_world(make_client, data_dir, 1, max_concurrent_reads=1, read_wait="0.5s")
     gate = world.client.server.app[AUDIT].gate
     path = f"/project/state/{world.project}"
 
@@ -286,9 +287,7 @@ async def test_heavy_reads_past_the_limit_wait_briefly_then_get_503_with_retry_a
 async def test_the_ui_says_why_a_time_travel_was_refused(
     make_client: MakeClient, data_dir: Path, clock: Clock
 ) -> None:
-    one = audit_settings(data_dir, audit={"max_concurrent_reads": 1, "read_wait": "0.1s"})
-    world = await World.start(make_client, one)
-    await world.open(workers=1, name="alpha")
+    world = await alpha_world(make_client, data_dir, 1, max_concurrent_reads=1, read_wait="0.1s")
     gate = world.client.server.app[AUDIT].gate
 
     async with gate.turn():
