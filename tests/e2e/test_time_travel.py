@@ -7,7 +7,6 @@ import asyncio
 import datetime
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from tests.e2e.scripted_run import (
     submit,
     token,
 )
+from tests.waiting import eventually
 from tests.world import Caller, MakeClient, World
 from tracker import config
 from tracker.checkpoints.directory import DIRECTORY
@@ -266,7 +266,7 @@ async def test_heavy_reads_past_the_limit_wait_briefly_then_get_503_with_retry_a
 
     async with gate.turn():  # a heavy read runs: the only turn is taken
         waiting = asyncio.create_task(world.admin.get(path))
-        await until(lambda: gate.waiting == 1)
+        await eventually(lambda: gate.waiting == 1, what="a read waiting for its turn")
         started = time.monotonic()
         at_once = await world.client.get(path, headers=token())  # nobody else may wait
         digest = await world.anonymous.get("/audit/digest", headers=token())
@@ -280,7 +280,7 @@ async def test_heavy_reads_past_the_limit_wait_briefly_then_get_503_with_retry_a
 
     async with gate.turn():
         waiting = asyncio.create_task(world.admin.get(path))
-        await until(lambda: gate.waiting == 1)
+        await eventually(lambda: gate.waiting == 1, what="a read waiting for its turn")
     assert (await waiting).status == 200  # its turn came within audit.read_wait
 
 
@@ -295,10 +295,3 @@ async def test_the_ui_says_why_a_time_travel_was_refused(
 
     assert page.status == 200
     assert "Too many heavy reads at once (audit.max_concurrent_reads is 1)" in page.body
-
-
-async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)

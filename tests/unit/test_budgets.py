@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from tests.unit.test_checkpoint_file import folded
+from tests.waiting import eventually
 from tracker.audit.budget import OverBudget, ReadGate
 from tracker.config import Audit
 from tracker.errors import Busy
@@ -73,10 +74,7 @@ async def test_the_gate_admits_its_limit_lets_as_many_wait_and_refuses_the_rest(
     running = [asyncio.create_task(read()) for _ in range(2)]
     await asyncio.wait_for(entered.wait(), 5)
     waiting = [asyncio.create_task(read()) for _ in range(2)]
-    deadline = time.monotonic() + 5
-    while gate.waiting < 2:
-        assert time.monotonic() < deadline, "the two reads never waited"
-        await asyncio.sleep(0.01)
+    await eventually(lambda: gate.waiting == 2, what="two reads waiting for their turn")
     started = time.monotonic()
     with pytest.raises(Busy) as refused:
         async with gate.turn():
