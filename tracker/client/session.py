@@ -46,7 +46,8 @@ def may_retry(call: calls.Call[Any], error: errors.TransportError) -> bool:
 
 def not_serving_yet(status: int, retry_after: str | None) -> bool:
     """A 503 with ``Retry-After`` is a tracker still starting (replaying its log): it refused
-    the request before doing anything, so the request counts as never sent."""
+    the request before doing anything, so the request counts as never sent. (The audit routes'
+    "too many heavy reads" is one too, and also did nothing; the client calls none of them.)"""
     return status == 503 and retry_after is not None
 
 

@@ -22,7 +22,7 @@ FAILED = 2
 _NO_HASHES: Mapping[int, int] = MappingProxyType({})
 
 
-class Task(msgspec.Struct, gc=False):
+class Task(msgspec.Struct, omit_defaults=True, gc=False):
     id: int
     project_id: int
     priority: int
