@@ -17,7 +17,8 @@ def snapshot(state: State) -> dict[str, Any]:
     board = state.tasks
     return {
         "position": state.position,
-        "tasks": {task_id: msgspec.to_builtins(task) for task_id, task in board.tasks.items()},
+        # every field, defaults included (Task omits them when encoded)
+        "tasks": {task_id: msgspec.structs.asdict(task) for task_id, task in board.tasks.items()},
         "queues": {
             project_id: {
                 "queue": list(tasks.queue),

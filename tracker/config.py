@@ -151,6 +151,12 @@ class Audit(Section):
     token: str = ""
     # The most events one time-travel query (GET /project/state/:id?at=) may replay.
     max_replay_events: NonNegative = 2_000_000
+    # Heavy reads (time travel, digests of the live state): how many run at once, how long
+    # one more waits for its turn before a 503 with Retry-After, and the memory one may hold
+    # (a read that would hold more is refused with 400, not run).
+    max_concurrent_reads: Count = 2
+    read_wait: Duration = 2.0
+    max_read_memory: Bytes = 256 * 1024 * 1024
 
 
 class Workers(Section):

@@ -57,6 +57,16 @@ class Conflict(TrackerError):
     message = "Conflicting append, try again"
 
 
+class Busy(TrackerError):
+    """Too much heavy work at once: try again after ``retry_after`` seconds."""
+
+    message = "Busy, try again shortly"
+
+    def __init__(self, message: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class StorageUnavailable(TrackerError):
     """The log could not be written; the tracker refuses work until restarted."""
 

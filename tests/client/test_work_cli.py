@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.client import history
 from tests.client.conftest import World, world_in
-from tests.client.server import ROOT, Server, environment
+from tests.processes import ROOT, Servers, command, environment
+from tests.waiting import wait_until
 from tracker.client import NewTask, identity
 from tracker.client.command import verification
 from tracker.client.reasons import MAX_REASON_BYTES
@@ -24,8 +23,8 @@ def _work(world: World, tmp_path: Path, *options: str) -> list[str]:
     path = tmp_path / "identity.json"
     if not path.exists():
         identity.write(path, world.identity, world.server.url, "tester")
-    return [sys.executable, "-m", "tracker.cli", "work", "--url", world.server.url,
-            "--project", str(world.project), "--identity", str(path), *options]  # fmt: skip
+    return command("work", "--url", world.server.url, "--project", str(world.project),
+                   "--identity", str(path), *options)  # fmt: skip
 
 
 def _recipes(events: list[dict]) -> dict[int, str]:
@@ -73,16 +72,16 @@ def test_sigterm_mid_run_releases_held_tasks_skip_and_loses_nothing(
     world.worker.bulk_submit([NewTask(project=world.project, recipe=f"slow {i}")
                               for i in range(total)])  # fmt: skip
     pids = tmp_path / "pids"
-    script = f"echo $$ >> {pids}; cat > /dev/null; sleep 0.3"
+    script = f"echo $$ >> {pids}; cat > /dev/null; sleep 0.3"  # each task takes a while: the
+    # scenario is a worker stopped with commands still running
     worker = subprocess.Popen(
         _work(world, tmp_path, "--concurrency", "8", "--", "sh", "-c", script),
         cwd=ROOT, env=environment(), stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while _closed(world) < 40:
-            assert time.monotonic() < deadline and worker.poll() is None
-            time.sleep(0.1)
+        wait_until(lambda: worker.poll() is not None or _closed(world) >= 40, within=60,
+                   what="40 tasks closed by tracker work")  # fmt: skip
+        assert worker.poll() is None, worker.communicate()
         worker.send_signal(signal.SIGTERM)
         _, stderr = worker.communicate(timeout=30)
     finally:
@@ -184,8 +183,10 @@ def test_a_failure_sends_the_exit_status_and_the_end_of_standard_error(
     assert MAX_REASON_BYTES - 4 <= len(reason.encode()) <= MAX_REASON_BYTES
 
 
-def test_against_a_tracker_without_batches_it_works_one_task_at_a_time(tmp_path: Path) -> None:
-    server = Server(tmp_path / "original-like", TRACKER_TASKS_MAX_BATCH_SIZE="0").start()
+def test_against_a_tracker_without_batches_it_works_one_task_at_a_time(
+    servers: Servers, tmp_path: Path
+) -> None:
+    server = servers.start("original-like", env={"TRACKER_TASKS_MAX_BATCH_SIZE": "0"})
     world = world_in(server)
     try:
         world.worker.bulk_submit([NewTask(project=world.project, recipe=f"r{i}")
@@ -198,4 +199,3 @@ def test_against_a_tracker_without_batches_it_works_one_task_at_a_time(tmp_path:
     finally:
         world.admin.close()
         world.worker.close()
-        server.stop()

@@ -16,7 +16,7 @@ import pytest
 
 from tests.client import history
 from tests.client.conftest import World, world_in
-from tests.client.server import Server
+from tests.processes import Servers
 from tracker.client import Client, NewTask, Task, WorkerIdentity, identity
 from tracker.client.worker import Worker
 
@@ -24,14 +24,12 @@ WITHOUT_EXTENSIONS = {"TRACKER_TASKS_MAX_BATCH_SIZE": "0", "TRACKER_TASKS_MAX_KE
 
 
 @pytest.fixture
-def original_like(tmp_path: Path) -> Iterator[World]:
+def original_like(servers: Servers) -> Iterator[World]:
     """A world in a tracker with its batch and keep-alive routes off."""
-    server = Server(tmp_path / "original-like", **WITHOUT_EXTENSIONS).start()
-    made = world_in(server)
+    made = world_in(servers.start("original-like", env=WITHOUT_EXTENSIONS))
     yield made
     made.admin.close()
     made.worker.close()
-    server.stop()
 
 
 def _worker(world: World, tmp_path: Path, **options: object) -> Worker:
@@ -116,13 +114,13 @@ async def test_a_task_running_past_its_deadline_is_kept_and_not_given_to_another
     def watch() -> None:
         while not stop.is_set():
             seen.append(watcher.get_task(world.project))
-            time.sleep(0.1)
+            time.sleep(0.1)  # the scenario: another worker polling, as workers do
 
     watching = threading.Thread(target=watch)
 
     async def handler(task: Task) -> None:
         watching.start()  # the task is ours: another worker asks for it all along
-        await asyncio.sleep(4.5)  # past two deadlines
+        await asyncio.sleep(4.5)  # the scenario: a task that runs past two deadlines
 
     try:
         summary = await _worker(world, tmp_path).serve(handler)
@@ -147,7 +145,7 @@ async def test_without_keep_alive_a_long_task_is_taken_back_as_by_the_original(
     async def handler(task: Task) -> None:
         runs.append(task.id)
         if len(runs) == 1:
-            await asyncio.sleep(2.5)  # taken back after 1 s (and the 0.5 s sweep)
+            await asyncio.sleep(2.5)  # the scenario: taken back after 1 s (and the sweep)
 
     summary = await _worker(world, tmp_path).serve(handler)
     assert runs == [1, 1] and (summary.ok, summary.closed) == (2, 1)  # given again, closed then

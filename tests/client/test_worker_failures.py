@@ -63,7 +63,7 @@ async def test_a_run_of_failures_stops_the_worker_and_gives_back_what_it_holds(
     async def handler(task: Task) -> None:
         if task.id % 4 == 0:  # some run long: they are held when the worker stops
             started.set()
-            await asyncio.sleep(30)
+            await asyncio.sleep(30)  # the scenario: still running when the worker stops
         raise ConnectionError("database unreachable")
 
     worker = _worker(world, tmp_path, concurrency=8, max_failures=5, failure_window=10)
@@ -95,7 +95,7 @@ async def test_failures_spread_over_more_than_the_window_do_not_stop_it(
     _fill(world, 6, max_retries=1)
 
     async def handler(task: Task) -> None:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the scenario: failures spread over time
         raise ValueError("slow and bad")
 
     summary = await _worker(world, tmp_path, max_failures=3, failure_window=0.08).serve(handler)

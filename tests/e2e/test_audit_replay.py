@@ -9,9 +9,10 @@ import pytest
 
 from tests.conftest import Clock
 from tests.e2e.scripted_run import audit_settings, config_file, run_cli, scripted_run, token
-from tests.world import World
+from tests.world import MakeClient, World
 from tracker import config
 from tracker.http.keys import AUDIT
+from tracker.projections import digest
 
 
 @pytest.fixture
@@ -115,3 +116,25 @@ async def test_the_digest_leaves_out_the_deadline_heap_that_queries_pop(
 
     assert after["position"] == before["position"]
     assert after["models"] == before["models"]
+
+
+async def test_per_key_digests_over_the_budget_are_refused_and_replay_names_the_attribute(
+    make_client: MakeClient, clock: Clock, data_dir: Path, tmp_path: Path
+) -> None:
+    layers = {"checkpoint": {"on_shutdown": False}, "audit": {"max_read_memory": 2048}}
+    world = await World.start(make_client, audit_settings(data_dir, **layers))
+    await scripted_run(world, clock, rounds=3)
+    assert len(world.tracker.state.tasks.tasks) * digest.KEY_BYTES > 2048
+    task_id = next(iter(world.tracker.state.tasks.tasks))
+    world.tracker.state.tasks.tasks[task_id].priority += 1  # as a faulty reducer would
+
+    refused = await world.anonymous.get("/audit/digest?keys=tasks", headers=token())
+    ran = await run_cli("audit", "replay", "--config", config_file(
+        tmp_path / "tight.json", data_dir, **layers), "--url", url(world))  # fmt: skip
+
+    assert refused.status == 400
+    assert refused.message.startswith("Per-key digests of tasks would hold about ")
+    assert "more than audit.max_read_memory (2,048 bytes) allows" in refused.message
+    assert ran.code == 1, ran
+    assert "per-key digests not available" in ran.out and "max_read_memory" in ran.out
+    assert "tasks.tasks: differs" in ran.out

@@ -11,12 +11,17 @@ import pytest
 
 from tests.conftest import Clock
 from tests.e2e.scripted_run import audit_settings, round_of_work, scripted_run
+from tests.unit.test_checkpoint_file import format_1
 from tests.world import MakeClient, World
 from tracker import config
 from tracker.audit.runtime import CHECKPOINT_JOB
 from tracker.checkpoints.directory import DIRECTORY
+from tracker.events.codec import decode
+from tracker.events.reading import row_at, rows
 from tracker.http.keys import AUDIT, SCHEDULER
 from tracker.projections import digest
+from tracker.startup.log import open_reader
+from tracker.startup.replay import read_models
 
 
 @pytest.fixture
@@ -163,3 +168,60 @@ async def test_the_checkpoint_job_writes_after_enough_events_and_keeps_the_newes
     ]
     answer = await world.anonymous.get("/project/list")
     assert answer.status == 200
+
+
+async def test_a_restart_from_a_checkpoint_of_many_bulk_tasks_has_the_state_a_replay_has(
+    make_client: MakeClient, clock: Clock, data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """More tasks than one chunk holds: the big containers are written in chunks, the dict of
+    tasks as its values alone (keyed by their id again on load)."""
+    world = await World.start(make_client, audit_settings(data_dir))
+    await world.open(workers=2, name="bulk")
+    for start in range(0, 70_000, 10_000):  # bodies under 1 MiB
+        requests = [{"project": world.project, "recipe": f"task {start + i}",
+                     "priority": i % 4} for i in range(10_000)]  # fmt: skip
+        await world.worker.post("/task/bulk_submit", {"requests": requests}, status=200)
+    for _ in range(3):
+        await world.task(by=1)
+    digests = digest.compute(world.tracker.state)
+    await world.client.close()  # the shutdown checkpoint
+    [path] = checkpoint_files(data_dir)
+    assert path.stat().st_size < 4 * 1024 * 1024  # 70,000 tasks
+    caplog.set_level(logging.INFO)
+
+    await world.restart()
+    from_checkpoint = digest.compute(world.tracker.state)
+    await world.client.close()
+    shutil.rmtree(data_dir / DIRECTORY)
+    await world.restart(audit_settings(data_dir, checkpoint={"on_shutdown": False}))
+
+    assert "loaded the checkpoint" in loaded(caplog)[0]
+    assert from_checkpoint == digests == digest.compute(world.tracker.state)
+    assert (await world.task(by=0))["project"]["id"] == world.project  # it serves on
+
+
+async def test_a_checkpoint_of_the_earlier_format_is_passed_over_for_a_full_replay(
+    bare_world: World, clock: Clock, data_dir: Path, settings: config.Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    world = bare_world
+    digests, position = await run_and_stop(world, clock)
+    [path] = checkpoint_files(data_dir)
+    path.unlink()
+    state, log = read_models(settings), await open_reader(settings)
+    try:
+        async for batch in rows(log, 0):
+            for stored in batch:
+                state.apply(decode(stored.data))
+        row = await row_at(log, position)
+    finally:
+        await log.close()
+    assert row is not None and state.position == position
+    format_1(state, path, row.hash)  # what an earlier version left at its shutdown
+    caplog.set_level(logging.INFO)
+
+    await world.restart()
+
+    assert "format 1 by an earlier version; not loaded" in loaded(caplog)[0]
+    assert f"replayed {position} events" in caplog.text
+    assert digest.compute(world.tracker.state) == digests

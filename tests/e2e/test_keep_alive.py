@@ -4,11 +4,10 @@ after a restart); a worker that no longer holds the task is refused with 409."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from tests.conftest import Clock
+from tests.waiting import eventually
 from tests.world import CLOSED, NO_TASK, MakeClient, World, amend
 from tracker import config
 from tracker.events.store import read_events
@@ -137,22 +136,24 @@ async def test_the_scheduler_running_by_itself_respects_a_kept_deadline(
 ) -> None:
     fast = amend(settings, maintenance={"reset_timed_out_tasks_interval": 0.02})
     world = await (await World.start(make_client, fast)).open(workers=2)
-    await world.submit(max_assign_time=5)
-    task = await world.task(by=0)
+    await world.submit("kept", max_assign_time=5)
+    await world.submit("let go", max_assign_time=1)
+    kept, let_go = await world.task(by=0), await world.task(by=0)
     clock.advance(4)
-    await world.touch(task["id"], by=0)  # the deadline moves from 5 to 9
+    await world.touch(kept["id"], by=0)  # its deadline moves from 5 to 9
     clock.advance(2)  # the tracker's clock is past 5: the job runs on real time, every 20 ms
-    for _ in range(10):  # 10 looks, 50 ms apart: the job had many chances to take it back
-        assert await world.assign(by=1) == NO_TASK
-        await asyncio.sleep(0.05)
+
+    async def given_back(task_id: int) -> bool:
+        answer = await world.assign(by=1)
+        return answer != NO_TASK and answer["content"]["task"]["id"] == task_id
+
+    # the other task coming back shows the job ran after the clock passed 5: it left the kept one
+    await eventually(lambda: given_back(let_go["id"]), within=3, what="the let-go task back")
+    assert await world.assign(by=1) == NO_TASK
     clock.advance(4)  # past 9
-    for _ in range(150):  # up to 3 s of real time
-        if (answer := await world.assign(by=1)) != NO_TASK:
-            break
-        await asyncio.sleep(0.02)
-    assert answer.content["task"]["id"] == task["id"]
-    refused = await world.touch(task["id"], by=0)
-    assert (refused.status, refused.body) == (409, not_yours(task["id"]))
+    await eventually(lambda: given_back(kept["id"]), within=3, what="the kept task back")
+    refused = await world.touch(kept["id"], by=0)
+    assert (refused.status, refused.body) == (409, not_yours(kept["id"]))
 
 
 async def test_keep_alive_off_answers_404_and_says_so(

@@ -14,15 +14,15 @@ import json
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
 import aiohttp
 
 from tests.integration import sample_log
-from tests.integration.processes import Serving, command, environment, run
 from tests.integration.test_sigkill import prepare
+from tests.processes import Servers, command, environment, run
+from tests.waiting import eventually
 from tracker import bootstrap, config
 from tracker.audit.replay import replay_until
 from tracker.events.sqlite import SQLiteEventStore
@@ -51,24 +51,15 @@ async def recipes_in(path: Path) -> set[str]:
         await store.close()
 
 
-async def _until(condition: Callable[[], bool]) -> None:
-    for _ in range(3000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the writers stalled")
-
-
 async def test_a_backup_under_load_holds_exactly_what_was_acknowledged_before_it(
-    tmp_path: Path,
+    tmp_path: Path, servers: Servers
 ) -> None:
-    server = Serving(tmp_path / "data", tmp_path / "server")
+    server = await servers.new("data").astart()
     acked: list[tuple[float, str]] = []  # (when the answer came, recipe)
     stop = asyncio.Event()
     counter = itertools.count()
     try:
         async with aiohttp.ClientSession() as session:
-            await server.ready(session)
             project, workers = await prepare(session, server.url)
 
             async def writer(headers: dict) -> None:
@@ -81,7 +72,7 @@ async def test_a_backup_under_load_holds_exactly_what_was_acknowledged_before_it
                     acked.append((time.monotonic(), recipe))
 
             writers = [asyncio.create_task(writer(h)) for h in workers[:4]]
-            await _until(lambda: len(acked) >= 200)
+            await eventually(lambda: len(acked) >= 200, what="200 submits acknowledged")
             started = time.monotonic()
             backup = await asyncio.create_subprocess_exec(
                 *command("backup", "--data-dir", str(tmp_path / "data"),
@@ -91,7 +82,8 @@ async def test_a_backup_under_load_holds_exactly_what_was_acknowledged_before_it
             out, err = await backup.communicate()
             ended = time.monotonic()
             count_at_end = len(acked)
-            await _until(lambda: len(acked) >= count_at_end + 200)
+            await eventually(lambda: len(acked) >= count_at_end + 200,
+                             what="200 more submits acknowledged after the backup")  # fmt: skip
             stop.set()
             await asyncio.gather(*writers)
     finally:

@@ -214,6 +214,18 @@ def test_an_object_reachable_twice_is_refused() -> None:
         snapshot.Plan().node(state.first, "first")
 
 
+@pytest.mark.parametrize("where", ["another attribute", "another model"])
+def test_a_checkpoint_refuses_an_object_two_attributes_or_models_share(
+    where: str, tmp_path: Path
+) -> None:
+    state = filled()
+    shared = state.first.lanes[1] if where == "another attribute" else state.first
+    state.second.alias = shared  # type: ignore[attr-defined]
+
+    with pytest.raises(snapshot.Unsupported, match="reachable twice"):
+        asyncio.run(fileformat.write(state, tmp_path / "c.ckpt", "fingerprint", anchor, False))
+
+
 def test_a_snapshot_never_names_a_class_outside_the_tracker_package() -> None:
     with pytest.raises(ValueError, match="outside"):
         snapshot.resolve_class("os:system")
@@ -221,7 +233,7 @@ def test_a_snapshot_never_names_a_class_outside_the_tracker_package() -> None:
 
 def test_a_forked_writer_that_hangs_is_killed_and_reported(tmp_path: Path) -> None:
     def hang(state: Any, fingerprint: str, put: Any) -> None:
-        time.sleep(60)
+        time.sleep(60)  # the scenario: a writer that hangs (killed after 0.3 s)
 
     started = time.monotonic()
     with pytest.raises(forked.WriterFailed, match="exit -9"):

@@ -1,8 +1,8 @@
 """What the audit features need while the tracker runs, opened and closed together.
 
 A read-only connection to the log (so audit reads see durable rows only and never share the
-writer's transaction), the task history index, the checkpointer and the time machine; plus
-the scheduler jobs that keep the index and the checkpoints current.
+writer's transaction), the task history index, the checkpointer, the gate of heavy reads and
+the time machine; plus the scheduler jobs that keep the index and the checkpoints current.
 """
 
 from __future__ import annotations
@@ -13,16 +13,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from tracker.audit.budget import ReadGate
 from tracker.audit.timetravel import TimeMachine
 from tracker.checkpoints.directory import Checkpoints
 from tracker.checkpoints.job import Checkpointer
 from tracker.config import Settings
 from tracker.events.store import EventStore
-from tracker.projections.state import State
 from tracker.service import Tracker
 from tracker.startup.index import INDEX_FILE, HistoryIndex
 from tracker.startup.log import open_reader
-from tracker.startup.replay import read_models
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +40,14 @@ class AuditServices:
             tracker, self.checkpoints, reader, settings.checkpoint.interval,
             settings.checkpoint.every_events,
         )  # fmt: skip
-        self.time_machine = TimeMachine(reader, self.checkpoints, self.make_state,
-                                        settings.audit.max_replay_events)  # fmt: skip
+        self.gate = ReadGate(settings.audit)
+        self.time_machine = TimeMachine(reader, self.checkpoints, self.gate)
 
     @classmethod
     async def start(cls, tracker: Tracker, settings: Settings) -> AuditServices:
         reader = await open_reader(settings)
         index = await HistoryIndex.open(Path(settings.database.data_dir) / INDEX_FILE, reader)
         return cls(tracker, settings, reader, index)
-
-    def make_state(self) -> State:
-        return read_models(self.settings)
 
     @property
     def durable(self) -> int:

@@ -1,30 +1,40 @@
 """A project's state as of a past log position or time (``GET /project/state/:id?at=``).
 
-Fresh read models are loaded from the newest checkpoint at or before the position (or start
-empty) and the log is replayed from there up to the position, yielding to the event loop
-between batches. That costs the checkpoint's load plus at most ``audit.max_replay_events``
-replayed events; a position further than that from any kept checkpoint (``checkpoint.keep``)
-is refused with 400 rather than replaying the whole log. One such query runs at a time
-(they hold a second copy of the read models while they run).
+What is shown (tasks by status, queue depth, assignees) is folded from that project's events
+alone (:mod:`tracker.projections.project_status`), not by rebuilding every read model: the
+answer costs memory for the project's assigned and failed tasks only, however many tasks are
+queued or live in other projects. The fold starts from the summary of the newest checkpoint at
+or before the position (every checkpoint carries each project's status) or from position 0,
+and reads the log from there, yielding to the event loop between batches.
+
+Bounded (:mod:`tracker.audit.budget`): at most ``audit.max_replay_events`` events are read
+per query (a position further than that from any kept checkpoint is refused with 400), what it
+holds must fit ``audit.max_read_memory``, and it runs as one of ``audit.max_concurrent_reads``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
-from collections import Counter
-from collections.abc import Callable
-from typing import Any
+import logging
 
-from tracker.audit.replay import replay_into
+import msgspec
+
+from tracker.audit.budget import ReadGate
+from tracker.checkpoints import fileformat
 from tracker.checkpoints.directory import Checkpoints
-from tracker.errors import InvalidRequest
-from tracker.events.reading import position_at_time, row_at, time_of
+from tracker.errors import InvalidRequest, StorageUnavailable
+from tracker.events.codec import decode
+from tracker.events.reading import position_at_time, row_at, rows, time_of
 from tracker.events.store import EventStore
+from tracker.projections import project_status
+from tracker.projections.project_status import ENTRY_BYTES, ProjectStatus
 
+log = logging.getLogger(__name__)
 
-class TooFarBack(InvalidRequest):
-    """Answering would replay more events than allowed."""
+BATCH = 256  # rows read at a time: a query holds at most this many rows (bulks can be big)
+_summary = msgspec.msgpack.Decoder(dict[int, tuple[int, msgspec.Raw]] | None)
+_status = msgspec.msgpack.Decoder(ProjectStatus)
 
 
 def parse_at(text: str) -> tuple[str, float]:
@@ -59,54 +69,68 @@ async def resolve(store: EventStore, at: str | None, head: int) -> int:
 
 
 class TimeMachine:
-    def __init__(self, store: EventStore, checkpoints: Checkpoints,
-                 make_state: Callable[[], Any], max_replay: int) -> None:  # fmt: skip
+    def __init__(self, store: EventStore, checkpoints: Checkpoints, gate: ReadGate) -> None:
         self.store = store
         self.checkpoints = checkpoints
-        self.make_state = make_state
-        self.max_replay = max_replay
-        self._one_at_a_time = asyncio.Semaphore(1)
+        self.gate = gate
 
-    def base(self, position: int) -> int:
-        """The position replay would start from: the newest checkpoint at or before it."""
-        return max((p for p, _ in self.checkpoints.paths() if p <= position), default=0)
+    async def status_at(self, project_id: int, position: int) -> tuple[ProjectStatus | None, int]:
+        """The project's status as of ``position`` (None: it did not exist yet), and the
+        checkpoint position the fold started from (0: the start of the log)."""
+        async with self.gate.turn():
+            base, status = await self._start(project_id, position)
+            return await self._fold(project_id, status, base, position), base
 
-    async def state_at(self, position: int) -> tuple[Any, int]:
-        """Read models as of ``position``, and the checkpoint position they were loaded from
-        (0: replayed from the start)."""
-        async with self._one_at_a_time:
-            if position - self.base(position) > self.max_replay:
-                raise TooFarBack(
-                    f"Position {position} is {position - self.base(position)} events after the "
-                    f"nearest checkpoint; at most {self.max_replay} are replayed per query"
-                )
-            state = await self.checkpoints.load(self.store, self.make_state, at_most=position)
-            if position - state.position > self.max_replay:  # that checkpoint was unusable
-                raise TooFarBack(f"No usable checkpoint within {self.max_replay} events of "
-                                 f"position {position}")  # fmt: skip
-            base = state.position
-            await replay_into(state, self.store, position, pause_every=1)
-            return state, base
+    async def _start(self, project_id: int, position: int) -> tuple[int, ProjectStatus | None]:
+        """The newest usable checkpoint at or before ``position`` and the project's status in
+        its summary, or (0, None); OverBudget if the rest would replay too much."""
+        for at, path in self.checkpoints.paths():
+            if at > position:
+                continue
+            if position - at > self.gate.max_replay:
+                break  # older ones are further still
+            try:
+                await self.checkpoints.anchored(self.store, path)
+                _, payload = await fileformat.summary(path, self.checkpoints.fingerprint)
+                return at, self._seed(payload, project_id, path.name)
+            except fileformat.InvalidCheckpoint as exc:
+                log.warning("checkpoint not used for time travel: %s", exc,
+                            extra={"action": "checkpoint_rejected", "path": str(path)})  # fmt: skip
+        self.gate.replay(position, position, 0)
+        return 0, None
+
+    def _seed(self, payload: bytes, project_id: int, name: str) -> ProjectStatus | None:
+        try:
+            summary = _summary.decode(payload)
+            if summary is None:
+                raise fileformat.InvalidCheckpoint(f"{name}: no summary of the projects")
+            if project_id not in summary:
+                return None
+            held, raw = summary[project_id]
+            self.gate.afford(held, ENTRY_BYTES, "This project's past state")
+            return _status.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise fileformat.InvalidCheckpoint(f"{name}: unreadable summary ({exc})") from None
+
+    async def _fold(self, project_id: int, status: ProjectStatus | None, base: int,
+                    position: int) -> ProjectStatus | None:  # fmt: skip
+        apply = project_status.apply
+        async for batch in rows(self.store, base, position, BATCH):
+            for row in batch:
+                try:
+                    event = decode(row.data)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    raise StorageUnavailable(
+                        f"The log's row at position {row.position} is no event; run tracker "
+                        "audit verify"
+                    ) from None
+                if event.concerned_project() == project_id:
+                    status = apply(status, event)
+            if status is not None:
+                self.gate.afford(status.held, ENTRY_BYTES, "This project's past state")
+            await asyncio.sleep(0)
+        return status
 
     async def time_of(self, position: int) -> float | None:
         row = await row_at(self.store, position)
         return None if row is None else time_of(row)
-
-
-def project_view(state: Any, project_id: int) -> dict[str, Any] | None:
-    """Counts by status, queue depth and assignees of a project in ``state``."""
-    project = state.projects.get(project_id)
-    if project is None:
-        return None
-    tasks = state.tasks.projects.get(project_id)
-    queued = tasks.queue.size if tasks else 0
-    assigned = list(tasks.assigned) if tasks else []
-    by_worker = Counter(state.tasks.tasks[task_id].assignee for task_id in assigned)
-    return {
-        "tasks": {"queued": queued, "assigned": len(assigned),
-                  "failed": len(tasks.failed) if tasks else 0,
-                  "closed": project.closed_task_count},
-        "queue_depth": queued,
-        "assignees": [{"worker": worker, "tasks": count}
-                      for worker, count in sorted(by_worker.items())],
-    }  # fmt: skip

@@ -27,6 +27,7 @@ from tracker.checkpoints.fileformat import InvalidCheckpoint, Written
 from tracker.config import Settings
 from tracker.events.reading import row_at
 from tracker.events.store import EventStore
+from tracker.projections import project_status
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +52,22 @@ def fingerprint(settings: Settings) -> str:
 
 
 class Checkpoints:
-    def __init__(self, directory: Path, fingerprint: str, keep: int = 3,
-                 fork: bool = True) -> None:  # fmt: skip
+    def __init__(self, directory: Path, fingerprint: str, keep: int = 3, fork: bool = True,
+                 summarize: fileformat.Summarize | None = None) -> None:  # fmt: skip
         self.directory = directory
         self.fingerprint = fingerprint
         self.keep = max(1, keep)
         self.fork = fork
+        self.summarize = summarize
 
     @classmethod
     def of(cls, settings: Settings) -> Checkpoints:
+        """The data directory's checkpoints; each carries every project's status as its
+        summary, where time travel starts (:mod:`tracker.projections.project_status`)."""
         directory = Path(settings.database.data_dir) / DIRECTORY
         checkpoint = settings.checkpoint
-        return cls(directory, fingerprint(settings), checkpoint.keep, checkpoint.fork)
+        return cls(directory, fingerprint(settings), checkpoint.keep, checkpoint.fork,
+                   project_status.of_state)  # fmt: skip
 
     def paths(self) -> list[tuple[int, Path]]:
         """(position, path) of every checkpoint file, newest first."""
@@ -81,7 +86,8 @@ class Checkpoints:
         path = self.directory / f"checkpoint-{state.position:020d}.ckpt"
         if path.exists() or state.position == 0:
             return None
-        written = await fileformat.write(state, path, self.fingerprint, anchor, self.fork)
+        written = await fileformat.write(state, path, self.fingerprint, anchor, self.fork,
+                                         self.summarize)  # fmt: skip
         self.prune()
         return written
 
@@ -104,13 +110,10 @@ class Checkpoints:
             )
         return trailer
 
-    async def load(self, store: EventStore, make_state: Callable[[], Any],
-                   at_most: int | None = None) -> Any:  # fmt: skip
-        """Read models from the newest usable checkpoint (at or before ``at_most``), or
-        fresh ones (position 0) if there is none; the caller replays the rest of the log."""
+    async def load(self, store: EventStore, make_state: Callable[[], Any]) -> Any:
+        """Read models from the newest usable checkpoint, or fresh ones (position 0) if there
+        is none; the caller replays the rest of the log."""
         for position, path in self.paths():
-            if at_most is not None and position > at_most:
-                continue
             try:
                 started = time.perf_counter()
                 await self.anchored(store, path)

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tracker.errors import RateLimited, TrackerError
+from tracker.errors import Busy, RateLimited, TrackerError
 from tracker.http import envelope, statuses
 from tracker.http.auth import CREDENTIALS, resolve
 from tracker.http.context import CALLER
@@ -98,7 +98,10 @@ def refusal(exc: TrackerError, route: str = "") -> web.Response:
     status = statuses.status_of(exc, route)
     if isinstance(exc, RateLimited):
         return envelope.fail(status, exc.message, delay=exc.delay)
-    return envelope.fail(status, exc.message)
+    response = envelope.fail(status, exc.message)
+    if isinstance(exc, Busy):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def internal_error(path: str) -> web.Response:

@@ -15,6 +15,7 @@ from tracker.commands.admin import UnknownWorker
 from tracker.commands.authz import NoSession
 from tracker.commands.tasks import NoTaskAvailable, NotAssigned
 from tracker.errors import (
+    Busy,
     Conflict,
     NotFound,
     RateLimited,
@@ -39,6 +40,7 @@ STATUS: dict[type[TrackerError], int] = {
     NotAssigned: 409,  # a keep-alive of a task the worker no longer holds
     RateLimited: 429,
     StorageUnavailable: 503,
+    Busy: 503,  # with Retry-After
     # refusals the original answered 200 with "ok": false
     NoTaskAvailable: 200,
     NoAccessRecord: 200,

@@ -29,6 +29,8 @@ KeyDigests = dict[str, dict[str, dict[str, str]]]  # model -> attribute -> key -
 Hashing = Callable[[Any, bytes], None]  # (hasher, data) -> None: hasher.update(data), somewhere
 
 _json = msgspec.json.Encoder()
+KEY_BYTES = 300  # memory one key digest costs, about: its key's text, its hex digest, a dict
+# slot, and its share of the JSON answer (tests/unit/test_budgets.py measures it)
 
 
 def skipped(model: Any) -> tuple[str, ...]:
@@ -99,6 +101,14 @@ def _entry_digest(key: Any, value: Any, where: str) -> str:
         for data in image(value, where):
             hasher.update(data)
     return hasher.hexdigest()
+
+
+def key_count(state: Any, names: Iterable[str]) -> int:
+    """How many key digests :func:`key_digests` of the named models would hold."""
+    wanted = set(names)
+    return sum(len(value) if isinstance(value, dict) else 1
+               for name, model in snapshot.models(state) if name in wanted
+               for _, value in digested_attributes(model))  # fmt: skip
 
 
 def key_digests(state: Any, names: Iterable[str]) -> KeyDigests:

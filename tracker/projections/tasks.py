@@ -25,7 +25,7 @@ _CLOSED, _VOTED, _RETRY, _FAILED = (ev.Outcome.CLOSED, ev.Outcome.VOTED, ev.Outc
                                     ev.Outcome.FAILED)  # fmt: skip
 
 
-class Task(msgspec.Struct, gc=False):
+class Task(msgspec.Struct, omit_defaults=True, gc=False):
     id: int
     project_id: int
     priority: int

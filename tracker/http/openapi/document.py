@@ -21,8 +21,8 @@ _STATUS_TEXT = {200: "Done", 204: "Done, no body", 400: "The request cannot be r
                 "rule", 401: "No valid credentials", 403: "Not permitted",
                 404: "No such thing", 409: "The log moved on (another writer)",
                 413: "Body over server.max_body_size", 429: "Over the project's rate: retry "
-                "after rate_limit_delay seconds", 503: "The log cannot be written or an index is "
-                "being built"}  # fmt: skip
+                "after rate_limit_delay seconds", 503: "The log cannot be written, an index is "
+                "being built, or too many heavy reads run (retry after Retry-After)"}  # fmt: skip
 
 ERROR = {
     "type": "object",

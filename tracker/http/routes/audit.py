@@ -15,7 +15,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from tracker.audit import feed, history
-from tracker.audit.timetravel import project_view, resolve
+from tracker.audit.timetravel import resolve
 from tracker.checkpoints.pipeline import Pipeline
 from tracker.commands.base import ProjectNotFound
 from tracker.errors import InvalidRequest, NotFound, StorageUnavailable, Unauthorized
@@ -49,14 +49,18 @@ async def audit_digest(request: web.Request) -> web.Response:
     services, tracker = request.app[AUDIT], context.tracker(request)
     keys = [name for name in request.query.get("keys", "").split(",") if name]
     state = tracker.state
-    position = state.position
-    pipeline = Pipeline()  # the loop encodes (one consistent moment), a thread hashes
-    try:
-        hashers, _ = digest.state_digests(state, lambda h, data: pipeline.put(h.update, data))
-        keyed = digest.key_digests(state, keys) if keys else None
-        await pipeline.call(lambda: None)
-    finally:
-        pipeline.close()
+    async with services.gate.turn():
+        if keys:
+            services.gate.afford(digest.key_count(state, keys), digest.KEY_BYTES,
+                                 f"Per-key digests of {', '.join(keys)}")  # fmt: skip
+        position = state.position
+        pipeline = Pipeline()  # the loop encodes (one consistent moment), a thread hashes
+        try:
+            hashers, _ = digest.state_digests(state, lambda h, data: pipeline.put(h.update, data))
+            keyed = digest.key_digests(state, keys) if keys else None
+            await pipeline.call(lambda: None)
+        finally:
+            pipeline.close()
     content = {"position": position, "fingerprint": services.checkpoints.fingerprint,
                "models": digest.finish(hashers)}  # fmt: skip
     if keyed is not None:
@@ -96,13 +100,12 @@ async def project_state(request: web.Request) -> web.Response:
         raise Unauthorized()
     services = request.app[AUDIT]
     position = await resolve(services.reader, request.query.get("at"), services.durable)
-    state, base = await services.time_machine.state_at(position)
-    view = project_view(state, project_id)
-    if view is None:
+    status, base = await services.time_machine.status_at(project_id, position)
+    if status is None:
         raise NotFound(f"The project did not exist yet at position {position}")
     at = await services.time_machine.time_of(position) if position else None
-    return envelope.ok({"project": project_id, "position": position, "at": at, **view,
-                        "replayed_from": base})  # fmt: skip
+    return envelope.ok({"project": project_id, "position": position, "at": at,
+                        **status.view(), "replayed_from": base})  # fmt: skip
 
 
 @routes.get("/events")

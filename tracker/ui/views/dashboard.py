@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from tracker.audit import records
-from tracker.audit.timetravel import project_view, resolve
+from tracker.audit.timetravel import resolve
 from tracker.commands import maintenance
 from tracker.commands.maintenance import HardReset, ReclaimAssignedTasks, ResetFailedTasks
 from tracker.commands.project_admin import UpdateProject, UpdateSettings
@@ -145,8 +145,8 @@ async def past(request: web.Request, project: Project, at: str) -> dict[str, Any
         )
     services = request.app[AUDIT]
     position = await resolve(services.reader, at, services.durable)
-    state, base = await services.time_machine.state_at(position)
-    view = project_view(state, project.view.id)
+    status, base = await services.time_machine.status_at(project.view.id, position)
+    view = None if status is None else status.view()
     moment = await services.time_machine.time_of(position) if position else None
     return {"position": position, "at": moment, "view": view, "base": base}
 
