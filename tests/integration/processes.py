@@ -43,13 +43,13 @@ def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120
 class Serving:
     """``tracker serve --port 0`` in a child process; ``url`` once it printed its address."""
 
-    def __init__(self, data_dir: Path, out: Path, *args: str, **env: str) -> None:
+    def __init__(self, data_dir: Path, out: Path, *args: str, cwd: Path = ROOT, **env: str) -> None:
         self.out, self.err = out.with_suffix(".out"), out.with_suffix(".err")
         with self.out.open("wb") as stdout, self.err.open("wb") as stderr:
             self.process = subprocess.Popen(
                 command("serve", "--host", "127.0.0.1", "--port", "0", "--data-dir",
                         str(data_dir), *args),
-                cwd=ROOT, env=environment(**env), stdout=stdout, stderr=stderr,
+                cwd=cwd, env=environment(**env), stdout=stdout, stderr=stderr,
             )  # fmt: skip
         self.url = self._address()
 
