@@ -7,11 +7,15 @@ the tracker prints the one it chose) and reads its output files.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -38,6 +42,40 @@ def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120
         ) -> subprocess.CompletedProcess[str]:  # fmt: skip
     return subprocess.run(command(*args), cwd=ROOT, env=env or environment(), text=True,
                           capture_output=True, timeout=timeout)  # fmt: skip
+
+
+@contextlib.contextmanager
+def serving_command(argv: list[str], cwd: Path, env: dict[str, str]) -> Iterator[str]:
+    """``argv`` (a ``tracker serve`` command as a unit file or a user writes it) running until
+    the block ends, SIGTERM then, exit status 0 checked; its URL once ``/readyz`` says 200."""
+    out = cwd / "serving.out"
+    with out.open("wb") as stdout:
+        server = subprocess.Popen(argv, cwd=cwd, env=env, stdout=stdout, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not (found := re.search(r"listening on (http://[^\s;]+)", out.read_text())):
+            assert server.poll() is None and time.monotonic() < deadline, out.read_text()
+            time.sleep(0.05)
+        while status(found.group(1) + "/readyz") != 200:
+            assert server.poll() is None and time.monotonic() < deadline, out.read_text()
+            time.sleep(0.05)
+        yield found.group(1)
+    finally:
+        server.terminate()
+        assert server.wait(timeout=60) == 0, out.read_text()
+
+
+def status(url: str) -> int:
+    """The status of ``GET url`` (urllib: for tests without an event loop)."""
+    return fetch(url)[0]
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, ""
 
 
 class Serving:

@@ -14,14 +14,12 @@ import re
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.integration.processes import ROOT, environment
+from tests.integration.processes import ROOT, environment, fetch, serving_command
 
 pytestmark = pytest.mark.slow
 
@@ -92,37 +90,13 @@ def test_the_wheel_holds_the_package_the_ui_and_the_command(tmp_path: Path) -> N
     _serve_from(venv / "bin" / "tracker", away)
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as refused:
-        return refused.code, ""
-
-
 def _serve_from(tracker: Path, cwd: Path) -> None:
     """``tracker serve`` of the installed package: ready, a UI page and its static files."""
-    out = cwd / "serve.out"
-    with out.open("wb") as stdout:
-        server = subprocess.Popen(
-            [str(tracker), "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", "data"],
-            cwd=cwd, env=environment(), stdout=stdout, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while not (found := re.search(r"listening on (http://[^\s;]+)", out.read_text())):
-            assert server.poll() is None and time.monotonic() < deadline, out.read_text()
-            time.sleep(0.05)
-        url = found.group(1)
-        while _get(url + "/readyz")[0] != 200:
-            assert server.poll() is None and time.monotonic() < deadline, out.read_text()
-            time.sleep(0.05)
-        status, page = _get(url + "/ui/login")
+    argv = [str(tracker), "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", "data"]
+    with serving_command(argv, cwd, environment()) as url:
+        status, page = fetch(url + "/ui/login")
         assert status == 200 and "<form" in page
         assets = re.findall(r'(?:href|src)="(/ui/static/[^"]+)"', page)
         kinds = {asset.partition("?")[0].rpartition(".")[2] for asset in assets}
         assert {"css", "js"} <= kinds, assets
-        assert [a for a in assets if _get(url + a)[0] != 200] == []
-    finally:
-        server.terminate()
-        assert server.wait(timeout=60) == 0, out.read_text()
+        assert [asset for asset in assets if fetch(url + asset)[0] != 200] == []
