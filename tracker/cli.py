@@ -123,7 +123,7 @@ def parser() -> Parser:
     top.add_argument("--version", action="version", version=f"tracker {__version__}")
     commands = top.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the HTTP server")
-    serve.add_argument("--config", help="config file (.yml, .toml, .json); default $TRACKER_CONFIG")
+    serve.add_argument("--config", help=audit_cli.CONFIG_HELP)
     serve.add_argument("--host", help="listen address (default from server.address, 0.0.0.0)")
     serve.add_argument("--port", type=port, help="listen port, 1-65535 (0: any free port; "
                        "default 3010)")  # fmt: skip

@@ -1,7 +1,9 @@
 """Settings: defaults that work out of the box, then a config file, then the environment.
 
-The file uses the original's keys (``config.yml`` of task_tracker works as it is; TOML and
-JSON are read too). Every key can also be set as ``TRACKER_<SECTION>_<KEY>``, for example
+The file uses the original's keys (``config.yml`` of task_tracker, of any release, works as it
+is: :mod:`tracker.original_config`; TOML and JSON are read too). It is the one ``--config``
+or ``TRACKER_CONFIG`` names, else the ``config.<ext>`` the original would have read in the
+working directory. Every key can also be set as ``TRACKER_<SECTION>_<KEY>``, for example
 ``TRACKER_SESSION_COOKIE_NAME=tt``. Durations use Go syntax (``90s``, ``1h30m``, ``400h``).
 """
 

@@ -63,10 +63,12 @@ def register(commands: Any) -> None:
     export.set_defaults(run=lambda args: _run(_export, args))
 
 
+CONFIG_HELP = ("config file (.yml, .toml, .json); default $TRACKER_CONFIG, else config.yml (.json, "
+               ".toml, .yaml) in the working directory, as task_tracker read it")  # fmt: skip
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", help="config file (.yml, .toml, .json); default $TRACKER_CONFIG"
-    )
+    parser.add_argument("--config", help=CONFIG_HELP)
     parser.add_argument("--data-dir", help="where the event log lives (default ./data)")
     parser.add_argument(
         "--database", metavar="CONN_STR", help="a PostgreSQL log; default database.conn_str"
