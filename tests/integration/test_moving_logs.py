@@ -174,11 +174,27 @@ async def test_backup_files_are_created_owner_only(tmp_path: Path, pg_dsn: str) 
     try:
         _ok("backup", "--data-dir", str(tmp_path / "data"), "-o", str(tmp_path / "s.db"))
         _ok("backup", "--database", pg_dsn, "-o", str(tmp_path / "p.db"))
+        _ok("restore", str(tmp_path / "p.db"), "--data-dir", str(tmp_path / "restored"))
     finally:
         os.umask(previous)
     made = [tmp_path / name for name in ("s.db", "s.db.head", "p.db", "p.db.head")]
+    made.append(tmp_path / "restored" / LOG_FILE)
     assert {path.name: _mode(path) for path in made} == {path.name: 0o600 for path in made}
     assert not list(tmp_path.glob("*.partial"))  # noqa: ASYNC240
+
+
+def test_an_unreachable_server_is_one_line_without_the_password(tmp_path: Path) -> None:
+    backup = _sample_backup(tmp_path)
+    nowhere = "postgresql://tracker:s3cret-pw@127.0.0.1:1/tracker"
+    for args in (["backup", "--database", nowhere, "-o", str(tmp_path / "x.db")],
+                 ["restore", str(backup), "--database", nowhere]):  # fmt: skip
+        done = run(*args)
+        assert done.returncode == 2, done.stdout
+        assert "cannot reach PostgreSQL at postgresql://tracker:***@127.0.0.1:1/tracker" in (
+            done.stderr
+        )
+        assert len(done.stderr.splitlines()) == 1 and "s3cret" not in done.stderr
+    assert not (tmp_path / "x.db").exists() and not (tmp_path / "x.db.partial").exists()
 
 
 def test_backups_into_a_directory_keep_the_newest_n(tmp_path: Path) -> None:

@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
+
 from tracker.bootstrap import LOG_FILE
 from tracker.events import sqlite as sqlite_log
 from tracker.events.dsn import redacted
@@ -76,7 +78,7 @@ def _make(output: Path, source: str, fill: Callable[[Path], tuple[int, bytes]]) 
     with _partial(output) as partial:
         try:
             position, head_hash = fill(partial)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, asyncpg.PostgresError) as exc:  # OSError: unreachable
             raise BackupError(f"backup of {source} failed: {exc}") from None
     made = Backup(output, position, head_hash, output.stat().st_size,
                   time.perf_counter() - started)  # fmt: skip

@@ -19,6 +19,7 @@ backup's head.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -58,8 +59,7 @@ def into_data_dir(backup: str | Path, data_dir: str | Path) -> Restored:
         recorded = backups.read_head(source)
         partial = target / (LOG_FILE + ".restoring")
         try:
-            shutil.copyfile(source, partial)
-            backups.fsync(partial)
+            _copy_owner_only(source, partial)
             report = asyncio.run(_walk(partial, recorded))
             _refuse_broken(source, report, recorded)
             partial.rename(target / LOG_FILE)
@@ -74,8 +74,8 @@ def into_postgres(backup: str | Path, dsn: str) -> Restored:
     recorded = backups.read_head(source)
     try:
         report = asyncio.run(_into_postgres(source, dsn, recorded))
-    except asyncpg.PostgresError as exc:
-        raise RestoreError(f"{source}: not restored into {redacted(dsn)}: {exc}") from None
+    except (ConnectionError, asyncpg.PostgresError) as exc:  # the first says where it was
+        raise RestoreError(f"{source}: not restored: {exc}") from None
     return Restored(report.head, report.head_hash, recorded is not None, report.seconds)
 
 
@@ -93,6 +93,15 @@ async def _into_postgres(source: Path, dsn: str, recorded: tuple[int, bytes] | N
         return report
     finally:
         await store.close()
+
+
+def _copy_owner_only(source: Path, target: Path) -> None:
+    """``source`` copied to a new ``target`` created ``0600`` (it holds secrets), fsynced."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(source, "rb") as reading, os.fdopen(fd, "wb") as writing:
+        shutil.copyfileobj(reading, writing, 1 << 20)
+        writing.flush()
+        os.fsync(writing.fileno())
 
 
 def _existing(backup: str | Path) -> Path:
