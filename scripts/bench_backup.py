@@ -45,8 +45,8 @@ from bench import server as servers  # noqa: E402
 from bench import wrk  # noqa: E402
 from bench.api import PASSWORD, Api, add_worker  # noqa: E402
 
-from tracker import bootstrap  # noqa: E402
 from tracker.events.postgres import PostgresEventStore  # noqa: E402
+from tracker.startup.log import LOG_FILE  # noqa: E402
 
 
 def tracker(*args: str) -> tuple[float, str]:
@@ -81,11 +81,11 @@ def _worker(api: Api) -> tuple[int, int, str]:
 def run(args: argparse.Namespace, work: Path) -> None:
     data_dir = Path(args.data_dir) if args.data_dir else work / "data"
     print(f"machine: {bench_restart.machine()} (shared with other work: figures are noisy)")
-    if not (data_dir / bootstrap.LOG_FILE).exists():
+    if not (data_dir / LOG_FILE).exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         seconds = asyncio.run(bench_restart.generate(data_dir, args.events))
         print(f"generated {args.events:,} events in {seconds:.0f} s")
-    size = (data_dir / bootstrap.LOG_FILE).stat().st_size
+    size = (data_dir / LOG_FILE).stat().st_size
     print(f"log: {size / 2**30:.2f} GiB")
     servers.READY_TIMEOUT_S = 1800.0  # a full replay of 10M events on a loaded machine
     print("== SQLite")

@@ -50,6 +50,8 @@ from tracker.events import managers, projects, tasks, workers  # noqa: E402
 from tracker.events.base import SYSTEM, Event, manager_actor, worker_actor  # noqa: E402
 from tracker.events.reading import row_at  # noqa: E402
 from tracker.events.sqlite import SQLiteEventStore  # noqa: E402
+from tracker.startup.log import LOG_FILE  # noqa: E402
+from tracker.startup.replay import read_models  # noqa: E402
 
 PROJECTS, WORKERS, BATCH = 10, 100, 50_000
 T0 = 1_700_000_000.0
@@ -132,7 +134,7 @@ def work_events(total: int) -> Iterator[list[Event]]:
 
 
 async def generate(data_dir: Path, total: int) -> float:
-    store = await SQLiteEventStore.open(data_dir / bootstrap.LOG_FILE)
+    store = await SQLiteEventStore.open(data_dir / LOG_FILE)
     started = time.perf_counter()
     try:
         head = await store.append(setup_events(), 0)
@@ -150,9 +152,9 @@ async def write_checkpoint(data_dir: Path, position: int) -> dict:
     from tracker.audit.replay import replay_into
 
     settings = settings_for(data_dir)
-    reader = await SQLiteEventStore.open_reader(data_dir / bootstrap.LOG_FILE)
+    reader = await SQLiteEventStore.open_reader(data_dir / LOG_FILE)
     try:
-        state = bootstrap.read_models(settings)
+        state = read_models(settings)
         gc.disable()
         await replay_into(state, reader, position)
         gc.enable()
@@ -245,7 +247,7 @@ def main() -> int:
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
     print(f"machine: {machine()}")
-    log_file = data_dir / bootstrap.LOG_FILE
+    log_file = data_dir / LOG_FILE
     if not log_file.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         seconds = asyncio.run(generate(data_dir, args.events))

@@ -22,13 +22,13 @@ import time
 from aiohttp.test_utils import TestClient, TestServer
 
 from tracker import config
+from tracker.app import create_app
 from tracker.commands.access import GrantAccess, RequestAccess
 from tracker.commands.managers import RegisterManager
 from tracker.commands.projects import CreateProject, ProjectSettings
 from tracker.commands.tasks import AssignTask, BulkSubmit, SubmitTask
 from tracker.commands.workers import CreateWorker
 from tracker.http import auth
-from tracker.http.app import create_app
 from tracker.http.keys import TRACKER
 
 PAGES = ["/ui/", "/ui/projects", "/ui/project/1", "/ui/project/1/live?after=0",

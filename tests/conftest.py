@@ -18,7 +18,7 @@ from yarl import URL
 from tests import postgres
 from tests.world import MakeClient, World
 from tracker import config
-from tracker.http.app import create_app
+from tracker.app import create_app
 from tracker.http.lane import LaneSite
 
 LoopFactory = Callable[[], asyncio.AbstractEventLoop]

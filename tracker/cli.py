@@ -70,9 +70,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     logformat.setup(settings.log.level, settings.log.format)
     _tell(origin)
-    from tracker.audit.startup import DamagedLog
-    from tracker.http.app import create_app
+    from tracker.app import create_app
     from tracker.http.serving import ListenError, LogLost, serve
+    from tracker.startup.replay import DamagedLog
 
     try:
         app = create_app(settings)

@@ -24,8 +24,7 @@ import msgspec
 import yaml
 from msgspec import Meta
 
-from tracker import original_config
-from tracker.events import dsn
+from tracker import dsn, original_config
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}

@@ -4,22 +4,21 @@ ordinary commands, so running a job twice (or late, after a restart) is harmless
 Jobs are named, never overlap (``max_instances=1``, ``coalesce``), and a job that raises is
 logged with its name; it runs again at its next interval.
 
-On a shared log the tracker's own jobs (expiring assignments, ending sessions) run on one node
-at a time: each tick asks ``leader`` (:class:`tracker.cluster.leader.Leadership`) and does
-nothing on the others. Jobs that keep a node's own derived files (history index, checkpoints)
-run on every node.
+The tracker's own jobs (expiring assignments, ending sessions) run on one node at a time: each
+tick asks the tracker whether this node leads (always, on a log of its own; on a shared log,
+while it holds the lease, :class:`tracker.cluster.leader.Leadership`) and does nothing
+otherwise. Jobs that keep a node's own derived files (history index, checkpoints) run on every
+node.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from functools import partial
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from tracker import sessions
 from tracker.config import Settings
 from tracker.service import Tracker
 
@@ -27,13 +26,12 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    def __init__(self, tracker: Tracker, settings: Settings,
-                 leader: Callable[[], bool] | None = None) -> None:  # fmt: skip
+    def __init__(self, tracker: Tracker, settings: Settings) -> None:
         self._scheduler = AsyncIOScheduler()
         self._scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
-        self.add("expire-assignments", _when(leader, tracker.expire_due),
+        self.add("expire-assignments", _led(tracker, tracker.expire_due),
                  settings.maintenance.reset_timed_out_tasks_interval)  # fmt: skip
-        self.add("end-expired-sessions", _when(leader, partial(sessions.end_expired, tracker)),
+        self.add("end-expired-sessions", _led(tracker, tracker.end_expired_sessions),
                  settings.session.cleanup_interval)  # fmt: skip
 
     def add(self, name: str, job, seconds: float) -> None:  # type: ignore[no-untyped-def]
@@ -57,13 +55,10 @@ class Scheduler:
                   extra={"action": "job_failed", "job": event.job_id})  # fmt: skip
 
 
-def _when(leader: Callable[[], bool] | None,
-          job: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[int]]:  # fmt: skip
-    """``job``, run only while this node leads (always, without a leader to ask)."""
-    if leader is None:
-        return job
+def _led(tracker: Tracker, job: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[int]]:
+    """``job``, run only while this node leads."""
 
     async def led() -> int:
-        return await job() if leader() else 0
+        return await job() if tracker.writer.leads() else 0
 
     return led

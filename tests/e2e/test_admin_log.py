@@ -8,7 +8,6 @@ import hmac
 
 from tests.conftest import Clock
 from tests.world import World, project_body
-from tracker import sessions
 from tracker.events.store import read_events
 
 T0 = 1_700_000_000
@@ -63,7 +62,7 @@ async def test_each_manager_action_is_in_the_log_with_its_actor_and_time(
     at(160)
     await alice.get("/logout")
     at(8 * 3600 + 1)  # the admin's session has expired
-    await sessions.end_expired(world.tracker)
+    await world.tracker.end_expired_sessions()
 
     log = [r.event async for r in read_events(world.tracker.store)]
     seen = [(type(e).__name__, e.actor, int(e.at) - T0) for e in log]

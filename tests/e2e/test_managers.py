@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from tests.world import Caller, World, amend
-from tracker import sessions
 from tracker.events.store import read_events
 
 # --- register, login, logout, account ----------------------------------------------------------
@@ -143,10 +142,10 @@ async def test_the_clean_up_job_ends_expired_sessions_in_the_log_as_the_system(
     clock.advance(3600)
     bob = await bare_world.register("bob")
     tracker = bare_world.tracker
-    assert await sessions.end_expired(tracker) == 0
+    assert await tracker.end_expired_sessions() == 0
     clock.advance(7 * 3600)  # alice's session (8 h) has expired, bob's has not
-    assert await sessions.end_expired(tracker) == 1
-    assert await sessions.end_expired(tracker) == 0  # running twice is harmless
+    assert await tracker.end_expired_sessions() == 1
+    assert await tracker.end_expired_sessions() == 0  # running twice is harmless
     assert len(tracker.state.managers.sessions) == 1
     assert (await bob.get("/manager/list")).status == 200
     assert (await alice.get("/manager/list")).status == 401

@@ -57,12 +57,12 @@ async def test_requests_are_counted_by_route_template_method_and_status(
 
 
 async def test_commit_batches_are_a_histogram_of_events_per_batch(world: World) -> None:
-    committer = world.tracker.committer
+    sizes = world.tracker.writer.batch_sizes
     found = await samples(world.admin)
-    assert found[("tracker_commit_batch_size_count", ())] == committer.batches > 0
-    assert found[("tracker_commit_batch_size_sum", ())] == committer.batch_sizes_total
-    assert found[("tracker_commit_batch_size_bucket", (("le", "+Inf"),))] == committer.batches
-    assert found[("tracker_commit_batch_size_bucket", (("le", "4096.0"),))] == committer.batches
+    assert found[("tracker_commit_batch_size_count", ())] == sizes.batches > 0
+    assert found[("tracker_commit_batch_size_sum", ())] == sizes.total
+    assert found[("tracker_commit_batch_size_bucket", (("le", "+Inf"),))] == sizes.batches
+    assert found[("tracker_commit_batch_size_bucket", (("le", "4096.0"),))] == sizes.batches
 
 
 async def test_each_app_counts_its_own_requests(

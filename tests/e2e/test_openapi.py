@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 
 from tests.world import MakeClient, World, amend
 from tracker import config
-from tracker.http.app import create_app
+from tracker.app import create_app
 from tracker.http.openapi import document, table
 from tracker.http.routes import tasks
 

@@ -275,7 +275,7 @@ async def test_each_caller_gets_exactly_the_allowed_answer_and_refusals_append_n
 
 
 def test_the_matrix_covers_every_route_of_issue_3_and_the_issue_2_routes_it_names() -> None:
-    from tracker.http.app import create_app
+    from tracker.app import create_app
 
     settings = config.build({})
     app = create_app(settings)

@@ -20,6 +20,7 @@ from tests.conftest import Clock
 from tests.e2e.scripted_run import audit_settings
 from tests.world import Caller, MakeClient, World
 from tracker import bootstrap, config
+from tracker.cluster.writer import ClusterWriter
 from tracker.projections import digest
 
 
@@ -31,6 +32,13 @@ def node_settings(tmp_path: Path, name: str, dsn: str) -> config.Settings:
 async def nodes(make_client: MakeClient, tmp_path: Path, pg_dsn: str) -> list[World]:
     """Two worlds, one a node, on the same log: the people of one are the other's too."""
     return [await World.start(make_client, node_settings(tmp_path, n, pg_dsn)) for n in "ab"]
+
+
+def cluster_writer(node: World) -> ClusterWriter:
+    """The node's write strategy: decided in the writer's turn, as on every shared log."""
+    writer = node.tracker.writer
+    assert isinstance(writer, ClusterWriter)
+    return writer
 
 
 def on(node: World, caller: Caller) -> Caller:
@@ -156,7 +164,7 @@ async def test_a_read_catches_up_with_the_log_even_without_a_notification(
     """With b's follower stopped (no NOTIFY, no periodic look), every request on b still sees
     what a committed before the request was sent: reads first catch up to the log's head."""
     a, b = nodes
-    await b.tracker.cluster.follower.close()
+    await cluster_writer(b).follower.close()
     admin = await a.register("admin")
     account = await on(b, admin).get("/account")  # the session made on a
     assert account.ok and account.content["manager"]["username"] == "admin", account
@@ -173,7 +181,7 @@ async def test_readiness_means_caught_up_with_the_shared_log(nodes: list[World])
     """/readyz on b folds what a committed (follower stopped: only the check itself catches
     up) and reports the log's head as its position."""
     a, b = nodes
-    await b.tracker.cluster.follower.close()
+    await cluster_writer(b).follower.close()
     await a.register("admin")
     await a.new_worker("w1")
     head = await a.log_head()
@@ -186,8 +194,7 @@ async def test_readiness_means_caught_up_with_the_shared_log(nodes: list[World])
 async def test_reads_arriving_together_share_head_queries(nodes: list[World]) -> None:
     a, b = nodes
     admin = await a.register("admin")
-    reads = b.tracker.reads
-    assert reads is not None
+    reads = cluster_writer(b).reads
     before = reads.queries
     answers = await asyncio.gather(*(on(b, admin).get("/account") for _ in range(40)))
     assert all(answer.ok for answer in answers)

@@ -14,7 +14,6 @@ from aiohttp.test_utils import TestClient
 from tests.e2e.scripted_run import AUDIT_TOKEN, token
 from tests.world import World, amend
 from tracker import config
-from tracker.checkpoints.job import durable
 from tracker.commands.workers import CreateWorker
 
 METRICS_TOKEN = "a-metrics-token-of-enough-length"
@@ -124,11 +123,11 @@ async def test_a_checkpoint_anchor_waits_for_events_applied_but_not_yet_durable(
     pending = asyncio.create_task(tracker.execute(command))
     await asyncio.sleep(0)  # decided and applied; its batch is not written yet
     position = tracker.state.position
-    assert tracker.committer.durable_position < position
+    assert tracker.writer.durable_position < position
 
-    await asyncio.wait_for(durable(tracker, position), 10)
+    await asyncio.wait_for(tracker.durable(position), 10)
 
-    assert tracker.committer.durable_position >= position
+    assert tracker.writer.durable_position >= position
     await pending
 
 

@@ -39,10 +39,10 @@ from tests.fuzz.report import DAMAGED_LOGS
 from tests.integration.sample_log import events, tamper, write_log
 from tests.integration.test_audit_verify import write_checkpoint_at_head
 from tracker import bootstrap, cli, config
-from tracker.audit.startup import DamagedLog
-from tracker.bootstrap import LOG_FILE
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import StoredRow
+from tracker.startup.log import LOG_FILE
+from tracker.startup.replay import DamagedLog
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("TESTS_FUZZ_LOGS", "200"))

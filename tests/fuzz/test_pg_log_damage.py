@@ -29,9 +29,9 @@ from tests import postgres
 from tests.fuzz.report import DAMAGED_LOGS
 from tests.integration.sample_log import events
 from tracker import bootstrap, cli, config
-from tracker.audit.startup import DamagedLog
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.store import StoredRow
+from tracker.startup.replay import DamagedLog
 
 EXAMPLES = int(os.environ.get("TESTS_FUZZ_PG_LOGS", "40"))
 BROKEN = re.compile(r"^BROKEN at position (\d+): (.+)$", re.MULTILINE)

@@ -7,11 +7,11 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from tracker.bootstrap import LOG_FILE
 from tracker.events import managers, projects, tasks, workers
 from tracker.events.base import SYSTEM, Event, manager_actor, worker_actor
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import StoredRow
+from tracker.startup.log import LOG_FILE
 
 T0 = 1_700_000_000.0
 

@@ -25,12 +25,13 @@ from tests.integration.processes import Serving, command, environment, run
 from tests.integration.test_sigkill import prepare
 from tracker import bootstrap, config
 from tracker.audit.replay import replay_until
-from tracker.bootstrap import LOG_FILE
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import StoredRow, read_events
 from tracker.events.tasks import TaskSubmitted
 from tracker.projections import digest
+from tracker.startup.log import LOG_FILE, open_reader
+from tracker.startup.replay import read_models
 
 
 async def rows_of(path: Path) -> list[StoredRow]:
@@ -152,9 +153,9 @@ async def _same_state_as_source_at(restored: Path, source: Path | dict, position
     where = {"data_dir": str(source)} if isinstance(source, Path) else source
     try:
         assert tracker.state.position == position
-        reader = await bootstrap.open_reader(config.build({"database": where}))
+        reader = await open_reader(config.build({"database": where}))
         try:
-            at_source = await replay_until(lambda: bootstrap.read_models(settings), reader,
+            at_source = await replay_until(lambda: read_models(settings), reader,
                                            position, wait=0)  # fmt: skip
         finally:
             await reader.close()

@@ -34,7 +34,7 @@ def test_every_event_is_exported_in_order_with_its_position_type_and_chain_hash(
     assert [r["type"] for r in records] == [row.type for row in rows]
     released = next(r for r in records if r["type"] == "TaskReleased")
     assert released["event"] == {"task_id": 1, "project_id": 1, "worker_id": 2, "result": 0,
-                                 "outcome": "closed", "verification": 0,
+                                 "outcome": "closed", "verification": 0, "reason": "",
                                  "at": 1_700_000_101.0, "actor": "worker:2", "v": 1}  # fmt: skip
 
 

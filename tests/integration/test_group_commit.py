@@ -25,7 +25,12 @@ from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import EventStore, StoredRow
 from tracker.events.workers import WorkerCreated
 from tracker.http.statuses import status_of
+from tracker.projections.state import State
 from tracker.service import Tracker
+from tracker.single_writer import SingleWriter
+from tracker.startup.replay import replay
+
+NOW = 1_700_000_000.0
 
 
 class GatedStore:
@@ -68,6 +73,17 @@ class GatedStore:
         self.gate.set()
 
 
+async def single_writer(store: EventStore) -> Tracker:
+    """A tracker that decides at once on ``store`` (as bootstrap makes one for a SQLite log)."""
+    state = State()
+    await replay(store, state)
+    return Tracker(store, SingleWriter(store, state, lambda: NOW), lambda: NOW)
+
+
+def failed(reason: str) -> None:
+    raise AssertionError(f"the log failed: {reason}")
+
+
 def new_worker(n: int) -> CreateWorker:
     return CreateWorker(alias=f"w{n}", secret=n.to_bytes(32, "big"))
 
@@ -94,12 +110,11 @@ async def gated(path: Path) -> AsyncIterator[GatedStore]:
 
 @pytest.fixture
 async def tracker(gated: GatedStore) -> AsyncIterator[Tracker]:
-    opened = await Tracker.open(gated, clock=lambda: 1_700_000_000.0)
-    writer = asyncio.create_task(opened.committer.run())
+    opened = await single_writer(gated)
+    await opened.start(lambda reason: None)  # some tests break the log on purpose
     yield opened
     gated.release()
-    opened.committer.close()
-    await asyncio.gather(writer, return_exceptions=True)
+    await opened.writer.close()
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -126,19 +141,17 @@ def new_worker_event(n: int) -> Event:
 
 async def test_concurrent_commands_share_commits_and_all_survive_a_reopen(path: Path) -> None:
     store = await SQLiteEventStore.open(path)
-    tracker = await Tracker.open(store, clock=lambda: 1_700_000_000.0)
-    writer = asyncio.create_task(tracker.committer.run())
+    tracker = await single_writer(store)
+    await tracker.start(failed)
     results = await asyncio.gather(*(tracker.execute(new_worker(n)) for n in range(1, 301)))
     acknowledged = [event for events in results for event in events]  # type: ignore[union-attr]
     assert len(acknowledged) == 300
-    assert 1 <= tracker.committer.batches < 300
+    assert 1 <= tracker.writer.batch_sizes.batches < 300
     live = snapshot(tracker.state)
-    tracker.committer.close()
-    await writer
-    await store.close()
+    await tracker.close()
 
     assert await logged_events(path) == acknowledged
-    reopened = await Tracker.open(await SQLiteEventStore.open(path))
+    reopened = await single_writer(await SQLiteEventStore.open(path))
     assert snapshot(reopened.state) == live
     await reopened.store.close()
 
@@ -167,7 +180,7 @@ async def test_commands_arriving_during_a_write_form_the_next_batch(
     await asyncio.sleep(0)
     gated.release()
     await asyncio.gather(first, *rest)
-    assert tracker.committer.batches == 2
+    assert tracker.writer.batch_sizes.batches == 2
     assert await gated.head() == 11
 
 
@@ -220,7 +233,7 @@ async def test_a_restart_after_a_failed_write_rebuilds_only_what_was_acknowledge
     with pytest.raises(StorageUnavailable):
         await lost
 
-    restarted = await Tracker.open(await SQLiteEventStore.open(path))
+    restarted = await single_writer(await SQLiteEventStore.open(path))
     assert snapshot(restarted.state) == acknowledged
     await restarted.store.close()
 

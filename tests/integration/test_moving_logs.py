@@ -25,9 +25,9 @@ from tests.integration import sample_log
 from tests.integration.processes import Serving, run
 from tests.integration.test_sigkill import call
 from tracker.audit.cli import fetch_digests
-from tracker.bootstrap import LOG_FILE
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.sqlite import SQLiteEventStore
+from tracker.startup.log import LOG_FILE
 
 TOKEN = "audit-token-of-the-move-0123456789"
 

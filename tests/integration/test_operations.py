@@ -14,11 +14,11 @@ import pytest
 from tests.integration import sample_log
 from tests.integration.processes import Serving, run
 from tests.integration.test_sigkill import prepare
-from tracker.bootstrap import LOG_FILE
 from tracker.events.base import SYSTEM
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.workers import WorkerCreated
 from tracker.ops.lock import LOCK_FILE
+from tracker.startup.log import LOG_FILE
 
 
 async def _write_big_log(data_dir: Path, tasks: int) -> int:
@@ -159,4 +159,4 @@ async def test_logs_carry_the_codes_fields_and_no_secret(tmp_path: Path, form: s
         assert {r["route"] for r in requests} >= {"/task/get/{project}", "/metrics", "/login"}
     else:
         assert any(" DEBUG tracker.http.requests POST /task/submit 200 " in line for line in lines)
-        assert any(" INFO tracker.service replayed " in line for line in lines)
+        assert any(" INFO tracker.startup.replay replayed " in line for line in lines)

@@ -22,7 +22,7 @@ from tests import postgres
 from tests.integration.processes import Serving, run
 from tests.integration.test_sigkill import call
 from tracker import config
-from tracker.events.dsn import schema_of
+from tracker.dsn import schema_of
 
 #: Every key of every config.yml the original's repository shipped (its own and its test
 #: suite's, at every commit of simon987/task_tracker), with a value one of them had.

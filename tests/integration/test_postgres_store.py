@@ -14,8 +14,8 @@ import pytest
 
 from tests.integration.test_store_contract import some_events, task_submitted, worker_created
 from tests.postgres import SERVER, with_schema
+from tracker.dsn import schema_of
 from tracker.errors import Conflict
-from tracker.events.dsn import schema_of
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.store import EventStore
 

@@ -25,12 +25,13 @@ import aiohttp
 import pytest
 
 from tests.postgres import fresh_dsn
-from tracker.bootstrap import LOG_FILE
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import EventStore, read_events
 from tracker.events.tasks import Outcome, TaskReleased, TaskSubmitted
-from tracker.service import Tracker
+from tracker.projections.state import State
+from tracker.startup.log import LOG_FILE
+from tracker.startup.replay import replay
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMITTERS = 24
@@ -272,7 +273,8 @@ async def test_every_acknowledged_submit_and_release_survives_sigkill(
         assert acked.releases <= closed, len(acked.releases - closed)
         assert "after restart" in submitted
 
-        state = (await Tracker.open(store)).state
+        state = State()
+        await replay(store, state)
         assert not acked.releases & set(state.tasks.tasks)  # closed tasks stay closed
         for recipe in acked.submits:  # every acknowledged task is live, or closed in the log
             task_id = submitted[recipe]

@@ -9,11 +9,11 @@ import pytest
 
 from tests.unit import given
 from tracker.audit import records
-from tracker.audit.index import task_keys
 from tracker.events import codec
 from tracker.events.base import SYSTEM, actor_worker
 from tracker.events.store import StoredRow
 from tracker.events.tasks import NewTask, Outcome, TasksSubmitted, TaskSubmitted
+from tracker.startup.index import task_keys
 
 _SECRET_LOOKING = ("secret", "password", "token")
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from tracker import bootstrap, config
+from tracker import config
 from tracker.audit import records, verify
 from tracker.audit.replay import compare, compare_keys, replay_until
 from tracker.checkpoints import fileformat
@@ -23,6 +23,8 @@ from tracker.checkpoints.directory import Checkpoints
 from tracker.events.reading import rows
 from tracker.events.store import EventStore
 from tracker.projections import digest
+from tracker.startup.log import open_reader
+from tracker.startup.replay import read_models
 
 
 class CommandFailed(Exception):
@@ -117,7 +119,7 @@ def _run(command: Any, args: argparse.Namespace) -> int:
 
 
 async def _reader(settings: config.Settings) -> EventStore:
-    return await bootstrap.open_reader(settings)
+    return await open_reader(settings)
 
 
 def _anchors(settings: config.Settings, given: list[str]) -> list[verify.Anchor]:
@@ -196,7 +198,7 @@ async def _replay(settings: config.Settings, args: argparse.Namespace) -> int:
 
 
 def _make_state(settings: config.Settings) -> Any:
-    return lambda: bootstrap.read_models(settings)
+    return lambda: read_models(settings)
 
 
 def _report(position: int, seconds: float, differences: list[Any], against: str) -> int:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracker.audit import records
-from tracker.audit.index import HistoryIndex
 from tracker.events.base import Event
 from tracker.events.reading import row_at
 from tracker.events.store import EventStore
@@ -27,6 +26,7 @@ from tracker.events.tasks import (
     TasksSubmitted,
     TaskSubmitted,
 )
+from tracker.startup.index import HistoryIndex
 
 _OUTCOME_STATE = {Outcome.CLOSED: "closed", Outcome.VOTED: "queued", Outcome.RETRY: "queued",
                   Outcome.FAILED: "failed", Outcome.SKIPPED: "queued"}  # fmt: skip

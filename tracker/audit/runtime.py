@@ -13,13 +13,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from tracker import bootstrap
-from tracker.audit.index import INDEX_FILE, HistoryIndex
 from tracker.audit.timetravel import TimeMachine
 from tracker.checkpoints.directory import Checkpoints
 from tracker.checkpoints.job import Checkpointer
 from tracker.config import Settings
 from tracker.events.store import EventStore
+from tracker.projections.state import State
+from tracker.service import Tracker
+from tracker.startup.index import INDEX_FILE, HistoryIndex
+from tracker.startup.log import open_reader
+from tracker.startup.replay import read_models
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ INDEX_JOB, CHECKPOINT_JOB = "history-index", "checkpoint"
 
 
 class AuditServices:
-    def __init__(self, tracker: Any, settings: Settings, reader: EventStore,
+    def __init__(self, tracker: Tracker, settings: Settings, reader: EventStore,
                  index: HistoryIndex) -> None:  # fmt: skip
         self.tracker = tracker
         self.settings = settings
@@ -42,17 +45,17 @@ class AuditServices:
                                         settings.audit.max_replay_events)  # fmt: skip
 
     @classmethod
-    async def start(cls, tracker: Any, settings: Settings) -> AuditServices:
-        reader = await bootstrap.open_reader(settings)
+    async def start(cls, tracker: Tracker, settings: Settings) -> AuditServices:
+        reader = await open_reader(settings)
         index = await HistoryIndex.open(Path(settings.database.data_dir) / INDEX_FILE, reader)
         return cls(tracker, settings, reader, index)
 
-    def make_state(self) -> Any:
-        return bootstrap.read_models(self.settings)
+    def make_state(self) -> State:
+        return read_models(self.settings)
 
     @property
     def durable(self) -> int:
-        return int(self.tracker.committer.durable_position)
+        return self.tracker.writer.durable_position
 
     async def index_up_to_date(self) -> int:
         return await self.index.catch_up(self.durable)

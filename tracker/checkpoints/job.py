@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Protocol
 
 from tracker.checkpoints.directory import Checkpoints
 from tracker.checkpoints.fileformat import Written
@@ -18,24 +18,22 @@ from tracker.errors import StorageUnavailable
 from tracker.events.reading import row_at
 from tracker.events.store import EventStore
 from tracker.projections.snapshot import Unsupported
+from tracker.projections.state import State
 
 log = logging.getLogger(__name__)
 
 
-async def durable(tracker: Any, position: int) -> None:
-    """Wait until every event up to ``position`` is durable."""
-    committer = tracker.committer
-    while committer.durable_position < position:
-        if committer.failure is not None:
-            raise StorageUnavailable()
-        before = committer.durable_position
-        await committer.settle()  # everything queued or being written so far; raises if failed
-        if committer.durable_position == before:
-            await asyncio.sleep(0.005)  # nothing was pending: never spin without yielding
+class Source(Protocol):
+    """What is checkpointed: the tracker's read models, and a wait until they are durable."""
+
+    @property
+    def state(self) -> State: ...
+
+    async def durable(self, position: int) -> None: ...
 
 
 class Checkpointer:
-    def __init__(self, tracker: Any, checkpoints: Checkpoints, reader: EventStore,
+    def __init__(self, tracker: Source, checkpoints: Checkpoints, reader: EventStore,
                  interval: float, every_events: int) -> None:  # fmt: skip
         self.tracker = tracker
         self.checkpoints = checkpoints
@@ -82,7 +80,7 @@ class Checkpointer:
             return written
 
     async def _anchor(self, position: int) -> bytes:
-        await durable(self.tracker, position)
+        await self.tracker.durable(position)
         row = await row_at(self.reader, position)
         if row is None:
             raise StorageUnavailable("the log does not hold the checkpoint's position")

@@ -28,7 +28,6 @@ log's head) without taking the lock: positions commit in order, so reading by po
 from __future__ import annotations
 
 import asyncio
-import bisect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -40,7 +39,7 @@ from tracker.commands.decide import decide
 from tracker.errors import StorageUnavailable
 from tracker.events.base import Event
 from tracker.events.codec import decode
-from tracker.events.group_commit import BATCH_SIZE_BUCKETS
+from tracker.events.group_commit import BatchSizes
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.store import StoredRow
 from tracker.projections.state import State
@@ -73,10 +72,12 @@ class TurnCommitter:
         self._wakeup = asyncio.Event()
         self._closing = False
         self.failure: BaseException | None = None
-        self.batches = 0
-        self.batch_sizes_total = 0
-        self.batch_size_counts = [0] * (len(BATCH_SIZE_BUCKETS) + 1)
+        self.batch_sizes = BatchSizes()
         self.caught_up_events = 0  # folded from other nodes
+
+    @property
+    def state(self) -> State:
+        return self._state
 
     @property
     def durable_position(self) -> int:
@@ -168,9 +169,7 @@ class TurnCommitter:
             self._in_turn = []
         self._durable = state.position
         if events:
-            self.batches += 1
-            self.batch_sizes_total += len(events)
-            self.batch_size_counts[bisect.bisect_left(BATCH_SIZE_BUCKETS, len(events))] += 1
+            self.batch_sizes.add(len(events))
         for item, outcome in zip(queued, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 item.future.set_exception(outcome)

@@ -17,6 +17,7 @@ import asyncio
 import bisect
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
 from tracker.errors import StorageUnavailable
 from tracker.events.base import Event
@@ -26,6 +27,20 @@ log = logging.getLogger(__name__)
 
 #: Upper bounds of the batch-size histogram (``/metrics``); one more bucket counts the rest.
 BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
+
+
+class BatchSizes:
+    """How many events each commit carried, since this start: the ``/metrics`` histogram."""
+
+    def __init__(self) -> None:
+        self.batches = 0
+        self.total = 0
+        self.counts = [0] * (len(BATCH_SIZE_BUCKETS) + 1)  # per bucket, the last one the rest
+
+    def add(self, size: int) -> None:
+        self.batches += 1
+        self.total += size
+        self.counts[bisect.bisect_left(BATCH_SIZE_BUCKETS, size)] += 1
 
 
 class GroupCommitter:
@@ -38,9 +53,7 @@ class GroupCommitter:
         self._wakeup = asyncio.Event()
         self.failure: BaseException | None = None
         self._closing = False
-        self.batches = 0
-        self.batch_sizes_total = 0
-        self.batch_size_counts = [0] * (len(BATCH_SIZE_BUCKETS) + 1)
+        self.batch_sizes = BatchSizes()
 
     @property
     def durable_position(self) -> int:
@@ -102,9 +115,31 @@ class GroupCommitter:
             raise
         finally:
             self._writing = []
-        self.batches += 1
-        self.batch_sizes_total += len(events)
-        self.batch_size_counts[bisect.bisect_left(BATCH_SIZE_BUCKETS, len(events))] += 1
+        self.batch_sizes.add(len(events))
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+
+class Committer(Protocol):
+    """What :func:`until_durable` needs of a writer loop (this one, or a cluster's turns)."""
+
+    @property
+    def durable_position(self) -> int: ...
+
+    @property
+    def failure(self) -> BaseException | None: ...
+
+    async def settle(self) -> None: ...
+
+
+async def until_durable(committer: Committer, position: int) -> None:
+    """Return once every event up to ``position`` is durable (``StorageUnavailable`` if the
+    log failed meanwhile)."""
+    while committer.durable_position < position:
+        if committer.failure is not None:
+            raise StorageUnavailable()
+        before = committer.durable_position
+        await committer.settle()  # everything queued or being written so far; raises if failed
+        if committer.durable_position == before:
+            await asyncio.sleep(0.005)  # nothing was pending: never spin without yielding

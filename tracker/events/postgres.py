@@ -26,10 +26,10 @@ from typing import Any
 
 import asyncpg
 
+from tracker.dsn import redacted, schema_of
 from tracker.errors import Conflict
 from tracker.events import postgres_sql as sql
 from tracker.events.base import Event
-from tracker.events.dsn import redacted, schema_of
 from tracker.events.store import GENESIS, StoredRow, chain_rows
 
 

@@ -13,7 +13,7 @@ import secrets
 
 from aiohttp import web
 
-from tracker.errors import Unauthenticated
+from tracker.errors import TrackerError, Unauthenticated
 from tracker.http.call import Call
 from tracker.http.parsing import parse_int64
 from tracker.projections.managers import Manager
@@ -27,6 +27,12 @@ _MAX_SECRET_HEADER = 256
 
 class WorkerAuthFailed(Unauthenticated):
     """The worker headers are missing or name no worker with that secret."""
+
+
+class InvalidLogin(TrackerError):
+    """A login names no manager, or the password is wrong (one answer for both)."""
+
+    message = "Invalid username/password"
 
 
 def new_worker_secret() -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from tracker.audit.runtime import AuditServices
 from tracker.config import Settings
 from tracker.ops.health import Readiness
 from tracker.scheduler import Scheduler
@@ -13,3 +14,4 @@ SETTINGS = web.AppKey("settings", Settings)
 TRACKER = web.AppKey("tracker", Tracker)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 READINESS = web.AppKey("readiness", Readiness)
+AUDIT = web.AppKey("audit", AuditServices)

@@ -122,7 +122,7 @@ class LogCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from self._projects()
-        state, committer = self.tracker.state, self.tracker.committer
+        state, writer = self.tracker.state, self.tracker.writer
         events = CounterMetricFamily("tracker_events", "Events in the log, by type",
                                      labels=["type"])  # fmt: skip
         for name, count in sorted(state.event_counts.by_type.items()):
@@ -130,7 +130,7 @@ class LogCollector(Collector):
         yield events
         yield CounterMetricFamily(
             "tracker_events_appended", "Events durably appended to the log (its head position)",
-            value=committer.durable_position,
+            value=writer.durable_position,
         )  # fmt: skip
         yield GaugeMetricFamily("tracker_workers", "Workers", value=len(state.workers.by_id))
         yield GaugeMetricFamily("tracker_projects", "Projects", value=len(state.projects.by_id))
@@ -165,15 +165,15 @@ class LogCollector(Collector):
         yield from (tasks, closed, votes, access)
 
     def _batches(self) -> Metric:
-        committer = self.tracker.committer
+        sizes = self.tracker.writer.batch_sizes
         buckets, running = [], 0
-        for bound, count in zip(BATCH_SIZE_BUCKETS, committer.batch_size_counts, strict=False):
+        for bound, count in zip(BATCH_SIZE_BUCKETS, sizes.counts, strict=False):
             running += count
             buckets.append((str(float(bound)), running))
-        buckets.append(("+Inf", committer.batches))
+        buckets.append(("+Inf", sizes.batches))
         return HistogramMetricFamily(
             "tracker_commit_batch_size", "Events per group-commit batch (since this start)",
-            buckets=buckets, sum_value=committer.batch_sizes_total,
+            buckets=buckets, sum_value=sizes.total,
         )  # fmt: skip
 
 

@@ -69,11 +69,9 @@ async def _refusals_answered(request: Any, handler: Handler, route: str) -> web.
     if request.app[READINESS].phase == "failed" and request.path not in _HEALTH:
         return envelope.fail(503, "Storage unavailable")  # reads too: the state is ahead of the log
     try:
-        tracker = request.app[TRACKER]
-        if tracker.reads is not None and request.path not in _HEALTH:  # a shared log: first
-            # fold what other nodes committed
-            await tracker.caught_up()  # before this request arrived, so a client that switches
-        return await handler(request)  # nodes never reads older state than it wrote
+        if request.path not in _HEALTH:  # the read models hold what was committed before this
+            await request.app[TRACKER].caught_up()  # request: a client that switches nodes
+        return await handler(request)  # never reads older state than it wrote
     except TrackerError as exc:
         return refusal(exc, route)
     except web.HTTPRequestEntityTooLarge:

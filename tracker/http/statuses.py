@@ -22,9 +22,8 @@ from tracker.errors import (
     Unauthenticated,
     Unauthorized,
 )
-from tracker.http.auth import WorkerAuthFailed
+from tracker.http.auth import InvalidLogin, WorkerAuthFailed
 from tracker.http.parsing import BodyTooLarge
-from tracker.http.routes.accounts import InvalidLogin
 
 STATUS: dict[type[TrackerError], int] = {
     TrackerError: 400,

@@ -30,11 +30,11 @@ from pathlib import Path
 
 import asyncpg
 
-from tracker.bootstrap import LOG_FILE
+from tracker.dsn import redacted
 from tracker.events import sqlite as sqlite_log
-from tracker.events.dsn import redacted
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.store import GENESIS, StoredRow
+from tracker.startup.log import LOG_FILE
 
 HEAD_SUFFIX = ".head"
 _HEAD = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"

@@ -15,7 +15,7 @@ from typing import Any
 
 from tracker import config
 from tracker.audit.cli import CommandFailed, _common, refuse_unused_data_dir, settings_of
-from tracker.events.dsn import redacted
+from tracker.dsn import redacted
 from tracker.ops import backup as backups
 from tracker.ops import restore as restores
 from tracker.ops import retention

@@ -44,13 +44,3 @@ class Readiness:
             "stopping": "stopping",
             "failed": "the event log failed; the tracker is stopping",
         }[self.phase]
-
-
-def watch(readiness: Readiness, writer: asyncio.Task[None]) -> None:
-    """Fail ``readiness`` if the group-commit writer ``writer`` ends with an error."""
-
-    def done(task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            readiness.fail(f"the event log failed ({type(exc).__name__}: {exc})")
-
-    writer.add_done_callback(done)

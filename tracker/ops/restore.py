@@ -29,13 +29,13 @@ from pathlib import Path
 import asyncpg
 
 from tracker.audit import verify
-from tracker.bootstrap import LOG_FILE
-from tracker.events.dsn import redacted
+from tracker.dsn import redacted
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import StoredRow
 from tracker.ops import backup as backups
 from tracker.ops.lock import LOCK_FILE, DataDirLock, prepare
+from tracker.startup.log import LOG_FILE
 
 
 class RestoreError(Exception):

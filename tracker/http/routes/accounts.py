@@ -50,10 +50,6 @@ class InvalidRegistration(TrackerError):
     message = "Invalid register request"
 
 
-class InvalidLogin(TrackerError):
-    message = "Invalid username/password"
-
-
 def verify_password(cost: Passwords, password_hash: str | None, password: str) -> bool:
     """Check ``password`` (against nobody's hash when the username is unknown). Blocking."""
     try:
@@ -98,10 +94,10 @@ async def login(request: web.Request) -> web.Response:
     tracker = context.tracker(request)
     manager = tracker.state.managers.by_name(body.username)
     if len(body.password.encode()) > PASSWORD_BYTES[1]:
-        raise InvalidLogin()
+        raise auth.InvalidLogin()
     cost, stored = request.app[SETTINGS].passwords, manager.password_hash if manager else None
     if not await asyncio.to_thread(verify_password, cost, stored, body.password) or manager is None:
-        raise InvalidLogin()
+        raise auth.InvalidLogin()
     response = envelope.ok({"manager": manager_view(manager)})
     session, expires = start_session(request, response)
     await tracker.execute(

@@ -12,15 +12,12 @@ Who may call (see docs/auditing.md):
 
 from __future__ import annotations
 
-import contextlib
 import hmac
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from tracker.audit import feed, history
-from tracker.audit.runtime import AuditServices
 from tracker.audit.timetravel import project_view, resolve
 from tracker.checkpoints.pipeline import Pipeline
 from tracker.commands.base import ProjectNotFound
@@ -33,12 +30,11 @@ from tracker.errors import (
     Unauthorized,
 )
 from tracker.http import context, envelope, parsing
-from tracker.http.keys import SCHEDULER, SETTINGS, TRACKER
+from tracker.http.keys import AUDIT, SETTINGS
 from tracker.projections import digest
 
 routes = web.RouteTableDef()
 
-AUDIT = web.AppKey("audit", AuditServices)
 HISTORY_MAX_LAG = 200_000  # events the index may trail by before history answers 503
 
 
@@ -153,23 +149,3 @@ async def events(request: web.Request) -> web.Response:
         context.tracker(request).state, who.manager_id)  # fmt: skip
     page = await feed.wait_for_page(services, after, limit, wait, visible)
     return envelope.ok({"events": page.events, "next": page.next, "head": page.head})
-
-
-def audit_context(app: web.Application) -> AsyncIterator[None]:
-    """Cleanup context: open the audit services after the tracker, close them before it."""
-
-    async def run() -> AsyncIterator[None]:
-        services = await AuditServices.start(app[TRACKER], app[SETTINGS])
-        app[AUDIT] = services
-        scheduler = app[SCHEDULER]
-        for name, job, seconds in services.jobs():
-            scheduler.add(name, job, seconds)
-        try:
-            yield
-        finally:
-            for name, _, _ in services.jobs():
-                with contextlib.suppress(Exception):
-                    scheduler.remove(name)
-            await services.close()
-
-    return run()

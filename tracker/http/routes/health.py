@@ -36,12 +36,12 @@ async def readyz(request: web.Request) -> web.Response:
     readiness = request.app[READINESS]
     tracker = request.app.get(TRACKER)
     lag = ""
-    if tracker is not None and readiness.ready and tracker.reads is not None:
+    if tracker is not None and readiness.ready:
         lag = await _caught_up(tracker)  # several nodes: within CATCH_UP_BOUND of the log
     if tracker is None:
         body = readiness.report()
     else:
-        body = readiness.report(tracker.state.position, tracker.committer.durable_position)
+        body = readiness.report(tracker.state.position, tracker.writer.durable_position)
     if readiness.ready and not lag:
         return envelope.ok(body)
     return envelope.fail(503, f"Not ready: {lag or readiness.message}", content=body)

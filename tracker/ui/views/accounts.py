@@ -10,7 +10,7 @@ import asyncio
 from aiohttp import web
 
 from tracker.commands.managers import USERNAME_BYTES, RegisterManager, StartSession
-from tracker.http import context
+from tracker.http import auth, context
 from tracker.http.keys import SETTINGS
 from tracker.http.routes import accounts as api
 from tracker.ui import i18n, render
@@ -49,7 +49,7 @@ async def login(request: web.Request) -> web.Response:
         or not await asyncio.to_thread(api.verify_password, cost, stored, password)
         or not manager
     ):
-        raise render.redirect("/ui/login", api.InvalidLogin.message, "error")
+        raise render.redirect("/ui/login", auth.InvalidLogin.message, "error")
     response = render.redirect("/ui/account", "Logged in")
     session, expires = api.start_session(request, response)
     await tracker.execute(

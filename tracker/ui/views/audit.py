@@ -18,7 +18,8 @@ from tracker.audit.verify import Report, verify
 from tracker.errors import NotFound, Unauthorized
 from tracker.events.reading import row_at
 from tracker.http import context
-from tracker.http.routes.audit import AUDIT, caller
+from tracker.http.keys import AUDIT
+from tracker.http.routes.audit import caller
 from tracker.ui import render
 
 routes = web.RouteTableDef()

@@ -19,8 +19,9 @@ from tracker.errors import TrackerError
 from tracker.events.reading import rows
 from tracker.events.tasks import Outcome, TaskReleased
 from tracker.http import context
+from tracker.http.keys import AUDIT
 from tracker.http.routes import maintenance
-from tracker.http.routes.audit import AUDIT, caller
+from tracker.http.routes.audit import caller
 from tracker.http.routes.monitoring import assignee_groups
 from tracker.projections.monitoring import Snapshot
 from tracker.projections.projects import Project
@@ -86,7 +87,7 @@ async def figures(request: web.Request, project: Project) -> dict[str, Any]:
             {"labels": [g.assignee for g in groups], "counts": [g.task_count for g in groups]}
         ),
         "empty": not any(status),
-        "position": tracker.committer.durable_position,
+        "position": tracker.writer.durable_position,
         "tasks": {
             **latest_tasks(state, project.view.id),
             "closed": await recently_closed(request, project.view.id),

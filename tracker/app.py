@@ -1,24 +1,25 @@
-"""``create_app(settings)``: the aiohttp application, its routes and its lifetime.
+"""``create_app(settings)``: the aiohttp application, its routes, pages and lifetime.
 
-Nothing is created at import. The tracker (log, replay, group committer) and the scheduler
-are opened in ``cleanup_ctx`` and closed in reverse order, flushing queued events first.
+This module composes the layers below it (the HTTP API, the web UI, the tracker the
+composition root opens, the audit services, the scheduler), so neither ``tracker.http`` nor
+``tracker.ui`` needs to know the other. Nothing is created at import. The tracker (log, replay,
+writer) and the scheduler are opened in ``cleanup_ctx`` and closed in reverse order, answering
+queued commands first.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
 from tracker import bootstrap
-from tracker.cluster.node import cluster_node
+from tracker.audit.runtime import AuditServices
 from tracker.config import Settings
 from tracker.http import metrics, middleware
-from tracker.http.keys import READINESS, SCHEDULER, SETTINGS, TRACKER
+from tracker.http.keys import AUDIT, READINESS, SCHEDULER, SETTINGS, TRACKER
 from tracker.http.openapi import route as openapi
 from tracker.http.routes import (
     access,
@@ -36,12 +37,10 @@ from tracker.http.routes import (
 from tracker.http.routes import audit as audit_routes
 from tracker.http.routes import logs as log_routes
 from tracker.http.routes import monitoring as monitoring_routes
-from tracker.ops.health import Readiness, watch
+from tracker.ops.health import Readiness
 from tracker.scheduler import Scheduler
 from tracker.service import Clock
 from tracker.ui import setup as setup_ui
-
-log = logging.getLogger(__name__)
 
 ROUTES = (meta, health, workers, tasks, projects, access, accounts, managers, project_admin,
           maintenance, webhook, monitoring_routes, log_routes, metrics, audit_routes,
@@ -61,20 +60,18 @@ def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
     setup_ui(app)  # the web UI at /ui/
     app.on_response_prepare.append(middleware.server_header)
     app.cleanup_ctx.append(_tracker_context(clock))
-    app.cleanup_ctx.append(audit_routes.audit_context)  # after the tracker, closed before it
+    app.cleanup_ctx.append(_audit_context)  # after the tracker, closed before it
     return app
 
 
-def _tracker_context(clock: Clock):  # type: ignore[no-untyped-def]
+def _tracker_context(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(app: web.Application) -> AsyncIterator[None]:
         readiness = app[READINESS]
         readiness.phase = "replaying"
         tracker = await bootstrap.open_tracker(app[SETTINGS], clock)
         app[TRACKER] = tracker
-        writer = asyncio.create_task(tracker.committer.run(), name="group-commit")
-        watch(readiness, writer)  # a failed commit stops the server (tracker.http.serving)
-        cluster = await cluster_node(tracker)
-        scheduler = Scheduler(tracker, app[SETTINGS], cluster.leadership if cluster else None)
+        await tracker.start(readiness.fail)  # a failed log stops the server (http.serving)
+        scheduler = Scheduler(tracker, app[SETTINGS])
         app[SCHEDULER] = scheduler
         scheduler.start()
         readiness.phase = "ready"
@@ -84,11 +81,23 @@ def _tracker_context(clock: Clock):  # type: ignore[no-untyped-def]
             if readiness.phase != "failed":
                 readiness.phase = "stopping"
             scheduler.shutdown()
-            if cluster is not None:
-                await cluster.close()
-            tracker.committer.close()
-            with contextlib.suppress(Exception):
-                await writer  # a failed writer already logged why
-            await tracker.store.close()
+            await tracker.close()
 
     return context
+
+
+async def _audit_context(app: web.Application) -> AsyncIterator[None]:
+    """The audit services (history index, checkpoints, time travel), opened after the tracker
+    and closed before it, their jobs on the tracker's scheduler."""
+    services = await AuditServices.start(app[TRACKER], app[SETTINGS])
+    app[AUDIT] = services
+    scheduler = app[SCHEDULER]
+    for name, job, seconds in services.jobs():
+        scheduler.add(name, job, seconds)
+    try:
+        yield
+    finally:
+        for name, _, _ in services.jobs():
+            with contextlib.suppress(Exception):
+                scheduler.remove(name)
+        await services.close()

@@ -1,0 +1,71 @@
+"""Decide in the turn: the write strategy of a node that shares its PostgreSQL log with others.
+
+A :class:`ClusterWriter` is the node's part of the cluster, behind the same
+:class:`~tracker.service.Writer` interface as a single tracker's: the writer loop that takes
+turns at the log (:mod:`tracker.cluster.turns`), the follower that hears other nodes' appends
+and the head reads that let a read catch up first (:mod:`tracker.cluster.follower`), and the
+lease on the scheduler's jobs (:mod:`tracker.cluster.leader`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from tracker.background import watch
+from tracker.cluster.follower import Follower, HeadReads
+from tracker.cluster.leader import Leadership
+from tracker.cluster.turns import TurnCommitter
+from tracker.commands.base import Command
+from tracker.events.base import Event
+from tracker.events.group_commit import BatchSizes, until_durable
+from tracker.events.postgres import PostgresEventStore
+from tracker.projections.state import State
+from tracker.service import Clock, Failed, Reply, T
+
+
+class ClusterWriter:
+    def __init__(self, store: PostgresEventStore, state: State, clock: Clock) -> None:
+        self.turns = TurnCommitter(store, state, clock)
+        self.reads = HeadReads(store, self.turns)
+        self.follower = Follower(store, self.turns)
+        self.leadership = Leadership(store)
+        self._loop: asyncio.Task[None] | None = None
+
+    @property
+    def state(self) -> State:
+        return self.turns.state
+
+    @property
+    def durable_position(self) -> int:
+        return self.turns.durable_position
+
+    @property
+    def batch_sizes(self) -> BatchSizes:
+        return self.turns.batch_sizes
+
+    async def start(self, failed: Failed) -> None:
+        self._loop = asyncio.create_task(self.turns.run(), name="writer-turns")
+        watch(self._loop, failed)
+        await self.follower.start()
+        await self.leadership.start()
+
+    async def close(self) -> None:
+        await self.leadership.close()
+        await self.follower.close()
+        self.turns.close()
+        if self._loop is not None:
+            with contextlib.suppress(Exception):
+                await self._loop  # a failed writer already logged why
+
+    async def execute(self, command: Command, reply: Reply[T] | None = None) -> T | list[Event]:
+        return await self.turns.execute(command, reply)  # type: ignore[no-any-return]
+
+    async def caught_up(self) -> None:
+        await self.reads.caught_up()
+
+    async def durable(self, position: int) -> None:
+        await until_durable(self.turns, position)
+
+    def leads(self) -> bool:
+        return self.leadership.is_leader
