@@ -11,7 +11,8 @@ into PostgreSQL and the other way round.
   to it: the copy is the log as of one moment, while every node goes on appending.
 
 The copy is written beside its target, created owner-only (``0600``: the log holds secrets and
-password hashes), fsynced and renamed into place, so a FILE that exists is a whole backup.
+password hashes), fsynced and linked into place (never over an existing file), so a FILE that
+exists is a whole backup.
 Beside it, ``FILE.head`` records the head position and hash it holds; ``tracker restore``
 checks the copy against it.
 """
@@ -99,7 +100,10 @@ def _partial(output: Path) -> Iterator[Path]:
     try:
         yield partial
         fsync(partial)
-        partial.rename(output)
+        try:
+            os.link(partial, output)  # unlike a rename, never replaces a file made meanwhile
+        except FileExistsError:
+            raise BackupError(f"{output}: made meanwhile by another backup") from None
         fsync(output.parent)
     finally:
         partial.unlink(missing_ok=True)
@@ -126,18 +130,18 @@ async def _read(dsn: str, target: Path) -> tuple[int, bytes]:
     while this one is written (in a thread)."""
     store = await PostgresEventStore.open_reader(dsn)
     file = _new_log(target)
+    writing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    writing.set_result(None)
     try:
         async with store.snapshot() as snapshot:
-            writing: asyncio.Future[None] | None = None
             async for batch in snapshot.read():
-                if writing is not None:
-                    await writing
-                writing = asyncio.ensure_future(asyncio.to_thread(_insert, file, batch))
-            if writing is not None:
                 await writing
+                writing = asyncio.ensure_future(asyncio.to_thread(_insert, file, batch))
+            await writing
             file.commit()
             return snapshot.head, snapshot.head_hash
     finally:
+        await asyncio.wait([writing])  # the thread is done with the file before it closes
         file.close()
         await store.close()
 
