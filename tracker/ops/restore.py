@@ -74,7 +74,7 @@ def into_postgres(backup: str | Path, dsn: str) -> Restored:
     recorded = backups.read_head(source)
     try:
         report = asyncio.run(_into_postgres(source, dsn, recorded))
-    except (ConnectionError, asyncpg.PostgresError) as exc:  # the first says where it was
+    except (OSError, asyncpg.PostgresError) as exc:  # unreachable (it says where), refused
         raise RestoreError(f"{source}: not restored: {exc}") from None
     return Restored(report.head, report.head_hash, recorded is not None, report.seconds)
 
