@@ -18,7 +18,7 @@ from aiohttp import web
 from tracker import bootstrap
 from tracker.audit.runtime import AuditServices
 from tracker.config import Settings
-from tracker.http import metrics, middleware
+from tracker.http import auth, metrics, middleware
 from tracker.http.keys import AUDIT, READINESS, SCHEDULER, SETTINGS, TRACKER
 from tracker.http.openapi import route as openapi
 from tracker.http.routes import (
@@ -54,6 +54,7 @@ def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
     )
     app[metrics.METRICS] = metrics.RequestMetrics()
     app[SETTINGS] = settings
+    app[auth.CREDENTIALS] = auth.Credentials(settings)
     app[READINESS] = Readiness()
     for module in ROUTES:
         app.router.add_routes(module.routes)

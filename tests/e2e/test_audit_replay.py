@@ -11,7 +11,7 @@ from tests.conftest import Clock
 from tests.e2e.scripted_run import audit_settings, config_file, run_cli, scripted_run, token
 from tests.world import World
 from tracker import config
-from tracker.http.routes.audit import AUDIT
+from tracker.http.keys import AUDIT
 
 
 @pytest.fixture

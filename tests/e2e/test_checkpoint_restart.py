@@ -14,7 +14,7 @@ from tests.e2e.scripted_run import audit_settings, round_of_work, scripted_run
 from tests.world import MakeClient, World
 from tracker import config
 from tracker.checkpoints.directory import DIRECTORY
-from tracker.http.routes.audit import AUDIT
+from tracker.http.keys import AUDIT
 from tracker.projections import digest
 
 

@@ -7,8 +7,9 @@ date), bodies and number of answers.
 
 The requests come from a seeded generator (so a failure names a reproducible case): task
 routes and others, odd methods, versions and targets, valid and broken ``Content-Length``,
-``Transfer-Encoding``, ``Expect``, ``Connection``, repeated and malformed fields, bare LF line
-ends, oversize lines, short or long bodies, and a second request pipelined behind the first.
+``Transfer-Encoding``, ``Expect``, ``Connection``, ``Cookie``, repeated and malformed fields,
+bare LF line ends, oversize lines, short or long bodies, and a second request pipelined behind
+the first.
 The worker has no access to the project, so every task request is refused the same way on
 both sides and nothing changes between the two runs of a case.
 """
@@ -91,7 +92,7 @@ def generate(rng: random.Random, worker: dict) -> bytes:
             (b" Folded", b"x"), (b"Host", b"u"), (b"X-Nul", b"a\x00b"),
             (b"X-Spaces", b"  a  b  "), (b"X-Obs", b"\xff\xfe"), (b"X-Long", b"a" * 9000),
             (b"X-Worker-Id", b"2"), (b"X-Empty", b""), (b"X-Tab", b"\ta\t"),
-            (b"Content-Type", b"application/json"), (b"Accept", b"*/*"),
+            (b"Content-Type", b"application/json"), (b"Accept", b"*/*"), (b"Cookie", b"tt=x"),
         ]))  # fmt: skip
     rng.shuffle(fields)
     head = method + gap + target + b" " + version + eol

@@ -14,7 +14,7 @@ from tests.conftest import Clock
 from tests.e2e.scripted_run import assign, audit_settings, release, submit, token
 from tests.world import Caller, MakeClient, World
 from tracker import config
-from tracker.http.routes.audit import AUDIT
+from tracker.http.keys import AUDIT
 
 T0 = 1_700_000_000.0
 

@@ -3,13 +3,22 @@ and Origin refusals that append nothing, and no 5xx for bad input on any UI rout
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import ClientResponse
 
-from tests.world import COOKIE, PASSWORD, Caller, World
+from tests.unit import given
+from tests.world import COOKIE, PASSWORD, Caller, MakeClient, World
+from tracker import config
+from tracker.bootstrap import LOG_FILE
+from tracker.events.base import Event
+from tracker.events.sqlite import SQLiteEventStore
+from tracker.ui.background import BACKGROUND
+from tracker.ui.views import audit
 
 
 def token_of(html: str) -> str:
@@ -313,3 +322,40 @@ async def test_the_dashboard_lists_the_latest_tasks_of_each_status_closed_ones_i
     for status, ids in expected:
         line = latest[latest.index(f"<strong>{status}</strong>") :].split("</p>", 1)[0]
         assert [int(t) for t in re.findall(r'href="/ui/task/(\d+)"', line)] == ids, line
+
+
+async def test_shutting_down_mid_verification_ends_it_cleanly(
+    make_client: MakeClient, settings: config.Settings
+) -> None:
+    """The Verify button's walk of the log belongs to the app: stopping the app cancels it
+    and waits for it, before the log reader it reads through is closed."""
+    events: list[Event] = [*given.project(1)]
+    events += [given.submitted(task_id, 1) for task_id in range(1, 100_001)]
+    await _write_log(Path(settings.database.data_dir), events)
+    world = await World.start(make_client)
+    admin = await world.register("admin")
+    app = world.client.server.app
+    verification, background = app[audit.VERIFICATION], app[BACKGROUND]
+    form = await page(admin, "/ui/audit")
+    answer = await send(admin, "POST", "/ui/audit/verify", data={"csrf": token_of(form)})
+    assert answer.status == 303
+    (walk,) = background.running
+    deadline = asyncio.get_running_loop().time() + 20
+    while verification.checked == 0:  # the walk has read its first batch
+        assert asyncio.get_running_loop().time() < deadline, "the verification never started"
+        await asyncio.sleep(0.001)
+    assert verification.running and verification.checked < len(events) + 1, "it already ended"
+    await world.client.close()  # the app's shutdown, as SIGTERM does in tracker serve
+    assert walk.cancelled() and background.running == []
+    assert not verification.running and verification.report is None and not verification.error
+
+
+async def _write_log(data_dir: Path, events: list[Event]) -> None:
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+    store = await SQLiteEventStore.open(data_dir / LOG_FILE)
+    try:
+        head = 0
+        for start in range(0, len(events), 10_000):
+            head = await store.append(events[start : start + 10_000], head)
+    finally:
+        await store.close()

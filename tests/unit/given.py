@@ -6,10 +6,11 @@ Each builder returns the event the tracker itself would have recorded, so a test
 
 from __future__ import annotations
 
+from tracker.events import managers as mev
 from tracker.events import projects as pev
 from tracker.events import tasks as tev
 from tracker.events import workers as wev
-from tracker.events.base import SYSTEM, Event, worker_actor
+from tracker.events.base import SYSTEM, Event, manager_actor, worker_actor
 from tracker.projections.state import State
 
 T0 = 1_700_000_000.0
@@ -35,6 +36,28 @@ def worker(worker_id: int, alias: str = "", paused: bool = False) -> list[Event]
     if paused:
         events.append(wev.WorkerPauseSet(at=T0, actor=SYSTEM, worker_id=worker_id, paused=True))
     return events
+
+
+def manager(manager_id: int, admin: bool = False, **roles: int) -> list[Event]:
+    """A registered manager; ``roles`` maps ``p<id>`` to role bits on that project."""
+    events: list[Event] = [
+        mev.ManagerRegistered(
+            at=T0, actor=manager_actor(manager_id), manager_id=manager_id,
+            username=f"m{manager_id}", password_hash="$argon2id$...", tracker_admin=admin,
+        )
+    ]  # fmt: skip
+    for project, role in roles.items():
+        events.append(
+            mev.ProjectRoleSet(
+                at=T0, actor=SYSTEM, manager_id=manager_id, project_id=int(project[1:]), role=role
+            )  # fmt: skip
+        )
+    return events
+
+
+def session(manager_id: int, session_hash: str, expires: float = T0 + 3600) -> Event:
+    return mev.SessionStarted(at=T0, actor=manager_actor(manager_id), session_hash=session_hash,
+                              manager_id=manager_id, expires=expires)  # fmt: skip
 
 
 def project(project_id: int, *, public: bool = False, hidden: bool = False, chain: int = 0,

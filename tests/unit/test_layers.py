@@ -16,29 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "tracker"
 README = ROOT / "README.md"
 MARKER = "<!-- layers: read by tests/unit/test_layers.py -->"
-
-#: Imports the layers forbid that another change removes: (importer, imported).
-EXEMPT = {
-    # removed by the read-side change: the web UI's views import route modules for who may read
-    # what and for helpers that belong to neither (queries/ and neutral modules take them)
-    ("tracker.ui.views.access", "tracker.http.routes.access"),
-    ("tracker.ui.views.accounts", "tracker.http.routes"),
-    ("tracker.ui.views.accounts", "tracker.http.routes.accounts"),
-    ("tracker.ui.views.audit", "tracker.http.routes.audit"),
-    ("tracker.ui.views.dashboard", "tracker.http.routes"),
-    ("tracker.ui.views.dashboard", "tracker.http.routes.audit"),
-    ("tracker.ui.views.dashboard", "tracker.http.routes.maintenance"),
-    ("tracker.ui.views.dashboard", "tracker.http.routes.monitoring"),
-    ("tracker.ui.views.logs", "tracker.http.routes.logs"),
-    ("tracker.ui.views.projects", "tracker.http.routes"),
-    ("tracker.ui.views.projects", "tracker.http.routes.projects"),
-}
 
 
 def layers() -> list[list[str]]:
@@ -110,7 +91,7 @@ def violations() -> list[str]:
             theirs = place_of(imported, order)
             upward = theirs.layer > mine.layer
             sibling = theirs.layer == mine.layer and theirs.entry != mine.entry
-            if (upward or sibling) and (module, imported) not in EXEMPT:
+            if upward or sibling:
                 kind = "a higher layer" if upward else "a sibling on its own layer"
                 found.append(f"{module} imports {imported} ({theirs.entry}, {kind})")
     return sorted(found)
@@ -120,14 +101,14 @@ def test_no_module_imports_from_a_higher_layer_or_a_sibling() -> None:
     assert violations() == []
 
 
-def test_every_module_has_a_layer_and_every_entry_a_module_or_a_placeholder() -> None:
+def test_every_module_has_a_layer_and_every_entry_a_module() -> None:
     order = layers()
     entries = [entry for line in order for entry in line]
     assert len(entries) == len(set(entries)), "an entry is listed twice"
     for module, _ in modules():
         place_of(module, order)  # fails on a module no entry names
     missing = [e for e in entries if _existing(e) != e]
-    assert missing in ([], ["tracker.queries"]), missing  # the read side's package, coming
+    assert missing == [], missing
 
 
 def test_the_client_imports_nothing_else_from_tracker() -> None:
@@ -137,14 +118,6 @@ def test_the_client_imports_nothing_else_from_tracker() -> None:
                 name for name in imports(module, path) if not name.startswith("tracker.client")
             ]
             assert others == [], (module, others)
-
-
-@pytest.mark.parametrize(
-    ("importer", "imported"), sorted(EXEMPT), ids=[f"{a}->{b}" for a, b in sorted(EXEMPT)]
-)
-def test_each_exemption_is_still_needed(importer: str, imported: str) -> None:
-    path = next(path for module, path in modules() if module == importer)
-    assert imported in set(imports(importer, path)), "gone: delete it from EXEMPT"
 
 
 def test_the_check_catches_an_import_from_above(tmp_path: Path) -> None:

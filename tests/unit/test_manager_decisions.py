@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.unit import given
-from tests.unit.given import T0, state_of
+from tests.unit.given import T0, manager, state_of
 from tracker.commands.access import NoAccessRecord, RevokeAccess
 from tracker.commands.admin import InvalidRole, SetProjectRole, SetTrackerAdmin, SetWorkerPaused
-from tracker.commands.authz import ManagerNotFound
+from tracker.commands.authz import ManagerNotFound, NoSession
 from tracker.commands.base import ProjectNotFound
 from tracker.commands.decide import decide
 from tracker.commands.maintenance import HardReset, ReclaimAssignedTasks, ResetFailedTasks
@@ -28,27 +28,10 @@ from tracker.events import managers as mev
 from tracker.events import projects as pev
 from tracker.events import tasks as tev
 from tracker.events import workers as wev
-from tracker.events.base import SYSTEM, WEBHOOK, Event, manager_actor
+from tracker.events.base import SYSTEM, WEBHOOK, Event
 from tracker.http.statuses import status_of
 
 NOW = T0 + 100
-
-
-def manager(manager_id: int, admin: bool = False, **roles: int) -> list[Event]:
-    """A registered manager; ``roles`` maps ``p<id>`` to role bits on that project."""
-    events: list[Event] = [
-        mev.ManagerRegistered(
-            at=T0, actor=manager_actor(manager_id), manager_id=manager_id,
-            username=f"m{manager_id}", password_hash="$argon2id$...", tracker_admin=admin,
-        )
-    ]  # fmt: skip
-    for project, role in roles.items():
-        events.append(
-            mev.ProjectRoleSet(
-                at=T0, actor=SYSTEM, manager_id=manager_id, project_id=int(project[1:]), role=role
-            )  # fmt: skip
-        )
-    return events
 
 
 def chained(project_id: int, chain: int) -> pev.ProjectUpdated:
@@ -84,10 +67,13 @@ def test_only_an_admin_promotes_or_demotes_and_never_itself(
     promote: bool, route: str, status: int
 ) -> None:
     state = state_of(manager(1, admin=True), manager(2), manager(3, admin=True))
-    for caller, target in ((2, 3), (0, 2), (1, 1), (3, 3)):
+    for caller, target in ((2, 3), (1, 1), (3, 3)):
         command = SetTrackerAdmin(manager_id=caller, target=target, tracker_admin=promote)
         error = refusal(state, command)
         assert isinstance(error, Unauthorized) and status_of(error, route) == status
+    # no session at all: 401 on both, as the original answered
+    error = refusal(state, SetTrackerAdmin(manager_id=0, target=2, tracker_admin=promote))
+    assert isinstance(error, NoSession) and status_of(error, route) == 401
 
 
 def test_promoting_an_unknown_manager_is_refused() -> None:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from tracker.audit import records
-from tracker.commands.projects import ROLE_READ
+from tracker.events.base import Event
 from tracker.events.reading import rows
 
 MAX_TIMEOUT = 60
@@ -36,14 +37,13 @@ class Page:
     head: int
 
 
-def readable_projects(state: Any, manager_id: int) -> set[int]:
-    """The projects on which the manager holds the READ role."""
-    return state.managers.projects_of(manager_id, ROLE_READ)  # type: ignore[no-any-return]
+Keep = Callable[[Event | None], bool]
 
 
-async def page(reader: Any, after: int, limit: int, head: int,
-               visible: set[int] | None) -> Page:  # fmt: skip
-    """One scan: readable records after ``after``, up to ``head``, at most ``limit``."""
+async def page(reader: Any, after: int, limit: int, head: int, visible: set[int] | None,
+               keep: Keep | None = None) -> Page:  # fmt: skip
+    """One scan: readable records after ``after``, up to ``head``, at most ``limit``; only
+    those ``keep`` keeps, if given (a ``records.Filter``)."""
     found: list[dict[str, Any]] = []
     until = min(head, after + max(SCAN, 20 * limit))
     last = after
@@ -52,7 +52,7 @@ async def page(reader: Any, after: int, limit: int, head: int,
             last = row.position
             event = records.event_of(row)
             project = event.concerned_project() if event is not None else None
-            if visible is None or project in visible:
+            if (visible is None or project in visible) and (keep is None or keep(event)):
                 found.append(records.record(row, event))
                 if len(found) == limit:
                     return Page(found, last, head)
@@ -60,11 +60,11 @@ async def page(reader: Any, after: int, limit: int, head: int,
 
 
 async def wait_for_page(services: Any, after: int, limit: int, wait: float,
-                        visible: set[int] | None) -> Page:  # fmt: skip
+                        visible: set[int] | None, keep: Keep | None = None) -> Page:  # fmt: skip
     """A page with at least one event, or an empty one once ``wait`` seconds have passed."""
     deadline = time.monotonic() + wait
     while True:
-        found = await page(services.reader, after, limit, services.durable, visible)
+        found = await page(services.reader, after, limit, services.durable, visible, keep)
         if found.events or time.monotonic() >= deadline:
             return found
         after = found.next

@@ -79,10 +79,23 @@ def compact(found: dict[str, Any], task_id: int) -> dict[str, Any]:
 
 
 @dataclass
+class Entry:
+    """One event of the history: its record as the API shows it, and the typed event (None
+    when this tracker cannot read it)."""
+
+    record: dict[str, Any]
+    event: Event | None
+
+
+@dataclass
 class History:
     summary: Summary
-    events: list[dict[str, Any]]
+    entries: list[Entry]
     more: bool  # events after the last one listed: ask again with ``after``
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [entry.record for entry in self.entries]
 
 
 async def history(index: HistoryIndex, log_store: EventStore, task_id: int, after: int = 0,
@@ -103,9 +116,10 @@ async def history(index: HistoryIndex, log_store: EventStore, task_id: int, afte
         if event is not None:
             follow(summary, event, position)
     page = await index.positions(task_id, after, limit + 1)
-    events = []
+    entries = []
     for position in page[:limit]:
         row = await row_at(log_store, position)
         if row is not None:
-            events.append(compact(records.record(row, records.event_of(row)), task_id))
-    return History(summary, events, len(page) > limit)
+            event = records.event_of(row)
+            entries.append(Entry(compact(records.record(row, event), task_id), event))
+    return History(summary, entries, len(page) > limit)

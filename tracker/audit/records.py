@@ -73,17 +73,24 @@ def line(found: dict[str, Any]) -> bytes:
 
 
 class Filter(msgspec.Struct, frozen=True):
-    """Which events to keep; all given conditions must hold."""
+    """Which events to keep; all given conditions must hold. ``type`` is the event type's name
+    (``TaskReleased``)."""
 
     project: int | None = None
     task: int | None = None
     worker: int | None = None
+    type: str | None = None
 
     def __call__(self, event: Event | None) -> bool:
         if event is None:
-            return self.project is None and self.task is None and self.worker is None
+            return self == _EVERYTHING
+        if self.type is not None and type(event).__name__ != self.type:
+            return False
         if self.project is not None and event.concerned_project() != self.project:
             return False
         if self.task is not None and self.task not in event.concerned_tasks():
             return False
         return self.worker is None or self.worker in event.concerned_workers()
+
+
+_EVERYTHING = Filter()

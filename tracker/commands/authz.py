@@ -4,8 +4,9 @@ A manager is named by id; 0 means "no session". Roles and the tracker-admin flag
 the current state on every decision, so a promotion, a demotion or a role change takes effect
 on the very next request, whatever session the manager holds.
 
-The order of the checks is the same everywhere: no session → 403 ``Unauthorized``; unknown
-project → 404 ``Project not found``; missing role → 403 ``Unauthorized``.
+The order of the checks is the same everywhere: no session → ``NoSession`` (403
+``Unauthorized``, 401 on the routes where the original said so); unknown project → 404
+``Project not found``; missing role → 403 ``Unauthorized``.
 """
 
 from __future__ import annotations
@@ -30,11 +31,16 @@ class ManagerNotFound(NotFound):
     message = "Manager not found"
 
 
+class NoSession(Unauthorized):
+    """The command names no manager (the request had no live session). 403 like any missing
+    permission, except where the original said 401 (``tracker.http.statuses``)."""
+
+
 def session_manager(state: State, manager_id: int) -> Manager:
-    """The calling manager, or ``Unauthorized`` when there is no (live) session."""
+    """The calling manager, or ``NoSession`` when there is no (live) session."""
     manager = state.managers.by_id.get(manager_id) if manager_id else None
     if manager is None:
-        raise Unauthorized()
+        raise NoSession()
     return manager
 
 
@@ -49,8 +55,8 @@ def require_role(state: State, manager_id: int, project_id: int, role: int) -> P
 
 def require_admin(state: State, manager_id: int) -> Manager:
     """The calling manager, if it is tracker admin; ``Unauthorized`` otherwise."""
-    manager = state.managers.by_id.get(manager_id) if manager_id else None
-    if manager is None or not manager.tracker_admin:
+    manager = session_manager(state, manager_id)
+    if not manager.tracker_admin:
         raise Unauthorized()
     return manager
 

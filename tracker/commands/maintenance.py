@@ -79,6 +79,19 @@ def new_task_count(state: State, project_id: int) -> int:
     return tasks.queue.size + len(tasks.assigned)
 
 
+# How the answers count what an action did (``affected_tasks``), as the original counted: the
+# tasks reset or deleted, and for a reclaim every NEW task of the project, assigned or not.
+Count = Callable[[State, int, list[Event]], int]
+
+
+def tasks_touched(state: State, project_id: int, events: list[Event]) -> int:
+    return sum(len(getattr(event, "task_ids", ())) for event in events)
+
+
+def tasks_requeued(state: State, project_id: int, events: list[Event]) -> int:
+    return new_task_count(state, project_id)
+
+
 DECIDERS = {
     ResetFailedTasks: reset_failed_tasks,
     ReclaimAssignedTasks: reclaim_assigned_tasks,

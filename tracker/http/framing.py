@@ -9,7 +9,9 @@ On top of llhttp's framing the lane keeps a policy: it serves a request itself o
 a plain HTTP/1.1 ``GET`` or ``POST`` on a task route's exact path (no percent-encoding, no
 fragment) with its request line in canonical form, one ``Host``, a body given by
 ``Content-Length`` within ``server.max_body_size``, no ``Transfer-Encoding``, ``Expect`` or
-``Upgrade``, no repeated field, and lines, field count and head size within aiohttp's limits.
+``Upgrade``, no ``Cookie`` (workers send none; a manager's session is read by aiohttp's cookie
+parser, so every request's caller is resolved alike), no repeated field, and lines, field
+count and head size within aiohttp's limits.
 Anything else, and anything llhttp refuses, raises :class:`HandOff`: aiohttp serves it.
 """
 
@@ -29,7 +31,7 @@ MAX_HEAD = 16 * 1024
 Handler = Callable[[Any], Awaitable[web.StreamResponse]]
 
 _METHODS = (b"GET", b"POST")
-_REFUSED = frozenset({b"transfer-encoding", b"expect", b"upgrade"})
+_REFUSED = frozenset({b"transfer-encoding", b"expect", b"upgrade", b"cookie"})
 _END_OF_HEAD = b"\r\n\r\n"
 
 

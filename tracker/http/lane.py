@@ -25,9 +25,11 @@ import contextlib
 import logging
 import socket
 import time
+from collections.abc import Mapping
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import cast
+from types import MappingProxyType
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -63,11 +65,18 @@ class LaneHeaders:
         return isinstance(key, str) and key.lower().encode("latin-1") in self._fields
 
 
-class LaneRequest:
-    """A request the lane serves: the part of ``web.Request`` the task handlers read."""
+_NO_COOKIES: Mapping[str, str] = MappingProxyType({})
+
+
+class LaneRequest(dict[web.RequestKey[Any], Any]):
+    """A request the lane serves: the part of ``web.Request`` the task handlers read. Like
+    aiohttp's, it is a mapping of the values the middleware attaches (the caller). It has no
+    cookies: the framer hands a request that sends any to aiohttp, whose parser reads them."""
 
     __slots__ = ("app", "method", "path", "headers", "match_info", "client_max_size", "_body",
                  "close")  # fmt: skip
+
+    cookies = _NO_COOKIES
 
     def __init__(self, app: web.Application, head: Head, max_body: int) -> None:
         self.app = app

@@ -22,7 +22,6 @@ constant time) or a tracker admin session, and sees everything.
 from __future__ import annotations
 
 import bisect
-import hmac
 import itertools
 import logging
 from collections.abc import Iterator
@@ -38,10 +37,10 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
-from tracker.errors import Unauthenticated
 from tracker.events.group_commit import BATCH_SIZE_BUCKETS
 from tracker.http import context
-from tracker.http.keys import SETTINGS
+from tracker.projections.projects import Project
+from tracker.queries import auditing
 from tracker.service import Tracker
 
 #: One line per request at debug level: method, route template, status, milliseconds.
@@ -116,9 +115,9 @@ def route_label(request: web.Request) -> str:
 class LogCollector(Collector):
     """The numbers folded from the log, read from the tracker's read models at scrape time."""
 
-    def __init__(self, tracker: Tracker, include_hidden: bool) -> None:
+    def __init__(self, tracker: Tracker, projects: list[Project]) -> None:
         self.tracker = tracker
-        self.include_hidden = include_hidden
+        self.projects = projects  # the ones the scraper may see
 
     def collect(self) -> Iterator[Metric]:
         yield from self._projects()
@@ -149,9 +148,7 @@ class LogCollector(Collector):
                                   "tasks, by project", labels=labels)  # fmt: skip
         access = GaugeMetricFamily("tracker_worker_access", "Worker access records (pending "
                                    "included), by project", labels=labels)  # fmt: skip
-        for project in state.projects.all():
-            if project.hidden and not self.include_hidden:
-                continue
+        for project in self.projects:
             ids = [str(project.id), project.view.name]
             board = state.tasks.projects.get(project.id)
             queued, assigned, failed = (
@@ -177,26 +174,11 @@ class LogCollector(Collector):
         )  # fmt: skip
 
 
-def _sees_everything(request: web.Request) -> bool:
-    """True for a tracker admin or the configured token; anonymous gets the public view only
-    when no token is configured."""
-    manager = context.manager(request)
-    if manager is not None and manager.tracker_admin:
-        return True
-    token = request.app[SETTINGS].metrics.token
-    if not token:
-        return False
-    # Header text may hold surrogate escapes (bytes that are not UTF-8): compare the bytes.
-    given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
-    if hmac.compare_digest(given, f"Bearer {token}".encode()):
-        return True
-    raise Unauthenticated()
-
-
 @routes.get("/metrics")
 async def scrape(request: web.Request) -> web.Response:
-    include_hidden = _sees_everything(request)
+    tracker = context.tracker(request)
+    projects = auditing.metrics_projects(tracker.state, context.caller(request))
     scrape_registry = CollectorRegistry(auto_describe=False)
-    scrape_registry.register(LogCollector(context.tracker(request), include_hidden))
+    scrape_registry.register(LogCollector(tracker, projects))
     body = generate_latest(request.app[METRICS].registry) + generate_latest(scrape_registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})

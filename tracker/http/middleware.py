@@ -3,7 +3,8 @@
 aiohttp's requests come through the ``handle`` middleware, the worker lane's
 (``tracker.http.lane``) call ``answer`` directly: either way a refusal becomes its envelope,
 anything unexpected an opaque 500 (logged with its traceback), and the request is counted and
-timed by method, route and status.
+timed by method, route and status. The caller is resolved here, once, before the handler runs
+(``tracker.http.context``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from aiohttp import web
 
 from tracker.errors import RateLimited, TrackerError
 from tracker.http import envelope, statuses
+from tracker.http.auth import CREDENTIALS, resolve
+from tracker.http.context import CALLER
 from tracker.http.keys import READINESS, TRACKER
 from tracker.http.metrics import METHODS, METRICS, route_label
 
@@ -69,9 +72,14 @@ async def _refusals_answered(request: Any, handler: Handler, route: str) -> web.
     if request.app[READINESS].phase == "failed" and request.path not in _HEALTH:
         return envelope.fail(503, "Storage unavailable")  # reads too: the state is ahead of the log
     try:
+        tracker = request.app[TRACKER]
         if request.path not in _HEALTH:  # the read models hold what was committed before this
-            await request.app[TRACKER].caught_up()  # request: a client that switches nodes
-        return await handler(request)  # never reads older state than it wrote
+            await tracker.caught_up()  # request: a client that switches nodes never reads
+            # older state than it wrote
+        # who is calling: resolved once, against the caught-up read models (tracker.http.auth)
+        request[CALLER] = resolve(request.headers, request.cookies, tracker.state,
+                                  request.app[CREDENTIALS], tracker.clock)  # fmt: skip
+        return await handler(request)
     except TrackerError as exc:
         return refusal(exc, route)
     except web.HTTPRequestEntityTooLarge:

@@ -4,14 +4,15 @@ Domain errors (``tracker/errors.py`` and the rules' own subclasses) carry only t
 this table gives each its status, looked up along the error's class hierarchy, so a new rule
 answers like its kind unless it is listed. The original answered a few rules with a different
 status on some routes (behavior.md 13.7 and 13.8: a worker's failed authentication is 401 on
-submit but 403 on get and release; "not admin" is 401 on promote but 403 on demote): those
-routes are listed in ``BY_ROUTE``, by route template.
+submit but 403 on get and release; "not admin" is 401 on promote but 403 on demote, while no
+session is 401 on both): those routes are listed in ``BY_ROUTE``, by route template.
 """
 
 from __future__ import annotations
 
 from tracker.commands.access import NoAccessRecord
 from tracker.commands.admin import UnknownWorker
+from tracker.commands.authz import NoSession
 from tracker.commands.tasks import NoTaskAvailable
 from tracker.errors import (
     Conflict,
@@ -22,7 +23,8 @@ from tracker.errors import (
     Unauthenticated,
     Unauthorized,
 )
-from tracker.http.auth import InvalidLogin, WorkerAuthFailed
+from tracker.http.auth import WorkerAuthFailed
+from tracker.http.login import InvalidLogin
 from tracker.http.parsing import BodyTooLarge
 
 STATUS: dict[type[TrackerError], int] = {
@@ -45,6 +47,7 @@ BY_ROUTE: dict[tuple[str, type[TrackerError]], int] = {
     ("/task/get/{project}", WorkerAuthFailed): 403,
     ("/task/release", WorkerAuthFailed): 403,
     ("/manager/promote/{id}", Unauthorized): 401,
+    ("/manager/demote/{id}", NoSession): 401,
 }
 
 

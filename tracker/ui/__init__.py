@@ -15,7 +15,7 @@ import jinja2
 import msgspec
 from aiohttp import web
 
-from tracker.ui import guard, security
+from tracker.ui import background, guard, security
 from tracker.ui.views import access, accounts, admin, audit, dashboard, logs, projects, workers
 
 HERE = Path(__file__).parent
@@ -35,6 +35,8 @@ def setup(app: web.Application) -> None:
     env.filters["tojson_view"] = _pretty
     app[security.CSRF_KEY] = security.new_key()
     app[audit.VERIFICATION] = audit.Verification()
+    app[background.BACKGROUND] = background.Background()
+    app.on_shutdown.append(background.shut_down)
     app.middlewares.append(guard.guard)
     for module in VIEWS:
         app.router.add_routes(module.routes)

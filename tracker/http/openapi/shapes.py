@@ -12,12 +12,11 @@ from typing import Any
 
 import msgspec
 
-from tracker.http.routes.access import WorkerAccessView
 from tracker.http.routes.managers import ManagerRoleOn
-from tracker.http.routes.monitoring import AssignedTasks, WorkerStats
-from tracker.http.views import ManagerView, TaskView, WorkerView
+from tracker.http.routes.monitoring import WorkerStats
 from tracker.projections.monitoring import Snapshot
 from tracker.projections.projects import ProjectView
+from tracker.queries.views import AssignedTasks, ManagerView, TaskView, WorkerAccessView, WorkerView
 
 
 class Info(msgspec.Struct):

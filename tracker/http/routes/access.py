@@ -7,22 +7,12 @@ import msgspec
 from aiohttp import web
 
 from tracker.commands.access import GrantAccess, NothingRequested, RequestAccess, RevokeAccess
-from tracker.commands.authz import ROLE_MANAGE_ACCESS, require_role
+from tracker.commands.authz import ROLE_MANAGE_ACCESS
 from tracker.http import context, envelope, parsing
 from tracker.http.parsing import Int64
-from tracker.http.views import WorkerView, worker_view
-from tracker.projections.access import Access
-from tracker.projections.state import State
+from tracker.queries import projects, roles
 
 routes = web.RouteTableDef()
-
-
-class WorkerAccessView(msgspec.Struct):
-    submit: bool
-    assign: bool
-    request: bool  # true: a pending request; false: granted access
-    worker: WorkerView
-    project: int
 
 
 class RequestBody(msgspec.Struct):
@@ -70,22 +60,5 @@ async def reject_request(request: web.Request) -> web.Response:
 async def access_list(request: web.Request) -> web.Response:
     project_id = parsing.path_id(request, "id", "Invalid worker id")  # sic, as the original
     state = context.tracker(request).state
-    require_role(state, context.manager_id(request), project_id, ROLE_MANAGE_ACCESS)
-    return envelope.ok({"accesses": accesses_of(state, project_id)})
-
-
-def accesses_of(state: State, project_id: int) -> list[WorkerAccessView]:
-    """Granted first, then pending; by alias (then worker id) within each group."""
-    workers = state.workers.by_id
-
-    def order(item: tuple[int, Access]) -> tuple[bool, str, int]:
-        worker_id, access = item
-        return (access.pending, workers[worker_id].alias, worker_id)
-
-    return [
-        WorkerAccessView(
-            submit=access.submit, assign=access.assign, request=access.pending,
-            worker=worker_view(workers[worker_id], with_secret=False), project=project_id,
-        )
-        for worker_id, access in sorted(state.access.of_project(project_id), key=order)
-    ]  # fmt: skip
+    roles.require_role(state, context.caller(request), project_id, ROLE_MANAGE_ACCESS)
+    return envelope.ok({"accesses": projects.accesses(state, project_id)})

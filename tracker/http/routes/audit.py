@@ -12,56 +12,21 @@ Who may call (see docs/auditing.md):
 
 from __future__ import annotations
 
-import hmac
-from dataclasses import dataclass
-
 from aiohttp import web
 
 from tracker.audit import feed, history
 from tracker.audit.timetravel import project_view, resolve
 from tracker.checkpoints.pipeline import Pipeline
 from tracker.commands.base import ProjectNotFound
-from tracker.commands.projects import ROLE_READ, has_role
-from tracker.errors import (
-    InvalidRequest,
-    NotFound,
-    StorageUnavailable,
-    Unauthenticated,
-    Unauthorized,
-)
+from tracker.errors import InvalidRequest, NotFound, StorageUnavailable, Unauthorized
 from tracker.http import context, envelope, parsing
-from tracker.http.keys import AUDIT, SETTINGS
+from tracker.http.keys import AUDIT
 from tracker.projections import digest
+from tracker.queries import auditing
 
 routes = web.RouteTableDef()
 
 HISTORY_MAX_LAG = 200_000  # events the index may trail by before history answers 503
-
-
-@dataclass(frozen=True)
-class Caller:
-    everything: bool  # the audit token or a tracker admin
-    manager_id: int = 0
-
-    def can_read(self, request: web.Request, project_id: int) -> bool:
-        state = context.tracker(request).state
-        return self.everything or has_role(state, self.manager_id, project_id, ROLE_READ)
-
-
-def caller(request: web.Request) -> Caller:
-    """The audit token's holder or a manager; 401 otherwise (a wrong token: 401 as well)."""
-    token = request.app[SETTINGS].audit.token
-    given = request.headers.get("Authorization", "")
-    if token and given:
-        # Header text may hold surrogate escapes (bytes that are not UTF-8): compare the bytes.
-        given_bytes = given.encode("utf-8", "surrogateescape")
-        if hmac.compare_digest(given_bytes, f"Bearer {token}".encode()):
-            return Caller(True)
-        raise Unauthenticated("Invalid audit token")
-    manager = context.manager(request)
-    if manager is None:
-        raise Unauthenticated()
-    return Caller(manager.tracker_admin, manager.id)
 
 
 def _query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -80,8 +45,7 @@ def _query_int(request: web.Request, name: str, default: int, low: int, high: in
 
 @routes.get("/audit/digest")
 async def audit_digest(request: web.Request) -> web.Response:
-    if not caller(request).everything:
-        raise Unauthorized()
+    auditing.require_everything(context.caller(request))
     services, tracker = request.app[AUDIT], context.tracker(request)
     keys = [name for name in request.query.get("keys", "").split(",") if name]
     state = tracker.state
@@ -102,7 +66,8 @@ async def audit_digest(request: web.Request) -> web.Response:
 
 @routes.get("/task/history/{id}")
 async def task_history(request: web.Request) -> web.Response:
-    who = caller(request)
+    who = context.caller(request)
+    auditing.require_reader(who)
     task_id = parsing.path_id(request, "id", "Invalid task id")
     after = _query_int(request, "after", 0, 0, 2**63 - 1)
     limit = _query_int(request, "limit", 1000, 1, 10_000)
@@ -114,18 +79,20 @@ async def task_history(request: web.Request) -> web.Response:
     found = await history.history(services.index, services.reader, task_id, after, limit)
     if found is None:
         raise NotFound("Task not found")
-    if not who.can_read(request, found.summary.project):
+    if not auditing.may_read_history(context.tracker(request).state, who, found.summary.project):
         raise Unauthorized()
     return envelope.ok({"task": found.summary, "events": found.events, "more": found.more})
 
 
 @routes.get("/project/state/{id}")
 async def project_state(request: web.Request) -> web.Response:
-    who = caller(request)
+    who = context.caller(request)
+    auditing.require_reader(who)
     project_id = parsing.path_id(request, "id", "Invalid project id")
-    if context.tracker(request).state.projects.get(project_id) is None:
+    state = context.tracker(request).state
+    if state.projects.get(project_id) is None:
         raise ProjectNotFound()
-    if not who.can_read(request, project_id):
+    if not auditing.may_read_history(state, who, project_id):
         raise Unauthorized()
     services = request.app[AUDIT]
     position = await resolve(services.reader, request.query.get("at"), services.durable)
@@ -140,12 +107,12 @@ async def project_state(request: web.Request) -> web.Response:
 
 @routes.get("/events")
 async def events(request: web.Request) -> web.Response:
-    who = caller(request)
+    who = context.caller(request)
+    auditing.require_reader(who)
     after = _query_int(request, "after", 0, 0, 2**63 - 1)
     limit = _query_int(request, "limit", 100, 1, 1000)
     wait = _query_int(request, "timeout", 0, 0, feed.MAX_TIMEOUT)
     services = request.app[AUDIT]
-    visible = None if who.everything else feed.readable_projects(
-        context.tracker(request).state, who.manager_id)  # fmt: skip
+    visible = auditing.feed_projects(context.tracker(request).state, who)
     page = await feed.wait_for_page(services, after, limit, wait, visible)
     return envelope.ok({"events": page.events, "next": page.next, "head": page.head})

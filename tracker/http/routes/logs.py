@@ -21,13 +21,15 @@ import msgspec
 from aiohttp import web
 
 from tracker.commands.logs import LogWorkerMessage
-from tracker.errors import InvalidRequest, TrackerError
+from tracker.errors import InvalidRequest
 from tracker.events.logs import LEVELS
 from tracker.http import context, envelope, parsing
 from tracker.http.auth import WorkerAuthFailed
 from tracker.http.keys import SETTINGS
 from tracker.http.parsing import Int64
 from tracker.projections.logs import LogLine
+from tracker.queries import logs, roles
+from tracker.queries.logs import InvalidLogRequest
 
 routes = web.RouteTableDef()
 log = logging.getLogger("tracker.workers")
@@ -61,10 +63,6 @@ class LogEntry(msgspec.Struct):
 class LogPage(msgspec.Struct, omit_defaults=True):
     logs: list[LogEntry]
     next: str = ""
-
-
-class InvalidLogRequest(TrackerError):
-    message = "Invalid log request"
 
 
 async def _write(request: web.Request, level_name: str) -> web.Response:
@@ -105,18 +103,6 @@ async def log_error(request: web.Request) -> web.Response:
     return await _write(request, "error")
 
 
-def log_cursor(text: str) -> tuple[int, int] | None:
-    if not text:
-        return None
-    timestamp, _, seq = text.partition(":")
-    try:
-        return int(timestamp), int(seq)
-    except ValueError:
-        raise InvalidLogRequest(
-            "Invalid log request: after must be the next cursor of a previous answer"
-        ) from None
-
-
 def _entry(level: int, line: LogLine) -> LogEntry:
     data = _data_encoder.encode({"scope": line.scope, "worker": line.worker_id}).decode()
     return LogEntry(line.message, line.timestamp, data, level)
@@ -124,16 +110,16 @@ def _entry(level: int, line: LogLine) -> LogEntry:
 
 @routes.post("/logs")
 async def query(request: web.Request) -> web.Response:
-    context.require_manager(request)
+    roles.require_manager(context.caller(request))
     body = await parsing.body(request, QueryBody)
     if body.since <= 0:
         raise InvalidLogRequest("Invalid log request: since must be a positive Unix time")
     limit = body.limit or DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidLogRequest(f"Invalid log request: limit must be between 1 and {MAX_LIMIT}")
-    after = log_cursor(body.after)
+    after = logs.cursor(body.after)
     lines, more = context.tracker(request).state.logs.page(body.level, body.since, after, limit)
     page = LogPage([_entry(body.level, line) for line in lines])
     if more:
-        page.next = f"{lines[-1].timestamp}:{lines[-1].seq}"
+        page.next = logs.next_cursor(lines[-1])
     return envelope.ok(page)

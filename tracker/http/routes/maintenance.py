@@ -7,31 +7,21 @@ counted the rows its UPDATE touched. The request body is ignored.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from aiohttp import web
 
 from tracker.commands.maintenance import (
+    Count,
     HardReset,
     ReclaimAssignedTasks,
     ResetFailedTasks,
-    new_task_count,
+    tasks_requeued,
+    tasks_touched,
 )
 from tracker.events.base import Event
 from tracker.http import context, envelope, parsing
 from tracker.projections.state import State
 
 routes = web.RouteTableDef()
-
-Count = Callable[[State, int, list[Event]], int]
-
-
-def tasks_touched(state: State, project_id: int, events: list[Event]) -> int:
-    return sum(len(getattr(event, "task_ids", ())) for event in events)
-
-
-def tasks_requeued(state: State, project_id: int, events: list[Event]) -> int:
-    return new_task_count(state, project_id)
 
 
 async def _maintain(request: web.Request, command_type: type, count: Count) -> web.Response:

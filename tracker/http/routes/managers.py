@@ -12,11 +12,11 @@ import msgspec
 from aiohttp import web
 
 from tracker.commands.admin import SetProjectRole, SetTrackerAdmin, SetWorkerPaused
-from tracker.commands.authz import require_admin
 from tracker.commands.base import existing_project
 from tracker.http import context, envelope, parsing
 from tracker.http.parsing import Int64
-from tracker.http.views import ManagerView, manager_view
+from tracker.queries import roles
+from tracker.queries.views import ManagerView, manager_view
 
 routes = web.RouteTableDef()
 
@@ -38,7 +38,7 @@ class PauseBody(msgspec.Struct):
 
 @routes.get("/manager/list")
 async def list_managers(request: web.Request) -> web.Response:
-    context.require_manager(request)
+    roles.require_manager(context.caller(request))
     managers = context.tracker(request).state.managers.all()
     return envelope.ok({"managers": [manager_view(m) for m in managers]})
 
@@ -46,18 +46,19 @@ async def list_managers(request: web.Request) -> web.Response:
 @routes.get("/manager/list_for_project/{id}")
 async def list_for_project(request: web.Request) -> web.Response:
     project_id = parsing.path_id(request, "id", "Invalid project id")
-    context.require_manager(request)
+    roles.require_manager(context.caller(request))
     state = context.tracker(request).state
     existing_project(state, project_id)
-    roles = state.managers.roles_on(project_id)
-    listed = [ManagerRoleOn(manager_view(manager), role) for manager, role in roles]
+    holders = state.managers.roles_on(project_id)
+    listed = [ManagerRoleOn(manager_view(manager), role) for manager, role in holders]
     return envelope.ok({"managers": listed})
 
 
 async def _set_admin(request: web.Request, tracker_admin: bool) -> web.Response:
     target = parsing.path_id(request, "id", "Invalid manager id")
-    caller = context.require_manager(request)
-    command = SetTrackerAdmin(manager_id=caller.id, target=target, tracker_admin=tracker_admin)
+    command = SetTrackerAdmin(
+        manager_id=context.manager_id(request), target=target, tracker_admin=tracker_admin
+    )
     await context.tracker(request).execute(command)
     return envelope.no_content()
 
@@ -89,8 +90,10 @@ async def set_role(request: web.Request) -> web.Response:
 @routes.post("/worker/set_paused")
 async def set_paused(request: web.Request) -> web.Response:
     caller = context.manager_id(request)
-    require_admin(context.tracker(request).state, caller)  # before the body, as the original
-    body = await parsing.body(request, PauseBody)
-    command = SetWorkerPaused(manager_id=caller, worker_id=body.worker, paused=body.paused)
-    await context.tracker(request).execute(command)
+
+    def command(body: PauseBody) -> SetWorkerPaused:
+        return SetWorkerPaused(manager_id=caller, worker_id=body.worker, paused=body.paused)
+
+    body = await context.body_after_caller(request, PauseBody, command)  # as the original
+    await context.tracker(request).execute(command(body))
     return envelope.ok()

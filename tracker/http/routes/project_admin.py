@@ -9,17 +9,16 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from tracker.commands.authz import ROLE_SECRET, require_role
-from tracker.commands.base import existing_project
+from tracker.commands.authz import ROLE_SECRET
 from tracker.commands.project_admin import (
     SetProjectSecret,
     SetWebhookSecret,
     UpdateProject,
     UpdateSettings,
 )
-from tracker.errors import Unauthorized
-from tracker.http import auth, context, envelope, parsing
+from tracker.http import context, envelope, parsing
 from tracker.http.parsing import Int64
+from tracker.queries import roles
 
 routes = web.RouteTableDef()
 
@@ -55,13 +54,7 @@ async def get_secret(request: web.Request) -> web.Response:
     """Workers with granted assign access read it; so do managers with ROLE_SECRET."""
     project_id = parsing.path_id(request, "id", _BAD_ID)
     state = context.tracker(request).state
-    worker = auth.optional_worker(request, state)
-    if worker is not None:
-        project = existing_project(state, project_id)
-        if not state.access.can_assign(worker.id, project_id):
-            raise Unauthorized()
-    else:
-        project = require_role(state, context.manager_id(request), project_id, ROLE_SECRET)
+    project = roles.secret_reader(state, context.caller(request), project_id)
     return envelope.ok({"secret": project.secret})
 
 
@@ -69,10 +62,12 @@ async def get_secret(request: web.Request) -> web.Response:
 async def set_secret(request: web.Request) -> web.Response:
     project_id = parsing.path_id(request, "id", _BAD_ID)
     caller = context.manager_id(request)
-    require_role(context.tracker(request).state, caller, project_id, ROLE_SECRET)
-    body = await parsing.body(request, SecretBody)
-    command = SetProjectSecret(manager_id=caller, project=project_id, secret=body.secret)
-    await context.tracker(request).execute(command)
+
+    def command(body: SecretBody) -> SetProjectSecret:
+        return SetProjectSecret(manager_id=caller, project=project_id, secret=body.secret)
+
+    body = await context.body_after_caller(request, SecretBody, command)
+    await context.tracker(request).execute(command(body))
     return envelope.ok()
 
 
@@ -80,7 +75,7 @@ async def set_secret(request: web.Request) -> web.Response:
 async def get_webhook_secret(request: web.Request) -> web.Response:
     project_id = parsing.path_id(request, "id", _BAD_ID)
     state = context.tracker(request).state
-    project = require_role(state, context.manager_id(request), project_id, ROLE_SECRET)
+    project = roles.require_role(state, context.caller(request), project_id, ROLE_SECRET)
     return envelope.ok({"webhook_secret": project.webhook_secret})
 
 

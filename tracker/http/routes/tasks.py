@@ -11,8 +11,8 @@ from tracker.http import context, envelope, parsing
 from tracker.http.call import Call
 from tracker.http.keys import SETTINGS
 from tracker.http.parsing import Int16, Int64
-from tracker.http.views import task_view
 from tracker.projections.state import State
+from tracker.queries.views import task_view
 
 routes = web.RouteTableDef()
 

@@ -9,8 +9,8 @@ from tracker.commands.workers import CreateWorker, UpdateWorker
 from tracker.errors import InvalidRequest, NotFound
 from tracker.http import auth, context, envelope, parsing
 from tracker.http.keys import SETTINGS
-from tracker.http.views import worker_view
 from tracker.projections.state import State
+from tracker.queries.views import worker_view
 
 routes = web.RouteTableDef()
 

@@ -8,7 +8,6 @@ from aiohttp import web
 
 from tracker.commands.access import GrantAccess, RevokeAccess
 from tracker.commands.admin import SetProjectRole, SetWorkerPaused
-from tracker.commands.authz import require_role
 from tracker.commands.projects import (
     ROLE_EDIT,
     ROLE_MAINTENANCE,
@@ -16,9 +15,8 @@ from tracker.commands.projects import (
     ROLE_READ,
     ROLE_SECRET,
 )
-from tracker.errors import TrackerError
 from tracker.http import context
-from tracker.http.routes.access import accesses_of
+from tracker.queries import projects, roles
 from tracker.ui import render
 from tracker.ui.views.projects import readable_project
 
@@ -36,16 +34,15 @@ ROLES = (
 
 @routes.get("/ui/project/{id}/perms")
 async def permissions(request: web.Request) -> web.Response:
-    manager = render.require_login(request)
+    render.require_login(request)
     project = readable_project(request)
     state = context.tracker(request).state
     start = render.query_int(request, "start")
     refused = ""
     accesses: list = []
-    try:
-        require_role(state, manager.id, project.view.id, ROLE_MANAGE_ACCESS)
-        accesses = accesses_of(state, project.view.id)
-    except TrackerError:
+    if roles.may(state, context.caller(request), project.view.id, ROLE_MANAGE_ACCESS):
+        accesses = projects.accesses(state, project.view.id)
+    else:
         refused = "You need ROLE_MANAGE_ACCESS on this project"
     listed = state.managers.roles_on(project.view.id)
     with_role = {m.id for m, _ in listed}

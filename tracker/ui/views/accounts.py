@@ -1,7 +1,7 @@
 """Index, login and register, account, logout, and the language switch.
 
-Login and register run the API's own steps (``tracker.http.routes.accounts``): the same
-argon2 hashing, the same session cookie (HttpOnly, SameSite=Lax), the same commands."""
+Login and register run the API's own steps (``tracker.http.login``): the same argon2 hashing,
+the same session cookie (HttpOnly, SameSite=Lax), the same commands."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import asyncio
 from aiohttp import web
 
 from tracker.commands.managers import USERNAME_BYTES, RegisterManager, StartSession
-from tracker.http import auth, context
+from tracker.http import context
+from tracker.http import login as sessions
 from tracker.http.keys import SETTINGS
-from tracker.http.routes import accounts as api
 from tracker.ui import i18n, render
 from tracker.ui.guard import safe_back
 
@@ -43,15 +43,15 @@ async def login(request: web.Request) -> web.Response:
     manager = tracker.state.managers.by_name(username)
     cost = request.app[SETTINGS].passwords
     stored = manager.password_hash if manager else None
-    too_long = len(password.encode()) > api.PASSWORD_BYTES[1]
+    too_long = len(password.encode()) > sessions.PASSWORD_BYTES[1]
     if (
         too_long
-        or not await asyncio.to_thread(api.verify_password, cost, stored, password)
+        or not await asyncio.to_thread(sessions.verify_password, cost, stored, password)
         or not manager
     ):
-        raise render.redirect("/ui/login", auth.InvalidLogin.message, "error")
+        raise render.redirect("/ui/login", sessions.InvalidLogin.message, "error")
     response = render.redirect("/ui/account", "Logged in")
-    session, expires = api.start_session(request, response)
+    session, expires = sessions.start_session(request, response)
     await tracker.execute(
         StartSession(manager_id=manager.id, session_hash=session, expires=expires)
     )
@@ -65,17 +65,17 @@ async def register(request: web.Request) -> web.Response:
     if password != render.form_text(form, "repeat"):
         raise render.redirect("/ui/login#register", "The passwords differ", "error")
     low, high = USERNAME_BYTES
-    plow, phigh = api.PASSWORD_BYTES
+    plow, phigh = sessions.PASSWORD_BYTES
     if not low <= len(username.encode()) <= high or not plow <= len(password.encode()) <= phigh:
         message = (
             f"Invalid register request: a username of {low} to {high} bytes and a "
             f"password of {plow} to {phigh} bytes"
         )
         raise render.redirect("/ui/login#register", message, "error")
-    hasher = api.password_hasher(request.app[SETTINGS].passwords)
+    hasher = sessions.password_hasher(request.app[SETTINGS].passwords)
     password_hash = await asyncio.to_thread(hasher.hash, password)
     response = render.redirect("/ui/account", "Account created")
-    session, expires = api.start_session(request, response)
+    session, expires = sessions.start_session(request, response)
     command = RegisterManager(
         username=username, password_hash=password_hash, session_hash=session, expires=expires
     )
@@ -86,7 +86,7 @@ async def register(request: web.Request) -> web.Response:
 @routes.post("/ui/logout")
 async def logout(request: web.Request) -> web.Response:
     response = render.redirect("/ui/login", "Logged out")
-    await api.end_session(request, response)
+    await sessions.end_session(request, response)
     raise response
 
 

@@ -1,26 +1,38 @@
 """What only an event log gives: a task's history, the live event feed, and (tracker admins)
 the log's head and a chain verification. Reads go through the API's own functions and its
-rule of who may read what (``caller``)."""
+rule of who may read what (``tracker.queries.auditing``); events are told and filtered by
+their own types (``records.Filter``, the events' ``concerned_*`` methods)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from tracker.audit import feed, history
+from tracker.audit import feed, history, records
 from tracker.audit.verify import Report, verify
 from tracker.errors import NotFound, Unauthorized
+from tracker.events.base import Event
 from tracker.events.reading import row_at
+from tracker.events.tasks import (
+    AssignedTasksReclaimed,
+    AssignmentExpired,
+    FailedTasksReset,
+    ProjectTasksDeleted,
+    TaskAssigned,
+    TaskReleased,
+    TasksSubmitted,
+    TaskSubmitted,
+)
 from tracker.http import context
 from tracker.http.keys import AUDIT
-from tracker.http.routes.audit import caller
+from tracker.queries import auditing
 from tracker.ui import render
+from tracker.ui.background import BACKGROUND
 
 routes = web.RouteTableDef()
 
@@ -39,7 +51,6 @@ class Verification:
     running: bool = False
     report: Report | None = None
     error: str = ""
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
 VERIFICATION = web.AppKey("ui_verification", Verification)
@@ -57,7 +68,8 @@ async def task_search(request: web.Request) -> web.Response:
 @routes.get("/ui/task/{id}")
 async def task_page(request: web.Request) -> web.Response:
     render.require_login(request)
-    who = caller(request)
+    who = context.caller(request)
+    auditing.require_reader(who)
     task_id = render.form_int(request.match_info, "id", 0, 1)
     services = request.app[AUDIT]
     await services.index_up_to_date()
@@ -65,10 +77,11 @@ async def task_page(request: web.Request) -> web.Response:
     found = await history.history(services.index, services.reader, task_id, after, HISTORY_PAGE)
     if found is None:
         raise NotFound("Task not found")
-    if not who.can_read(request, found.summary.project):
+    if not auditing.may_read_history(context.tracker(request).state, who, found.summary.project):
         raise Unauthorized("You need the Read role on this task's project")
-    events = [(e, story(e), json.dumps(e.get("event", {}), indent=1)) for e in found.events]
-    next_after = found.events[-1]["position"] if found.more and found.events else 0
+    events = [(e.record, story(e.event, e.record["type"]),
+               json.dumps(e.record["event"], indent=1)) for e in found.entries]  # fmt: skip
+    next_after = found.entries[-1].record["position"] if found.more and found.entries else 0
     values = {"found": found, "events": events, "task_id": task_id, "after": after,
               "next_after": next_after}  # fmt: skip
     return render.page(request, "task.html", values)
@@ -77,24 +90,29 @@ async def task_page(request: web.Request) -> web.Response:
 _RESULTS = {0: "OK", 1: "FAIL", 2: "SKIP"}
 
 
-def story(record: dict[str, Any]) -> str:
-    """One line of a task's history, as a person reads it (the event's fields stay below)."""
-    event, kind = record.get("event", {}), record.get("type", "")
-    if kind in ("TaskSubmitted", "TasksSubmitted"):
-        copied = event.get("chained_from")
-        return f"Chain copy of task #{copied}" if copied else f"Submitted by {event.get('actor')}"
-    if kind == "TaskAssigned":
-        return f"Assigned to worker #{event.get('worker_id')}"
-    if kind == "TaskReleased":
-        result = _RESULTS.get(event.get("result", -1), str(event.get("result")))
-        return (f"Released {result} by worker #{event.get('worker_id')}: "
-                f"{event.get('outcome')}, verification {event.get('verification', 0)}")  # fmt: skip
-    return {
-        "AssignmentExpired": f"Assignment of worker #{event.get('worker_id')} expired",
-        "AssignedTasksReclaimed": "Taken back from its worker by a manager",
-        "FailedTasksReset": "Failed task reset to new by a manager",
-        "ProjectTasksDeleted": "Deleted by a hard reset of the project",
-    }.get(kind, kind)
+def story(event: Event | None, kind: str) -> str:
+    """One line of a task's history, as a person reads it (the event's fields stay below);
+    ``kind``, the stored type, for an event this tracker cannot read."""
+    match event:
+        case TaskSubmitted(chained_from=copied) if copied:
+            return f"Chain copy of task #{copied}"
+        case TaskSubmitted() | TasksSubmitted():
+            return f"Submitted by {event.actor}"
+        case TaskAssigned(worker_id=worker_id):
+            return f"Assigned to worker #{worker_id}"
+        case TaskReleased(worker_id=worker_id, result=result, outcome=outcome):
+            told = _RESULTS.get(result, str(result))
+            return (f"Released {told} by worker #{worker_id}: {outcome.value}, verification "
+                    f"{event.verification}")  # fmt: skip
+        case AssignmentExpired(worker_id=worker_id):
+            return f"Assignment of worker #{worker_id} expired"
+        case AssignedTasksReclaimed():
+            return "Taken back from its worker by a manager"
+        case FailedTasksReset():
+            return "Failed task reset to new by a manager"
+        case ProjectTasksDeleted():
+            return "Deleted by a hard reset of the project"
+    return kind
 
 
 def _filters(request: web.Request) -> dict[str, Any]:
@@ -106,39 +124,29 @@ def _filters(request: web.Request) -> dict[str, Any]:
     }
 
 
-def _matches(record: dict[str, Any], wanted: dict[str, Any]) -> bool:
-    event = record.get("event", {})
-    if wanted["type"] and record.get("type") != wanted["type"]:
-        return False
-    for name, keys in (
-        ("project", ("project_id",)),
-        ("task", ("task_id", "first_task_id")),
-        ("worker", ("worker_id", "assignee")),
-    ):
-        if wanted[name] and all(event.get(key) != wanted[name] for key in keys):
-            return False
-    return True
+def _wanted(filters: dict[str, Any]) -> records.Filter:
+    """The page's filter fields (0 or empty: any) as the log's own filter."""
+    return records.Filter(
+        project=filters["project"] or None, task=filters["task"] or None,
+        worker=filters["worker"] or None, type=filters["type"] or None,
+    )  # fmt: skip
 
 
 async def _feed(request: web.Request, after: int, wait: float) -> tuple[list, int]:
     """Matching events after ``after``: the first page that has any, or none once ``wait``
     seconds have passed (0: one look)."""
-    who = caller(request)
+    who = context.caller(request)
+    auditing.require_reader(who)
     services = request.app[AUDIT]
-    visible = (
-        None
-        if who.everything
-        else feed.readable_projects(context.tracker(request).state, who.manager_id)
-    )
-    wanted = _filters(request)
+    visible = auditing.feed_projects(context.tracker(request).state, who)
+    wanted = _wanted(_filters(request))
     deadline = time.monotonic() + wait
     while True:
         remaining = max(0.0, deadline - time.monotonic())
-        page = await feed.wait_for_page(services, after, FEED_PAGE, remaining, visible)
-        found = [r for r in page.events if _matches(r, wanted)]
+        page = await feed.wait_for_page(services, after, FEED_PAGE, remaining, visible, wanted)
         after = page.next
-        if found or remaining <= 0:
-            return found, after
+        if page.events or remaining <= 0:
+            return page.events, after
 
 
 async def _recent(request: web.Request) -> tuple[list, int]:
@@ -187,9 +195,15 @@ async def audit_status(request: web.Request) -> web.Response:
     return render.fragment(request, "fragments/verification.html", await _audit_values(request))
 
 
-async def _audit_values(request: web.Request) -> dict[str, Any]:
-    if not caller(request).everything:
+def _require_admin_reader(request: web.Request) -> None:
+    caller = context.caller(request)
+    auditing.require_reader(caller)
+    if not auditing.reads_everything(caller):
         raise Unauthorized("The audit page is for tracker admins")
+
+
+async def _audit_values(request: web.Request) -> dict[str, Any]:
+    _require_admin_reader(request)
     services = request.app[AUDIT]
     head = services.durable
     row = await row_at(services.reader, head) if head else None
@@ -207,8 +221,7 @@ def _verification(request: web.Request) -> Verification:
 
 @routes.post("/ui/audit/verify")
 async def start_verify(request: web.Request) -> web.Response:
-    if not caller(request).everything:
-        raise Unauthorized("The audit page is for tracker admins")
+    _require_admin_reader(request)
     state = _verification(request)
     if not state.running:
         services = request.app[AUDIT]
@@ -219,7 +232,7 @@ async def start_verify(request: web.Request) -> web.Response:
             services.durable,
             "",
         )
-        state.task = asyncio.create_task(_run_verify(state, services.reader), name="ui-verify")
+        request.app[BACKGROUND].start(_run_verify(state, services.reader), "ui-verify")
     raise render.redirect("/ui/audit", "Verification started")
 
 

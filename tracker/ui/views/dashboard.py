@@ -4,7 +4,6 @@ maintenance actions (each destructive one behind a confirmation page)."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import time
 from typing import Any
@@ -13,6 +12,7 @@ from aiohttp import web
 
 from tracker.audit import records
 from tracker.audit.timetravel import project_view, resolve
+from tracker.commands import maintenance
 from tracker.commands.maintenance import HardReset, ReclaimAssignedTasks, ResetFailedTasks
 from tracker.commands.project_admin import UpdateProject, UpdateSettings
 from tracker.errors import TrackerError
@@ -20,12 +20,10 @@ from tracker.events.reading import rows
 from tracker.events.tasks import Outcome, TaskReleased
 from tracker.http import context
 from tracker.http.keys import AUDIT
-from tracker.http.routes import maintenance
-from tracker.http.routes.audit import caller
-from tracker.http.routes.monitoring import assignee_groups
 from tracker.projections.monitoring import Snapshot
 from tracker.projections.projects import Project
 from tracker.projections.state import State
+from tracker.queries import auditing, projects
 from tracker.ui import render, stats
 from tracker.ui.views.projects import readable_project
 
@@ -61,7 +59,7 @@ async def figures(request: web.Request, project: Project) -> dict[str, Any]:
     snapshots = state.monitoring.snapshots(project.view.id, int(now), oldest, SNAPSHOTS)
     latest = current(state, project, now)
     rate = stats.tasks_per_second(snapshots)
-    groups = assignee_groups(state, project.view.id)
+    groups = projects.assignee_groups(state, project.view.id)
     clock = "%H:%M" if state.monitoring.interval >= 60 else "%H:%M:%S"
     timeline = {
         "labels": [time.strftime(clock, time.gmtime(s.time_stamp)) for s in reversed(snapshots)],
@@ -89,21 +87,9 @@ async def figures(request: web.Request, project: Project) -> dict[str, Any]:
         "empty": not any(status),
         "position": tracker.writer.durable_position,
         "tasks": {
-            **latest_tasks(state, project.view.id),
+            **projects.latest_tasks(state, project.view.id, LATEST),
             "closed": await recently_closed(request, project.view.id),
         },
-    }
-
-
-def latest_tasks(state: State, project_id: int) -> dict[str, list[int]]:
-    """A few task ids of each live status: next in the queue, newest assigned, newest failed."""
-    tasks = state.tasks.projects.get(project_id)
-    if tasks is None:
-        return {"queued": [], "assigned": [], "failed": []}
-    return {
-        "queued": list(itertools.islice(iter(tasks.queue), LATEST)),
-        "assigned": list(itertools.islice(reversed(tasks.assigned), LATEST)),
-        "failed": list(itertools.islice(reversed(tasks.failed), LATEST)),
     }
 
 
@@ -140,8 +126,9 @@ async def dashboard(request: web.Request) -> web.Response:
 
 async def past(request: web.Request, project: Project, at: str) -> dict[str, Any]:
     """The project as of ``at`` (a log position or a time), by the API's time machine."""
-    who = caller(request)
-    if not who.can_read(request, project.view.id):
+    caller = context.caller(request)
+    auditing.require_reader(caller)
+    if not auditing.may_read_history(context.tracker(request).state, caller, project.view.id):
         raise render.redirect(
             f"/ui/project/{project.view.id}",
             "Time travel needs the Read role on this project",

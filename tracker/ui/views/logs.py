@@ -8,8 +8,8 @@ from aiohttp import web
 
 from tracker.events.logs import LEVELS
 from tracker.http import context
-from tracker.http.routes.logs import log_cursor
 from tracker.projections.logs import LogLine
+from tracker.queries import logs as log_pages
 from tracker.ui import render
 
 routes = web.RouteTableDef()
@@ -27,14 +27,14 @@ async def logs(request: web.Request) -> web.Response:
     lines: list[LogLine] = []
     more = False
     since = render.query_int(request, "since", int(tracker.clock()) - 7 * 86_400)
-    after = log_cursor(request.query.get("after", ""))
+    after = log_pages.cursor(request.query.get("after", ""))
     if level:
         lines, more = tracker.state.logs.page(level, since, after, PAGE)
     rows = [
         (line, json.dumps({"scope": line.scope, "worker": line.worker_id}, indent=1))
         for line in lines
     ]
-    following = f"{lines[-1].timestamp}:{lines[-1].seq}" if more else ""
+    following = log_pages.next_cursor(lines[-1]) if more else ""
     return render.page(
         request,
         "logs.html",

@@ -1,8 +1,8 @@
 """Project list, new project, edit project, and the project's secrets.
 
 Every change is the API's command (``CreateProject``, ``UpdateProject``, ``SetProjectSecret``,
-``SetWebhookSecret``) with the logged-in manager as actor; who may read what is the API's rule
-(``can_read``, ``require_role``)."""
+``SetWebhookSecret``) with the logged-in manager as actor, refused by its decider; who may read
+what is the API's rule (``tracker.queries``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tracker.commands.authz import ROLE_SECRET, require_role
+from tracker.commands.authz import ROLE_SECRET
 from tracker.commands.project_admin import (
     SetProjectSecret,
     SetWebhookSecret,
@@ -21,26 +21,22 @@ from tracker.commands.project_admin import (
 )
 from tracker.commands.projects import CreateProject, ProjectSettings
 from tracker.http import context
-from tracker.http.routes import projects as project_routes
-from tracker.http.routes.projects import can_read
 from tracker.projections.projects import Project, ProjectView
+from tracker.queries import projects, roles
 from tracker.ui import render
 
 routes = web.RouteTableDef()
 
 
 def visible_projects(request: web.Request) -> list[ProjectView]:
-    state = context.tracker(request).state
-    manager = context.manager(request)
-    manager_id = manager.id if manager else None
-    found = [p.view for p in state.projects.all() if can_read(state, manager_id, p)]
-    return sorted(found, key=lambda view: view.name)
+    return projects.visible(context.tracker(request).state, context.caller(request))
 
 
 def readable_project(request: web.Request) -> Project:
     """The project of the path, if the caller may read it (the API's ``/project/get`` rule)."""
     project_id = render.form_int(request.match_info, "id", 0, 1)
-    return project_routes.readable(request, project_id, "You may not read this project")
+    state, caller = context.tracker(request).state, context.caller(request)
+    return projects.readable(state, caller, project_id, "You may not read this project")
 
 
 @routes.get("/ui/projects")
@@ -119,9 +115,10 @@ async def edit(request: web.Request) -> web.Response:
 
 @routes.get("/ui/project/{id}/secret")
 async def secret_page(request: web.Request) -> web.Response:
-    manager = render.require_login(request)
+    render.require_login(request)
     project = readable_project(request)
-    require_role(context.tracker(request).state, manager.id, project.view.id, ROLE_SECRET)
+    roles.require_role(context.tracker(request).state, context.caller(request), project.view.id,
+                       ROLE_SECRET)  # fmt: skip
     return render.page(request, "secret.html", {"project": project})
 
 
@@ -140,7 +137,6 @@ async def set_secret(request: web.Request) -> web.Response:
             )
         )
     else:
-        require_role(tracker.state, manager.id, project.view.id, ROLE_SECRET)
         await tracker.execute(
             SetProjectSecret(
                 manager_id=manager.id,

