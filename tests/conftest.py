@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 from tests import postgres
+from tests.processes import Servers
 from tests.world import MakeClient, World
 from tracker import config
 from tracker.app import create_app
@@ -138,3 +139,14 @@ async def bare_world(make_client: MakeClient) -> World:
 async def world(bare_world: World) -> World:
     """The admin, a project and two workers granted access to it (``World.open``)."""
     return await bare_world.open()
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Servers]:
+    """``tracker serve`` processes (tests/processes.py): ``servers.start("node-a", ...)``;
+    whatever is still running when the test ends is stopped."""
+    started = Servers(tmp_path)
+    try:
+        yield started
+    finally:
+        started.stop_all()

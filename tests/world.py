@@ -1,6 +1,6 @@
 """The one way tests speak to a tracker over HTTP.
 
-A ``World`` is one tracker, served as ``tracker serve`` serves it (``tests.conftest.serve``),
+A ``World`` is one tracker, served as ``tracker serve`` serves it (``conftest.LaneServer``),
 and the people who use it. Every request names its caller: a ``Caller`` is nobody, a manager
 (their session cookie) or a worker (their id and secret). The client keeps no cookies, so one
 test acts as many people at once and nobody's session leaks into another's request.
@@ -8,6 +8,9 @@ test acts as many people at once and nobody's session leaks into another's reque
 The ``world`` fixture (tests/conftest.py) holds the admin (the first manager is tracker
 admin), a project and two workers granted access to it; ``bare_world`` holds nobody yet.
 Callers stay valid across ``World.restart``: sessions and workers are events in the log.
+
+A test that needs ``tracker serve`` as a process of its own (a signal, SIGKILL, several nodes,
+another command or a browser beside it) starts one with tests/processes.py instead.
 """
 
 from __future__ import annotations

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from tests.client.server import Server
+from tests.processes import Server, Servers
 from tracker.client import Client, ProjectSettings, WorkerIdentity
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(tmp_path / "data").start()
-    yield running
-    running.stop()
+def server(servers: Servers) -> Server:
+    return servers.start()
 
 
 @dataclass

@@ -3,10 +3,11 @@ message stand for, carrying the server's status and message."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from tests.client.conftest import World
-from tests.client.server import free_port
 from tracker import client as c
 from tracker.client import Backoff, Client, NewTask, ProjectSettings, WorkerIdentity, calls
 from tracker.client.errors import from_answer
@@ -74,13 +75,14 @@ def test_an_answer_that_is_not_the_envelope_is_a_protocol_error(world: World) ->
 
 
 def test_no_server_is_connect_failed_after_the_retries() -> None:
-    with (
-        Client(
-            f"http://127.0.0.1:{free_port()}", backoff=Backoff(attempts=2, first=0.01)
-        ) as nobody,
-        pytest.raises(c.ConnectFailed, match="cannot connect"),
-    ):
-        nobody.info()
+    with socket.socket() as bound:  # a port that is ours and never listens: refused
+        bound.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{bound.getsockname()[1]}"
+        with (
+            Client(url, backoff=Backoff(attempts=2, first=0.01)) as nobody,
+            pytest.raises(c.ConnectFailed, match="cannot connect"),
+        ):
+            nobody.info()
 
 
 @pytest.mark.parametrize(

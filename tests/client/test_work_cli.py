@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.client import history
 from tests.client.conftest import World
-from tests.client.server import ROOT, environment
+from tests.processes import ROOT, command, environment
+from tests.waiting import wait_until
 from tracker.client import NewTask, identity
 from tracker.client.command import verification
 from tracker.client.worker import Worker
@@ -23,8 +22,8 @@ def _work(world: World, tmp_path: Path, *options: str) -> list[str]:
     path = tmp_path / "identity.json"
     if not path.exists():
         identity.write(path, world.identity, world.server.url, "tester")
-    return [sys.executable, "-m", "tracker.cli", "work", "--url", world.server.url,
-            "--project", str(world.project), "--identity", str(path), *options]  # fmt: skip
+    return command("work", "--url", world.server.url, "--project", str(world.project),
+                   "--identity", str(path), *options)  # fmt: skip
 
 
 def _recipes(events: list[dict]) -> dict[int, str]:
@@ -72,16 +71,16 @@ def test_sigterm_mid_run_releases_held_tasks_skip_and_loses_nothing(
     world.worker.bulk_submit([NewTask(project=world.project, recipe=f"slow {i}")
                               for i in range(total)])  # fmt: skip
     pids = tmp_path / "pids"
-    script = f"echo $$ >> {pids}; cat > /dev/null; sleep 0.3"
+    script = f"echo $$ >> {pids}; cat > /dev/null; sleep 0.3"  # each task takes a while: the
+    # scenario is a worker stopped with commands still running
     worker = subprocess.Popen(
         _work(world, tmp_path, "--concurrency", "8", "--", "sh", "-c", script),
         cwd=ROOT, env=environment(), stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while _closed(world) < 40:
-            assert time.monotonic() < deadline and worker.poll() is None
-            time.sleep(0.1)
+        wait_until(lambda: worker.poll() is not None or _closed(world) >= 40, within=60,
+                   what="40 tasks closed by tracker work")  # fmt: skip
+        assert worker.poll() is None, worker.communicate()
         worker.send_signal(signal.SIGTERM)
         _, stderr = worker.communicate(timeout=30)
     finally:

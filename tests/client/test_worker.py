@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import stat
 import threading
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from tests.client import history
 from tests.client.conftest import World
+from tests.integration import sample_log
+from tests.processes import Server, Servers
+from tests.waiting import eventually, wait_until
 from tracker.client import (
+    AsyncClient,
     Backoff,
     Client,
+    Info,
     NewTask,
     ProjectSettings,
     Result,
@@ -54,7 +63,7 @@ async def test_ten_thousand_tasks_closed_by_eight_concurrent_handlers(
         nonlocal running, most
         running += 1
         most = max(most, running)
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0.001)  # the scenario: handlers that take a while, overlapping
         running -= 1
         return task.id
 
@@ -104,13 +113,14 @@ async def test_a_server_restarted_mid_run_loses_nothing_and_closes_nothing_twice
             threading.Thread(target=_restart, args=(world,)).start()
         await asyncio.sleep(0)
 
-    summary = await _worker(world, tmp_path, concurrency=4).serve(handler)
-    while True:  # until_empty may stop while a task lost in the restart waits for its deadline
+    async def all_closed() -> list[dict] | None:
+        """Work until the queue is empty; the log, once every task is closed. (A task whose
+        answer was lost in the restart is queued again when its 3 s deadline has passed.)"""
+        await _worker(world, tmp_path, concurrency=4).serve(handler)
         events = world.server.events()
-        if len(history.releases(events, "closed")) == 1500 or summary.ok > 3000:
-            break
-        await asyncio.sleep(3.5)
-        summary = await _worker(world, tmp_path, concurrency=4).serve(handler)
+        return events if len(history.releases(events, "closed")) == 1500 else None
+
+    events = await eventually(all_closed, within=120, every=0.2, what="every task closed")
     assert restarted.is_set()
     closes = history.releases(events, "closed")
     assert set(closes) == history.submitted(events)
@@ -122,14 +132,51 @@ async def test_a_server_restarted_mid_run_loses_nothing_and_closes_nothing_twice
 
 
 def _restart(world: World) -> None:
-    world.server.stop()
-    world.server.start()
+    world.server.restart()
+
+
+def test_a_call_made_while_the_tracker_replays_is_sent_again_once_it_serves(
+    servers: Servers, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While it replays, a tracker answers 503 with Retry-After to every request and does
+    nothing else: the client waits and sends again, as after a refused connection."""
+    caplog.set_level(logging.DEBUG, logger="tracker.client")
+    server = servers.new()
+    sample_log.write_log(server.data_dir, sample_log.events(tasks_count=20_000), 20_000)
+    server.launch()
+    wait_until(lambda: _replaying(server), what="the tracker replaying")
+    patience = Backoff(attempts=400, cap=0.1)
+
+    def sync_info() -> Info:
+        with Client(server.url, backoff=patience) as client:
+            return client.info()  # GET /: answered once the replay is done
+
+    async def async_info() -> Info:
+        async with AsyncClient(server.url, backoff=patience) as client:
+            return await client.info()
+
+    with ThreadPoolExecutor(1) as thread:
+        synced = thread.submit(sync_info)
+        assert asyncio.run(async_info()) == synced.result() == Info(name="task_tracker",
+                                                                    version="1.1")  # fmt: skip
+    assert caplog.text.count("is starting; retrying") >= 2
+
+
+def _replaying(server: Server) -> bool:
+    """Whether ``GET /readyz`` says the tracker is replaying its log."""
+    if not server.listening():
+        return False
+    try:
+        urllib.request.urlopen(server.url + "/readyz", timeout=5).close()
+    except urllib.error.HTTPError as refused:
+        return bool(json.loads(refused.read())["content"]["phase"] == "replaying")
+    return False  # ready already: too late to test anything
 
 
 def test_the_sync_client_rides_out_a_restart(world: World) -> None:
     world.worker.submit_task(NewTask(project=world.project, recipe="across a restart"))
     world.server.stop()
-    threading.Timer(1.0, world.server.start).start()
+    threading.Timer(1.0, world.server.start).start()  # the scenario: down for a second
     patient = Client(world.server.url, worker=world.identity, backoff=Backoff(attempts=40, cap=1))
     with patient:
         task = patient.get_task(world.project)  # never sent while down: retried

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,11 @@ from typing import Any
 import msgspec
 
 from tests.conftest import CHEAP_PASSWORDS, Clock
+from tests.processes import ROOT, command, environment
 from tests.world import Caller, World, project_body
 from tracker import config
 
 AUDIT_TOKEN = "an-audit-token-of-enough-length"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def audit_layers(data_dir: Any, **sections: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -60,7 +59,7 @@ class Ran:
 async def run_cli(*args: str) -> Ran:
     """``tracker <args>`` in a fresh process; the test's event loop keeps serving meanwhile."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tracker.cli", *args, cwd=ROOT,
+        *command(*args), cwd=ROOT, env=environment(),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)

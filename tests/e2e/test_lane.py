@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from tests.waiting import eventually
 from tests.world import World, amend
 from tracker import config
 from tracker.http import lane, metrics
@@ -318,8 +319,8 @@ async def test_a_client_that_stops_reading_is_paused_not_buffered(
     connection.pause_writing()  # what the transport calls when its write buffer is full
     await conn.send(b"".join(submit(world, f"{n}") for n in range(5)))
     assert (await conn.answer()).status == 200  # the one already taken when the pause came
-    await asyncio.sleep(0.2)
-    tasks = world.tracker.state.tasks.tasks
+    await eventually(lambda: connection.idle, what="the lane done with that one")
+    tasks = world.tracker.state.tasks.tasks  # and four requests wait, unserved, in its buffer
     assert len(tasks) == 2
     connection.resume_writing()
     assert [(await conn.answer()).status for _ in range(4)] == [200] * 4

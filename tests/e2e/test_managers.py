@@ -3,11 +3,11 @@ lists, promote and demote, roles on projects, pausing workers."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
+from tests.waiting import eventually
 from tests.world import Caller, World, amend
 from tracker.events.store import read_events
 
@@ -375,8 +375,5 @@ async def test_the_scheduler_runs_the_clean_up_job_on_its_own(make_client, setti
     await world.register("alice")
     clock.advance(8 * 3600)
     managers = world.tracker.state.managers
-    for _ in range(100):
-        if not managers.sessions:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: not managers.sessions, what="the expired session ended")
     assert managers.sessions == {}

@@ -8,7 +8,8 @@ import asyncio
 import pytest
 
 from tests.conftest import Clock
-from tests.world import CLOSED, NO_TASK, NOT_CLOSED, MakeClient, World, amend
+from tests.waiting import eventually
+from tests.world import CLOSED, NO_TASK, NOT_CLOSED, Answer, MakeClient, World, amend
 from tracker import config
 
 
@@ -154,9 +155,11 @@ async def test_the_scheduler_takes_back_due_assignments_by_itself(
     await world.submit(max_assign_time=5)
     await world.task(by=0)
     clock.advance(6)  # the tracker's clock says the deadline passed; the job runs on real time
-    for _ in range(150):  # up to 3 s of real time
-        if (answer := await world.assign(by=1)) != NO_TASK:
-            break
-        await asyncio.sleep(0.02)
+
+    async def assigned() -> Answer | None:
+        answer = await world.assign(by=1)
+        return None if answer == NO_TASK else answer
+
+    answer = await eventually(assigned, what="the task taken back by the scheduler")
     assert answer.get("ok") is True, answer
     assert answer["content"]["task"]["id"] == 1

@@ -11,13 +11,9 @@ tried per route is printed at the end (``-s`` or the terminal summary shows it).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -34,10 +30,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.fuzz.report import REQUESTS
-from tests.integration.test_sigkill import free_port
+from tests.processes import Server
 from tests.world import COOKIE, PASSWORD
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("TESTS_FUZZ_EXAMPLES", "10"))  # per operation and caller
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]  # fmt: skip
@@ -46,13 +41,18 @@ METRICS_TOKEN = "metrics-token-for-the-fuzz-test-0123456789"
 
 
 @dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
+class Fuzzed:
+    """The server under test and the callers made in it."""
+
+    server: Server
     cookie: str = COOKIE
     callers: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> headers
     project: int = 0
     worker: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
 
     def call(self, method: str, path: str, **kwargs: object) -> requests.Response:
         return requests.request(method, self.url + path, timeout=30, **kwargs)  # type: ignore[arg-type]
@@ -64,31 +64,10 @@ class Server:
         return response.cookies[self.cookie]
 
     def alive(self) -> bool:
-        return self.process.poll() is None and self.call("GET", "/").status_code == 200
+        return self.server.running() and self.call("GET", "/").status_code == 200
 
 
-def _start(data_dir: Path, log: Path) -> Server:
-    port = free_port()
-    env = {**os.environ, "TRACKER_AUDIT_TOKEN": AUDIT_TOKEN, "TRACKER_METRICS_TOKEN": METRICS_TOKEN,
-           "TRACKER_PASSWORDS_ARGON2_TIME_COST": "1", "TRACKER_PASSWORDS_ARGON2_MEMORY_COST": "8",
-           "TRACKER_PASSWORDS_ARGON2_PARALLELISM": "1"}  # fmt: skip
-    command = [sys.executable, "-m", "tracker.cli", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--data-dir", str(data_dir)]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
-    server = Server(f"http://127.0.0.1:{port}", process)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if server.call("GET", "/").status_code == 200:
-                return server
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError(f"tracker serve did not start: {log.read_text()}")
-
-
-def _prepare(server: Server) -> None:
+def _prepare(server: Fuzzed) -> None:
     """The root admin (first manager), a second tracker admin and a plain manager, a project
     and a worker with access to it; each caller's credentials as headers."""
     for name in ("root", "admin", "manager"):
@@ -118,7 +97,7 @@ def _prepare(server: Server) -> None:
     }  # fmt: skip
 
 
-def _restore(server: Server) -> None:
+def _restore(server: Fuzzed) -> None:
     """Undo what a fuzzed request may have taken from the callers: a logout, a demotion, a
     paused worker, a removed access (so later requests still test authorised paths)."""
     root = server.callers["root"]
@@ -139,20 +118,19 @@ def _restore(server: Server) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    where = tmp_path_factory.mktemp("fuzz")
-    server = _start(where / "data", where / "server.log")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
+    env = {"TRACKER_AUDIT_TOKEN": AUDIT_TOKEN, "TRACKER_METRICS_TOKEN": METRICS_TOKEN}
+    started = Server(tmp_path_factory.mktemp("fuzz") / "data", env=env).start()
     try:
-        _prepare(server)
-        yield server
+        fuzzed = Fuzzed(started)
+        _prepare(fuzzed)
+        yield fuzzed
     finally:
-        server.process.terminate()
-        server.process.wait(timeout=60)
-        log = (where / "server.log").read_text(errors="replace")
-        assert "Traceback" not in log, log[-5000:]
+        started.stop(within=60)
+        assert "Traceback" not in started.stderr, started.stderr[-5000:]
 
 
-def _schema(server: Server) -> schemathesis.schemas.BaseSchema:
+def _schema(server: Fuzzed) -> schemathesis.schemas.BaseSchema:
     document = server.call("GET", "/openapi.json").json()
     schema = schemathesis.openapi.from_dict(document)
     schema.config.update(base_url=server.url)
@@ -173,7 +151,7 @@ SETTINGS = hypothesis.settings(
 )  # fmt: skip
 
 
-def _fuzz(server: Server, operation: Any, who: str, headers: dict, mode: GenerationMode) -> None:
+def _fuzz(server: Fuzzed, operation: Any, who: str, headers: dict, mode: GenerationMode) -> None:
     label = f"{operation.method.upper()} {operation.path}"
 
     @SETTINGS
@@ -191,7 +169,7 @@ def _fuzz(server: Server, operation: Any, who: str, headers: dict, mode: Generat
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize("caller", ["worker", "manager", "admin"])
 def test_no_operation_answers_5xx_or_off_its_schema(
-    server: Server, caller: str, mode: GenerationMode
+    server: Fuzzed, caller: str, mode: GenerationMode
 ) -> None:
     """Positive: requests the document allows; negative: requests it forbids (wrong types,
     out-of-range ids, missing fields), which must be refused with a documented 4xx."""
@@ -208,7 +186,7 @@ def test_no_operation_answers_5xx_or_off_its_schema(
 
 
 @pytest.mark.slow
-def test_stateful_runs_follow_the_links_and_answer_within_the_schema(server: Server) -> None:
+def test_stateful_runs_follow_the_links_and_answer_within_the_schema(server: Fuzzed) -> None:
     schema = _schema(server)
     headers = server.callers["admin"]
     tried: Counter[str] = Counter()

@@ -25,8 +25,6 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,13 +36,13 @@ from hypothesis import strategies as st
 from tests.fuzz.report import DAMAGED_LOGS
 from tests.integration.sample_log import events, tamper, write_log
 from tests.integration.test_audit_verify import write_checkpoint_at_head
+from tests.processes import run
 from tracker import bootstrap, cli, config
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import StoredRow
 from tracker.startup.log import LOG_FILE
 from tracker.startup.replay import DamagedLog
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("TESTS_FUZZ_LOGS", "200"))
 BROKEN = re.compile(r"^BROKEN at position (\d+): (.+)$", re.MULTILINE)
 
@@ -323,11 +321,7 @@ def test_tracker_serve_stops_with_one_line_on_a_damaged_log(
     data_dir = template.copy(tmp_path / "log")
     arguments = {"payload byte": (3, 20, 1), "TEXT payload": (5,), "file truncated": (0.5,)}[kind]
     _apply(kind, template, data_dir, arguments)
-    done = subprocess.run(
-        [sys.executable, "-m", "tracker.cli", "serve", "--host", "127.0.0.1", "--port", "0",
-         "--data-dir", str(data_dir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    done = run("serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir))
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]

@@ -57,8 +57,9 @@ def events(tasks_count: int = 10) -> list[Event]:
     return found
 
 
-def write_log(data_dir: Path, log_events: list[Event] | None = None) -> list[StoredRow]:
-    """The events appended in a few batches, as group commit would; returns the rows."""
+def write_log(data_dir: Path, log_events: list[Event] | None = None,
+              batch_size: int = 7) -> list[StoredRow]:  # fmt: skip
+    """The events appended in batches, as group commit would; returns the rows."""
 
     data_dir.mkdir(parents=True, exist_ok=True)
 
@@ -67,8 +68,8 @@ def write_log(data_dir: Path, log_events: list[Event] | None = None) -> list[Sto
         try:
             batch = log_events if log_events is not None else events()
             head = 0
-            for start in range(0, len(batch), 7):
-                head = await store.append(batch[start : start + 7], head)
+            for start in range(0, len(batch), batch_size):
+                head = await store.append(batch[start : start + batch_size], head)
             return [row async for rows in store.read() for row in rows]
         finally:
             await store.close()

@@ -14,15 +14,15 @@ import json
 import shutil
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
 from contextlib import closing
 from pathlib import Path
 
 import aiohttp
 
 from tests.integration import sample_log
-from tests.integration.processes import Serving, command, environment, run
 from tests.integration.test_sigkill import prepare
+from tests.processes import Server, Servers, command, environment, run
+from tests.waiting import eventually
 from tracker import bootstrap, config
 from tracker.audit.replay import replay_until
 from tracker.events.postgres import PostgresEventStore
@@ -52,33 +52,22 @@ async def recipes_in(path: Path) -> set[str]:
         await store.close()
 
 
-async def _until(condition: Callable[[], bool]) -> None:
-    for _ in range(3000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the writers stalled")
-
-
 async def test_a_backup_under_load_holds_exactly_what_was_acknowledged_before_it(
-    tmp_path: Path,
+    tmp_path: Path, servers: Servers
 ) -> None:
-    data = tmp_path / "data"
-    position = await _backup_under_load(tmp_path, [], ["--data-dir", str(data)],
-                                        lambda: rows_of(data / LOG_FILE))  # fmt: skip
+    position = await _backup_under_load(tmp_path, servers.new("data"))
     restored = run("restore", str(tmp_path / "copy.db"), "--data-dir", str(tmp_path / "fresh"))
     assert restored.returncode == 0, restored.stderr
     assert f"restored {position} events" in restored.stdout
-    await _same_state_as_source_at(tmp_path / "fresh", data, position)
+    await _same_state_as_source_at(tmp_path / "fresh", tmp_path / "data", position)
 
 
 async def test_a_postgresql_backup_under_load_holds_exactly_what_was_acknowledged_before_it(
-    tmp_path: Path, pg_dsn: str
+    tmp_path: Path, servers: Servers, pg_dsn: str
 ) -> None:
     """The same, with the log in PostgreSQL: one snapshot, while the node goes on appending.
     The file restores into a data directory (a cluster's log moved to one machine)."""
-    log = ["--database", pg_dsn]
-    position = await _backup_under_load(tmp_path, log, log, lambda: pg_rows(pg_dsn))
+    position = await _backup_under_load(tmp_path, servers.new("data", database=pg_dsn))
     restored = run("restore", str(tmp_path / "copy.db"), "--data-dir", str(tmp_path / "fresh"))
     assert restored.returncode == 0, restored.stderr
     await _same_state_as_source_at(tmp_path / "fresh", {"conn_str": pg_dsn}, position)
@@ -92,20 +81,17 @@ async def pg_rows(dsn: str) -> list[StoredRow]:
         await store.close()
 
 
-async def _backup_under_load(
-    tmp_path: Path, serve: list[str], log: list[str],
-    live_rows: Callable[[], Awaitable[list[StoredRow]]],
-) -> int:  # fmt: skip
-    """Writers submit while ``tracker backup <log>`` runs: every submit acknowledged before
-    the backup started is in the copy, none acknowledged after it ended is, the copy is a
-    prefix of the live log, and its .head file names its head. The head position."""
-    server = Serving(tmp_path / "data", tmp_path / "server", *serve)
+async def _backup_under_load(tmp_path: Path, server: Server) -> int:
+    """Writers submit to ``server`` (not started yet) while ``tracker backup`` of its log
+    runs: every submit acknowledged before the backup started is in the copy, none
+    acknowledged after it ended is, the copy is a prefix of the live log, and its .head file
+    names its head. The head position."""
+    await server.astart()
     acked: list[tuple[float, str]] = []  # (when the answer came, recipe)
     stop = asyncio.Event()
     counter = itertools.count()
     try:
         async with aiohttp.ClientSession() as session:
-            await server.ready(session)
             project, workers = await prepare(session, server.url)
 
             async def writer(headers: dict) -> None:
@@ -118,19 +104,23 @@ async def _backup_under_load(
                     acked.append((time.monotonic(), recipe))
 
             writers = [asyncio.create_task(writer(h)) for h in workers[:4]]
-            await _until(lambda: len(acked) >= 200)
+            await eventually(lambda: len(acked) >= 200, what="200 submits acknowledged")
             started = time.monotonic()
             backup = await asyncio.create_subprocess_exec(
-                *command("backup", *log, "-o", str(tmp_path / "copy.db")), env=environment(),
+                *command("backup", *server.log, "-o", str(tmp_path / "copy.db")), env=environment(),
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
             out, err = await backup.communicate()
             ended = time.monotonic()
             count_at_end = len(acked)
-            await _until(lambda: len(acked) >= count_at_end + 200)
+            await eventually(lambda: len(acked) >= count_at_end + 200,
+                             what="200 more submits acknowledged after the backup")  # fmt: skip
             stop.set()
             await asyncio.gather(*writers)
-            live = await live_rows()
+            if server.database:
+                live = await pg_rows(server.database)
+            else:
+                live = await rows_of(server.data_dir / LOG_FILE)
     finally:
         assert server.stop() == 0
     assert backup.returncode == 0, err

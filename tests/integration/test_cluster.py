@@ -15,7 +15,6 @@ import os
 import random
 import zlib
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,8 @@ import aiohttp
 import pytest
 
 from tests.e2e.scripted_run import AUDIT_TOKEN
-from tests.integration.test_sigkill import Server
+from tests.processes import Server, Servers
+from tests.waiting import eventually
 from tracker import bootstrap, config
 from tracker.events import tasks as task_events
 from tracker.events.postgres import PostgresEventStore
@@ -41,16 +41,10 @@ HOLD = 8  # max_assign_time: assignments lost with the killed node come back aft
 
 
 @pytest.fixture
-async def nodes(tmp_path: Path, pg_dsn: str) -> AsyncIterator[list[Server]]:
-    started = [
-        Server(tmp_path / f"data-{n}", tmp_path / f"node-{n}.log", pg_dsn,
-               TRACKER_MAINTENANCE_RESET_TIMED_OUT_TASKS_INTERVAL="1s",
-               TRACKER_AUDIT_TOKEN=AUDIT_TOKEN, TRACKER_CHECKPOINT_ENABLED="false")
-        for n in range(NODES)
-    ]  # fmt: skip
-    yield started
-    for node in started:
-        node.stop()
+def nodes(servers: Servers, pg_dsn: str) -> list[Server]:
+    env = {"TRACKER_MAINTENANCE_RESET_TIMED_OUT_TASKS_INTERVAL": "1s",
+           "TRACKER_AUDIT_TOKEN": AUDIT_TOKEN, "TRACKER_CHECKPOINT_ENABLED": "false"}  # fmt: skip
+    return [servers.new(f"node-{n}", database=pg_dsn, env=env) for n in range(NODES)]
 
 
 @dataclass
@@ -158,7 +152,7 @@ async def work(cluster: Cluster, project: int, worker: dict, seen: Seen) -> None
             idle += 1
             if seen.submitted and idle > 40 and await drained(cluster, project):
                 return
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # a worker's pause before asking again
             continue
         idle = 0
         task = body["content"]["task"]
@@ -181,14 +175,14 @@ async def drained(cluster: Cluster, project: int) -> bool:
 
 
 async def kill_and_restart(cluster: Cluster, seen: Seen, victim: int) -> None:
-    for _ in range(12_000):  # a third of the releases, or at most 10 minutes
-        if seen.releases >= TASKS // 3:
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: seen.releases >= TASKS // 3, within=600, every=0.05,
+                     what="a third of the tasks released")  # fmt: skip
     cluster.down.add(victim)
     cluster.nodes[victim].kill()
-    await asyncio.sleep(1)
-    await cluster.nodes[victim].start(cluster.session)
+    killed_at = seen.releases
+    await eventually(lambda: seen.releases >= killed_at + TASKS // 20, within=60,
+                     what="the other nodes serving while one is down")  # fmt: skip
+    await cluster.nodes[victim].astart()
     cluster.down.discard(victim)
     seen.restarted_at = seen.releases
 
@@ -199,7 +193,7 @@ async def test_three_nodes_on_one_log_behave_like_one_tracker(
     connector = aiohttp.TCPConnector(limit=WORKERS + 20)
     async with aiohttp.ClientSession(connector=connector) as session:
         for node in nodes:
-            await node.start(session)
+            await node.astart()
         cluster, seen = Cluster(session, nodes), Seen()
         project, workers = await setup(cluster)
         await race_unique(cluster, project, workers, seen)

@@ -9,15 +9,14 @@ their deadline: it took the lease over.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.integration.test_sigkill import Server, call, prepare
+from tests.integration.test_sigkill import call, prepare
+from tests.processes import Server, Servers
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -26,25 +25,9 @@ LEADS = "this node now runs the scheduler's jobs"
 
 
 @pytest.fixture
-async def nodes(tmp_path: Path, pg_dsn: str) -> AsyncIterator[list[Server]]:
-    started = [
-        Server(tmp_path / f"data-{n}", tmp_path / f"node-{n}.log", pg_dsn,
-               TRACKER_MAINTENANCE_RESET_TIMED_OUT_TASKS_INTERVAL="1s", TRACKER_LOG_LEVEL="info")
-        for n in range(2)
-    ]  # fmt: skip
-    yield started
-    for node in started:
-        node.stop()
-
-
-async def wait_for(predicate, within: float) -> float:  # type: ignore[no-untyped-def]
-    """Seconds until ``await predicate()`` was true (fails after ``within`` seconds)."""
-    started = time.monotonic()
-    while time.monotonic() - started < within:
-        if await predicate():
-            return time.monotonic() - started
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"not within {within} s")
+def nodes(servers: Servers, pg_dsn: str) -> list[Server]:
+    env = {"TRACKER_MAINTENANCE_RESET_TIMED_OUT_TASKS_INTERVAL": "1s", "TRACKER_LOG_LEVEL": "info"}
+    return [servers.new(f"node-{n}", database=pg_dsn, env=env) for n in range(2)]
 
 
 async def test_the_survivor_expires_assignments_after_the_leader_is_killed(
@@ -52,10 +35,10 @@ async def test_the_survivor_expires_assignments_after_the_leader_is_killed(
 ) -> None:
     leader, survivor = nodes
     async with aiohttp.ClientSession() as session:
-        await leader.start(session)
-        await wait_for(lambda: _true(LEADS in leader.log.read_text()), 10)
-        await survivor.start(session)
-        assert LEADS not in survivor.log.read_text()
+        await leader.astart()
+        await leader.line(LEADS, within=10)
+        await survivor.astart()
+        assert LEADS not in survivor.stderr
         project, workers = await prepare(session, survivor.url)
 
         async def assign_one(worker: dict) -> tuple[int, float]:
@@ -81,17 +64,13 @@ async def test_the_survivor_expires_assignments_after_the_leader_is_killed(
             return check
 
         task, deadline = await assign_one(workers[0])
-        await wait_for(requeued(task), 15)
+        await eventually(requeued(task), within=15, every=0.1, what="the leader expiring it")
         overdue = time.monotonic() - deadline
         assert overdue < 3, overdue  # the leader expired it (through the shared log)
 
         leader.kill()
         task, deadline = await assign_one(workers[2])
-        await wait_for(requeued(task), 20)
+        await eventually(requeued(task), within=20, every=0.1, what="the survivor expiring it")
         overdue = time.monotonic() - deadline
         assert overdue < 5, overdue  # the survivor took the lease over and expired it
-        assert LEADS in survivor.log.read_text()
-
-
-async def _true(value: bool) -> bool:
-    return value
+        assert LEADS in survivor.stderr

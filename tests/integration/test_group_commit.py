@@ -9,12 +9,13 @@ same contract; the first test below checks the parts the committer relies on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from tests.state_snapshot import snapshot
+from tests.waiting import eventually
 from tests.world import World
 from tracker.commands.managers import EndSession
 from tracker.commands.workers import CreateWorker
@@ -117,15 +118,6 @@ async def tracker(gated: GatedStore) -> AsyncIterator[Tracker]:
     await opened.writer.close()
 
 
-async def until(condition: Callable[[], bool]) -> None:
-    """Let the loop run until ``condition()`` holds (the writer is a task on this loop)."""
-    for _ in range(10_000):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the condition never held")
-
-
 async def test_the_gated_store_keeps_the_store_contract_while_open(gated: GatedStore) -> None:
     assert await gated.head() == 0
     assert await gated.append([new_worker_event(1), new_worker_event(2)], 0) == 2
@@ -161,7 +153,7 @@ async def test_an_answer_waits_until_its_events_are_durable(
 ) -> None:
     gated.hold()
     answer = asyncio.create_task(tracker.execute(new_worker(1)))
-    await until(lambda: gated.appends_started == 1)
+    await eventually(lambda: gated.appends_started == 1, every=0, what="the write held")
     assert not answer.done()
     assert tracker.state.workers.get(1) is not None  # applied in memory, not yet answered
     assert await gated.head() == 0
@@ -175,9 +167,9 @@ async def test_commands_arriving_during_a_write_form_the_next_batch(
 ) -> None:
     gated.hold()
     first = asyncio.create_task(tracker.execute(new_worker(1)))
-    await until(lambda: gated.appends_started == 1)
+    await eventually(lambda: gated.appends_started == 1, every=0, what="the write held")
     rest = [asyncio.create_task(tracker.execute(new_worker(n))) for n in range(2, 12)]
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # one turn of the loop, no time: the new commands are decided
     gated.release()
     await asyncio.gather(first, *rest)
     assert tracker.writer.batch_sizes.batches == 2
@@ -190,9 +182,9 @@ async def test_a_command_that_changes_nothing_waits_for_the_write_in_flight(
     """A no-op answer is read from the state: it must not precede the durability of that state."""
     gated.hold()
     write = asyncio.create_task(tracker.execute(new_worker(1)))
-    await until(lambda: gated.appends_started == 1)
+    await eventually(lambda: gated.appends_started == 1, every=0, what="the write held")
     no_op = asyncio.create_task(tracker.execute(EndSession(session_hash="nobody")))
-    for _ in range(20):
+    for _ in range(20):  # the scenario: the loop runs on while the write is held
         await asyncio.sleep(0)
     assert not no_op.done()
     gated.release()
@@ -205,10 +197,10 @@ async def test_a_failed_write_fails_every_waiting_command_and_refuses_new_ones(
 ) -> None:
     gated.hold()
     in_flight = asyncio.create_task(tracker.execute(new_worker(1)))
-    await until(lambda: gated.appends_started == 1)
+    await eventually(lambda: gated.appends_started == 1, every=0, what="the write held")
     queued = [asyncio.create_task(tracker.execute(new_worker(n))) for n in range(2, 6)]
     no_op = asyncio.create_task(tracker.execute(EndSession(session_hash="nobody")))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # one turn of the loop, no time: the new commands are decided
     gated.fail(OSError("disk I/O error"))
     outcomes = await asyncio.gather(in_flight, *queued, no_op, return_exceptions=True)
     assert all(isinstance(outcome, StorageUnavailable) for outcome in outcomes), outcomes
@@ -228,7 +220,7 @@ async def test_a_restart_after_a_failed_write_rebuilds_only_what_was_acknowledge
     acknowledged = snapshot(tracker.state)
     gated.hold()
     lost = asyncio.create_task(tracker.execute(new_worker(2)))
-    await until(lambda: gated.appends_started == 2)
+    await eventually(lambda: gated.appends_started == 2, every=0, what="the write held")
     gated.fail(OSError("disk full"))
     with pytest.raises(StorageUnavailable):
         await lost

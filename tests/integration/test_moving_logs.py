@@ -22,8 +22,8 @@ import aiohttp
 
 from tests.e2e.scripted_run import run_cli
 from tests.integration import sample_log
-from tests.integration.processes import Serving, run
 from tests.integration.test_sigkill import call
+from tests.processes import Server, Servers, run
 from tracker.audit.cli import fetch_digests
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.sqlite import SQLiteEventStore
@@ -59,23 +59,21 @@ async def _work(session: aiohttp.ClientSession, url: str, who: str, rounds: int)
                        json={"task_id": task["content"]["task"]["id"], "result": 0})  # fmt: skip
 
 
-async def _serve(tmp_path: Path, name: str, *args: str, work: str = "", replay: bool = False
+async def _serve(server: Server, work: str = "", replay: bool = False
                  ) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
-    """``tracker serve`` on a log: its digests (GET /audit/digest) as it starts and after
+    """``server`` started on its log: its digests (GET /audit/digest) as it starts and after
     ``work`` (if any); with ``replay``, ``tracker audit replay --url`` then finds the log and
     the served state to agree."""
-    server = Serving(tmp_path / name, tmp_path / f"{name}-server", *args,
-                     TRACKER_AUDIT_TOKEN=TOKEN)  # fmt: skip
+    await server.astart()
     try:
         jar = aiohttp.CookieJar(unsafe=True)  # keeps the manager's cookie for 127.0.0.1
         async with aiohttp.ClientSession(cookie_jar=jar) as session:
-            await server.ready(session)
             first = await fetch_digests(server.url, TOKEN)
             if work:
                 await _work(session, server.url, work, rounds=12)
             last = await fetch_digests(server.url, TOKEN)
         if replay:
-            log = ["--database", args[1]] if args else ["--data-dir", str(tmp_path / name)]
+            log = server.log
             ran = await run_cli("audit", "replay", *log, "--url", server.url, "--token", TOKEN)
             assert ran.code == 0 and "MATCH" in ran.out, ran
     finally:
@@ -90,21 +88,22 @@ def _ok(*args: str) -> str:
 
 
 async def test_sqlite_to_postgresql_and_back_serves_the_same_state(
-    tmp_path: Path, pg_dsn: str
+    tmp_path: Path, servers: Servers, pg_dsn: str
 ) -> None:
-    _, on_sqlite = await _serve(tmp_path, "one-machine", work="admin")
+    audit = {"TRACKER_AUDIT_TOKEN": TOKEN}
+    _, on_sqlite = await _serve(servers.new("one-machine", env=audit), work="admin")
     _ok("backup", "--data-dir", str(tmp_path / "one-machine"), "-o", str(tmp_path / "a.db"))
     said = _ok("restore", str(tmp_path / "a.db"), "--database", pg_dsn)
     assert f"restored {on_sqlite['position']} events into the PostgreSQL log at" in said
     assert "and its .head file in" in said
 
-    moved, moved_on = await _serve(tmp_path, "node", "--database", pg_dsn, work="alice",
-                                   replay=True)  # fmt: skip
+    node = servers.new("node", database=pg_dsn, env=audit)
+    moved, moved_on = await _serve(node, work="alice", replay=True)
     assert moved == on_sqlite
     assert moved_on["position"] > on_sqlite["position"]  # the cluster went on working
     _ok("backup", "--database", pg_dsn, "-o", str(tmp_path / "b.db"))
     _ok("restore", str(tmp_path / "b.db"), "--data-dir", str(tmp_path / "back"))
-    back, _ = await _serve(tmp_path, "back")
+    back, _ = await _serve(servers.new("back", env=audit))
     assert back == moved_on
 
 

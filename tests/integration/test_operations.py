@@ -4,7 +4,6 @@ JSON) that never carry a secret."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -12,8 +11,9 @@ import aiohttp
 import pytest
 
 from tests.integration import sample_log
-from tests.integration.processes import Serving, run
 from tests.integration.test_sigkill import prepare
+from tests.processes import Servers, run
+from tests.waiting import eventually
 from tracker.events.base import SYSTEM
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.workers import WorkerCreated
@@ -39,20 +39,24 @@ async def _get(session: aiohttp.ClientSession, url: str) -> tuple[int, dict]:
         return response.status, await response.json()
 
 
-async def test_readiness_flips_once_a_large_log_is_replayed(tmp_path: Path) -> None:
-    head = await _write_big_log(tmp_path / "data", 150_000)
-    server = Serving(tmp_path / "data", tmp_path / "server")
+async def test_readiness_flips_once_a_large_log_is_replayed(servers: Servers) -> None:
+    server = servers.new()
+    head = await _write_big_log(server.data_dir, 150_000)
+    server.launch()
     seen: list[tuple[int, str, int, int]] = []  # /readyz status, its phase, /healthz, /
     try:
         async with aiohttp.ClientSession() as session:
-            for _ in range(6000):
+
+            async def ready() -> dict | None:
+                if not server.listening():
+                    return None
                 ready, body = await _get(session, server.url + "/readyz")
                 up, _ = await _get(session, server.url + "/healthz")
                 root, _ = await _get(session, server.url + "/")
                 seen.append((ready, body["content"]["phase"], up, root))
-                if ready == 200:
-                    break
-                await asyncio.sleep(0.01)
+                return body if ready == 200 else None
+
+            body = await eventually(ready, within=60, what="ready after the replay")
             assert body == {
                 "ok": True,
                 "content": {
@@ -66,41 +70,32 @@ async def test_readiness_flips_once_a_large_log_is_replayed(tmp_path: Path) -> N
         assert server.stop() == 0
     assert seen[0] == (503, "replaying", 200, 503)  # up, not ready, the API not served yet
     assert seen[-1] == (200, "ready", 200, 200)
-    assert "replayed" in server.err.read_text()
+    assert "replayed" in server.stderr
 
 
-async def test_a_second_tracker_on_a_data_directory_refuses_naming_the_first(
-    tmp_path: Path,
+def test_a_second_tracker_on_a_data_directory_refuses_naming_the_first(
+    servers: Servers,
 ) -> None:
-    first = Serving(tmp_path / "data", tmp_path / "first")
-    try:
-        async with aiohttp.ClientSession() as session:
-            await first.ready(session)
-        second = run("serve", "--port", "0", "--data-dir", str(tmp_path / "data"))
-        assert second.returncode == 2
-        assert f"in use by another tracker (pid {first.process.pid}" in second.stderr
-        assert len(second.stderr.splitlines()) == 1 and "Traceback" not in second.stderr
-    finally:
-        assert first.stop() == 0
+    first = servers.start()
+    second = run("serve", "--port", "0", "--data-dir", str(first.data_dir))
+    assert second.returncode == 2
+    assert f"in use by another tracker (pid {first.pid}" in second.stderr
+    assert len(second.stderr.splitlines()) == 1 and "Traceback" not in second.stderr
+    assert first.stop() == 0
     # the lock goes with the process: a new tracker starts at once
-    again = Serving(tmp_path / "data", tmp_path / "again")
-    try:
-        async with aiohttp.ClientSession() as session:
-            await again.ready(session)
-        assert (tmp_path / "data" / LOCK_FILE).read_text().strip() == str(again.process.pid)
-    finally:
-        assert again.stop() == 0
+    again = first.start()
+    assert (again.data_dir / LOCK_FILE).read_text().strip() == str(again.pid)
+    assert again.stop() == 0
 
 
 async def test_a_tracker_that_loses_its_log_stops_and_exits_with_a_message(
-    tmp_path: Path,
+    servers: Servers,
 ) -> None:
-    server = Serving(tmp_path / "data", tmp_path / "server")
+    server = await servers.new().astart()
     async with aiohttp.ClientSession() as session:
-        await server.ready(session)
         project, workers = await prepare(session, server.url)
         # Another writer appends behind the tracker's back: its next commit fails.
-        intruder = await SQLiteEventStore.open(tmp_path / "data" / LOG_FILE)
+        intruder = await SQLiteEventStore.open(server.data_dir / LOG_FILE)
         head = await intruder.head()
         stray = WorkerCreated(at=0.0, actor=SYSTEM, worker_id=999, alias="x", secret=b"s" * 32)
         await intruder.append([stray], head)
@@ -110,20 +105,20 @@ async def test_a_tracker_that_loses_its_log_stops_and_exits_with_a_message(
                                 headers=workers[0]) as response:  # fmt: skip
             assert response.status == 503
             assert (await response.json())["message"] == "Storage unavailable"
-    assert server.process.wait(timeout=60) == 1
-    last = server.err.read_text().strip().splitlines()[-1]
+    assert server.wait(60) == 1
+    last = server.lines()[-1]
     assert last.startswith("tracker: the event log failed (Conflict")
     assert last.endswith("stopped (a restart rebuilds the tracker from the log)")
 
 
 @pytest.mark.parametrize("form", ["json", "text"])
-async def test_logs_carry_the_codes_fields_and_no_secret(tmp_path: Path, form: str) -> None:
+async def test_logs_carry_the_codes_fields_and_no_secret(servers: Servers, form: str) -> None:
     token = "metrics-token-0123456789abcdef"
-    server = Serving(tmp_path / "data", tmp_path / "server", TRACKER_LOG_FORMAT=form,
-                     TRACKER_LOG_LEVEL="debug", TRACKER_METRICS_TOKEN=token)  # fmt: skip
+    env = {"TRACKER_LOG_FORMAT": form, "TRACKER_LOG_LEVEL": "debug",
+           "TRACKER_METRICS_TOKEN": token}  # fmt: skip
+    server = await servers.new(env=env).astart()
     try:
         async with aiohttp.ClientSession() as session:
-            await server.ready(session)
             project, workers = await prepare(session, server.url)  # password, cookie, secrets
             cookie = session.cookie_jar.filter_cookies(server.url)  # type: ignore[arg-type]
             for headers in workers[:2]:
@@ -138,7 +133,7 @@ async def test_logs_carry_the_codes_fields_and_no_secret(tmp_path: Path, form: s
             )
     finally:
         assert server.stop() == 0
-    text = server.err.read_text()
+    text = server.stderr
     secrets = [
         token,
         "password1",

@@ -19,8 +19,8 @@ import asyncpg
 import pytest
 
 from tests import postgres
-from tests.integration.processes import Serving, run
 from tests.integration.test_sigkill import call
+from tests.processes import Servers, run
 from tracker import config
 from tracker.dsn import schema_of
 
@@ -153,7 +153,9 @@ def test_which_file_is_read(tmp_path: Path) -> None:
 _LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?P<level>[A-Z]+) (?P<logger>\S+) ")
 
 
-async def test_tracker_serve_in_the_originals_directory(tmp_path: Path, pg_dsn: str) -> None:
+async def test_tracker_serve_in_the_originals_directory(
+    tmp_path: Path, servers: Servers, pg_dsn: str
+) -> None:
     """The original's config.yml as it was deployed (beside the binary, log.level trace, the
     key=value conn_str with a password), pointed at the test server: the tracker serves from
     PostgreSQL, prints only its own log lines, one warning, and never the password."""
@@ -164,10 +166,9 @@ async def test_tracker_serve_in_the_originals_directory(tmp_path: Path, pg_dsn: 
                 f"options='-c search_path={schema}'")  # fmt: skip
     text = _yaml({**ORIGINAL, "database": {**ORIGINAL["database"], "conn_str": conn_str}})
     (tmp_path / "config.yml").write_text(text)
-    server = Serving(tmp_path / "data", tmp_path / "server", cwd=tmp_path)
+    server = await servers.new("data", cwd=tmp_path).astart()  # config.yml is in its cwd
     try:
         async with aiohttp.ClientSession() as session:
-            await server.ready(session)
             account = {"username": "admin", "password": "password1"}
             await call(session, "POST", server.url + "/register", json=account)
     finally:
@@ -177,7 +178,7 @@ async def test_tracker_serve_in_the_originals_directory(tmp_path: Path, pg_dsn: 
         assert await conn.fetchval("SELECT count(*) FROM events") >= 1  # in the named schema
     finally:
         await conn.close()
-    out, err = server.out.read_text(), server.err.read_text()
+    out, err = server.stdout, server.stderr
     assert password not in out + err
     lines = [_LINE.match(line) for line in err.splitlines()]
     assert all(lines), err  # nothing but log lines (no traceback, no stray print)

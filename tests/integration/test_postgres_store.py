@@ -14,9 +14,11 @@ import pytest
 
 from tests.integration.test_store_contract import some_events, task_submitted, worker_created
 from tests.postgres import SERVER, with_schema
+from tests.waiting import eventually
 from tracker.dsn import schema_of
 from tracker.errors import Conflict
 from tracker.events.postgres import PostgresEventStore
+from tracker.events.postgres_sql import APPEND_LOCK
 from tracker.events.store import EventStore
 
 
@@ -29,6 +31,32 @@ async def store(pg_dsn: str) -> AsyncIterator[PostgresEventStore]:
 
 async def raw(dsn: str) -> asyncpg.Connection:
     return await asyncpg.connect(dsn)
+
+
+async def waiting_for_the_append_lock(dsn: str, store: PostgresEventStore) -> bool:
+    """Whether a session waits for this log's append lock (an advisory lock keyed by the
+    events table's oid, which no other test's log shares)."""
+    conn = await raw(dsn)
+    try:
+        return bool(await conn.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND classid = $1 AND objid = $2 AND objsubid = 2",
+            APPEND_LOCK, store.table_oid,
+        ))  # fmt: skip
+    finally:
+        await conn.close()
+
+
+async def blocked_by(holder: asyncpg.Connection) -> bool:
+    """Whether a session waits for a lock that ``holder``'s session holds."""
+    pid = holder.get_server_pid()
+    conn = await raw(SERVER)
+    try:
+        return bool(await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", pid
+        ))  # fmt: skip
+    finally:
+        await conn.close()
 
 
 async def all_positions(store: EventStore) -> list[int]:
@@ -80,13 +108,14 @@ async def test_two_writers_and_a_follower_see_every_position_once_in_order(pg_ds
 
 
 async def test_an_append_waits_for_the_writer_holding_the_log_and_then_conflicts(
-    store: PostgresEventStore,
+    pg_dsn: str, store: PostgresEventStore
 ) -> None:
     await store.append(some_events(2), 0)
     async with store.turn() as turn:
         assert turn.head == 2
         late = asyncio.create_task(store.append([worker_created(9)], 2))
-        await asyncio.sleep(0.2)
+        await eventually(lambda: waiting_for_the_append_lock(pg_dsn, store),
+                         what="the late append waiting for the log's lock")  # fmt: skip
         assert not late.done()  # the lock holds it until this turn commits
         await turn.append([worker_created(1)])
     with pytest.raises(Conflict):
@@ -132,7 +161,7 @@ async def test_a_row_at_a_taken_position_is_refused_by_the_schema_as_a_conflict(
             "INSERT INTO events VALUES (3, 'TaskSubmitted', $1, $2)", b"{}", bytes(32)
         )
         ours = asyncio.create_task(store.append([task_submitted(3)], 2))
-        await asyncio.sleep(0.2)
+        await eventually(lambda: blocked_by(intruder), what="our append waiting on the row")
         assert not ours.done()
         await transaction.commit()
         with pytest.raises(Conflict):

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run
 
 
 def test_a_port_in_use_is_refused_with_a_message_and_status_2(tmp_path: Path) -> None:
@@ -15,11 +13,8 @@ def test_a_port_in_use_is_refused_with_a_message_and_status_2(tmp_path: Path) ->
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run(
-            [sys.executable, "-m", "tracker.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--data-dir", str(tmp_path / "data")],
-            cwd=ROOT, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+        done = run("serve", "--host", "127.0.0.1", "--port", str(port),
+                   "--data-dir", str(tmp_path / "data"))  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert f"tracker: cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
     assert "Traceback" not in done.stderr

@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.postgres import fresh_dsn
+from tests.processes import Server, Servers
+from tests.waiting import eventually
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import EventStore, read_events
@@ -33,83 +30,16 @@ from tracker.projections.state import State
 from tracker.startup.log import LOG_FILE
 from tracker.startup.replay import replay
 
-ROOT = Path(__file__).resolve().parents[2]
 SUBMITTERS = 24
 TAKERS = 16
 KILL_AFTER = dict(submits=400, releases=100)  # acknowledged before the kill, at least
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """``tracker serve`` in a child process."""
-
-    def __init__(self, data_dir: Path, log: Path, database: str | None = None,
-                 **env: str) -> None:  # fmt: skip
-        self.data_dir, self.log, self.database, self.env = data_dir, log, database, env
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    async def start(self, session: aiohttp.ClientSession) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-        env.update(
-            TRACKER_PASSWORDS_ARGON2_TIME_COST="1",
-            TRACKER_PASSWORDS_ARGON2_MEMORY_COST="8",
-            TRACKER_PASSWORDS_ARGON2_PARALLELISM="1",
-        )
-        env.update(self.env)
-        command = [
-            sys.executable,
-            "-m",
-            "tracker.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(self.data_dir),
-            *(["--database", self.database] if self.database else []),
-        ]
-        self.process = self._spawn(command, env)
-        for _ in range(300):
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server exited: {self.log.read_text()[-2000:]}")
-            try:
-                async with session.get(self.url + "/") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-        raise AssertionError("the server did not start within 15 s")
-
-    def _spawn(self, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        with self.log.open("ab") as log:
-            return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-
-    async def open_log(self) -> EventStore:
-        if self.database:
-            return await PostgresEventStore.open(self.database)
-        return await SQLiteEventStore.open(self.data_dir / LOG_FILE)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+async def open_log(server: Server) -> EventStore:
+    """The server's log, opened as another process would (after it stopped)."""
+    if server.database:
+        return await PostgresEventStore.open(server.database)
+    return await SQLiteEventStore.open(server.data_dir / LOG_FILE)
 
 
 @dataclass
@@ -133,16 +63,12 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def server(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Server]:
+async def server(request: pytest.FixtureRequest, servers: Servers) -> AsyncIterator[Server]:
     if request.param == "sqlite":
-        started = Server(tmp_path / "data", tmp_path / "server.log")
-        yield started
-        started.stop()
+        yield servers.new()
         return
     async for dsn in fresh_dsn():
-        started = Server(tmp_path / "data", tmp_path / "server.log", dsn)
-        yield started
-        started.stop()
+        yield servers.new(database=dsn)
 
 
 async def call(session: aiohttp.ClientSession, method: str, url: str, **kwargs: object) -> dict:
@@ -212,7 +138,7 @@ async def taker(
             async with session.get(f"{url}/task/get/{project}", headers=headers) as response:
                 answer = await response.json()
             if not answer.get("ok"):
-                await asyncio.sleep(0.005)
+                await asyncio.sleep(0.005)  # a worker's pause before asking again
                 continue
             task_id = answer["content"]["task"]["id"]
             body = {"task_id": task_id, "result": 0}
@@ -225,10 +151,7 @@ async def taker(
 
 
 async def killer(server: Server, acked: Acknowledged) -> None:
-    for _ in range(2000):  # at most 10 s of load
-        if acked.enough():
-            break
-        await asyncio.sleep(0.005)
+    await eventually(acked.enough, within=10, every=0.005, what="the load before the kill")
     server.kill()
     acked.killed.set()
 
@@ -236,7 +159,7 @@ async def killer(server: Server, acked: Acknowledged) -> None:
 async def test_every_acknowledged_submit_and_release_survives_sigkill(
     session: aiohttp.ClientSession, server: Server
 ) -> None:
-    await server.start(session)
+    await server.astart()
     project, workers = await prepare(session, server.url)
     acked = Acknowledged()
     load = [
@@ -248,7 +171,7 @@ async def test_every_acknowledged_submit_and_release_survives_sigkill(
     await asyncio.wait_for(asyncio.gather(killer(server, acked), *load), timeout=30)
     assert acked.enough(), (len(acked.submits), len(acked.releases))
 
-    await server.start(session)  # the same data directory, after SIGKILL
+    await server.astart()  # the same data directory and port, after SIGKILL
     again = await call(
         session,
         "POST",
@@ -259,7 +182,7 @@ async def test_every_acknowledged_submit_and_release_survives_sigkill(
     assert again == {"ok": True}
     server.stop()
 
-    store = await server.open_log()
+    store = await open_log(server)
     try:
         submitted: dict[str, int] = {}  # recipe -> task id
         closed: set[int] = set()
@@ -290,7 +213,7 @@ async def test_sigterm_answers_every_submit_it_took_and_no_other(
     answered are exactly the ones in the log. None was taken and left unanswered (the lane
     drains before the log closes), and none is answered that is not in the log. (This holds
     without the drain too, today: the app's cleanup awaits the store after its last commit.)"""
-    await server.start(session)
+    await server.astart()
     project, workers = await prepare(session, server.url)
     connections, per_connection = 16, 400  # under the lane's read buffer: no RST at close
     opened = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(connections)]
@@ -302,8 +225,7 @@ async def test_sigterm_answers_every_submit_it_took_and_no_other(
                          f"Content-Length: {len(body)}\r\n\r\n".encode() + body)  # fmt: skip
     await asyncio.gather(*(writer.drain() for _, writer in opened))
     first = await asyncio.wait_for(opened[0][0].read(1), 30)  # the first answers are out
-    assert server.process is not None
-    server.process.terminate()  # SIGTERM, with most of the 6,400 submits still to come
+    server.signal(signal.SIGTERM)  # with most of the 6,400 submits still to come
     answered = []
     for c, (reader, writer) in enumerate(opened):
         data = await asyncio.wait_for(reader.read(), 30)  # until the server closes
@@ -313,10 +235,10 @@ async def test_sigterm_answers_every_submit_it_took_and_no_other(
         assert data.count(b'{"ok":true}') == answers, data[-300:]
         assert data.endswith(b'{"ok":true}') or not data, data[-300:]  # none cut off
         answered.append(answers)
-    assert await asyncio.to_thread(server.process.wait, 30) == 0
+    assert await asyncio.to_thread(server.wait, 30) == 0
     assert 0 < sum(answered) < connections * per_connection, answered  # stopped mid-way
 
-    store = await server.open_log()
+    store = await open_log(server)
     try:
         stored: dict[int, list[int]] = {}
         async for recorded in read_events(store):

@@ -2,11 +2,11 @@
 
 ``systemd-analyze verify`` checks them (any warning fails: an unknown key is only a warning to
 systemd), with the install paths of docs/production.md mapped onto this machine: the package's
-``/opt/tracker/bin/`` onto this environment's, ``/etc/tracker`` and ``/var/lib`` onto a
-temporary directory. Then each unit's command runs as the unit would run it (its ExecStart,
-Environment and WorkingDirectory): ``tracker serve`` answers ``/readyz``, and the backup unit
-writes a backup beside its ``.head``, both owner-only. Without ``systemd-analyze`` the check
-is skipped with the reason (it fails instead under ``CI``).
+``/opt/tracker/bin/`` onto this environment's, ``/etc/tracker`` and ``/var/lib`` onto the
+test's directory. Then each unit's command runs as the unit would run it (its ExecStart,
+Environment and WorkingDirectory): ``tracker serve`` answers ``/readyz`` and exits 0 on
+SIGTERM, and the backup unit writes a backup beside its ``.head``, both owner-only. Without
+``systemd-analyze`` the check is skipped with the reason (it fails instead under ``CI``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.processes import ROOT, environment, serving_command
+from tests.processes import ROOT, Servers, environment
 
 UNITS = ROOT / "docs" / "systemd"
 
@@ -30,7 +30,7 @@ def _mapped(tmp_path: Path) -> dict[str, str]:
     return {
         "/opt/tracker/bin/": f"{Path(sys.executable).parent}/",  # tracker beside this python
         "/etc/tracker/": f"{tmp_path}/etc/tracker/",
-        "/var/lib/": f"{tmp_path}/var/lib/",
+        "/var/lib/": f"{tmp_path}/",  # /var/lib/tracker: the servers fixture's "tracker"
     }
 
 
@@ -45,7 +45,7 @@ def _copy(tmp_path: Path) -> Path:
                 text = text.replace(installed, here)
             unit.write_text(text)
     for state in ("tracker", "tracker-backup"):  # StateDirectory=
-        (tmp_path / "var" / "lib" / state).mkdir(parents=True, mode=0o700)
+        (tmp_path / state).mkdir(mode=0o700)
     (tmp_path / "etc" / "tracker").mkdir(parents=True)
     (tmp_path / "etc" / "tracker" / "config.yml").write_text(
         "server:\n  address: 127.0.0.1:0\n"  # docs/production.md's example, on a free port
@@ -63,11 +63,11 @@ def _directives(unit: Path) -> dict[str, list[str]]:
 
 
 def _how_systemd_runs(unit: Path) -> tuple[list[str], Path, dict[str, str]]:
-    """The unit's command, working directory and environment (no specifiers are used)."""
+    """The unit's command, working directory and Environment= (no specifiers are used)."""
     directives = _directives(unit)
     [command] = directives["ExecStart"]
     [cwd] = directives["WorkingDirectory"]
-    env = environment()
+    env = {}
     for assignment in directives.get("Environment", []):
         key, _, value = assignment.partition("=")
         env[key] = value
@@ -94,17 +94,19 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     assert timer["OnCalendar"] == ["daily"] and timer["Persistent"] == ["true"]
 
 
-def test_the_units_commands_run_as_written(tmp_path: Path) -> None:
+def test_the_units_commands_run_as_written(tmp_path: Path, servers: Servers) -> None:
     copy = _copy(tmp_path)
     argv, cwd, env = _how_systemd_runs(copy / "tracker.service")
     assert argv[0] == f"{Path(sys.executable).parent}/tracker"
-    with serving_command(argv, cwd, env):
-        pass  # ready: /readyz answered 200
-    assert (tmp_path / "var" / "lib" / "tracker" / "events.sqlite3").is_file()
+    assert env["TRACKER_DATABASE_DATA_DIR"] == str(tmp_path / "tracker")
+    server = servers.new("tracker", argv=argv, cwd=cwd, env=env).start()  # /readyz: 200
+    assert server.stop() == 0
+    assert (server.data_dir / "events.sqlite3").is_file()
 
     argv, cwd, env = _how_systemd_runs(copy / "tracker-backup.service")
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(argv, cwd=cwd, env=environment(**env), capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    made = sorted((tmp_path / "var" / "lib" / "tracker-backup").iterdir())
+    made = sorted((tmp_path / "tracker-backup").iterdir())
     assert [p.suffix for p in made] == [".db", ".head"]
     assert {stat.S_IMODE(p.stat().st_mode) for p in made} == {0o600}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.processes import ROOT, environment, fetch, serving_command
+from tests.processes import ROOT, Servers, fetch
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,9 @@ def _wheel(tmp_path: Path) -> Path:
     return wheel
 
 
-def test_the_wheel_holds_the_package_the_ui_and_the_command(tmp_path: Path) -> None:
+def test_the_wheel_holds_the_package_the_ui_and_the_command(
+    tmp_path: Path, servers: Servers
+) -> None:
     wheel = _wheel(tmp_path)
     assert wheel.name.startswith("task_tracker_server-")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -87,16 +89,19 @@ def test_the_wheel_holds_the_package_the_ui_and_the_command(tmp_path: Path) -> N
     helped = subprocess.run([str(venv / "bin" / "tracker"), "--help"], cwd=away,
                             capture_output=True, text=True, timeout=60)  # fmt: skip
     assert helped.returncode == 0 and "serve" in helped.stdout, helped.stderr
-    _serve_from(venv / "bin" / "tracker", away)
+    _serve_from(venv / "bin" / "tracker", away, servers)
 
 
-def _serve_from(tracker: Path, cwd: Path) -> None:
-    """``tracker serve`` of the installed package: ready, a UI page and its static files."""
-    argv = [str(tracker), "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", "data"]
-    with serving_command(argv, cwd, environment()) as url:
-        status, page = fetch(url + "/ui/login")
-        assert status == 200 and "<form" in page
-        assets = re.findall(r'(?:href|src)="(/ui/static/[^"]+)"', page)
-        kinds = {asset.partition("?")[0].rpartition(".")[2] for asset in assets}
-        assert {"css", "js"} <= kinds, assets
-        assert [asset for asset in assets if fetch(url + asset)[0] != 200] == []
+def _serve_from(tracker: Path, cwd: Path, servers: Servers) -> None:
+    """``tracker serve`` of the installed package, run in ``cwd``: ready, a UI page and its
+    static files, exit status 0 on SIGTERM."""
+    data = servers.where / "data"
+    argv = [str(tracker), "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data)]
+    server = servers.start("data", argv=argv, cwd=cwd)
+    status, page = fetch(server.url + "/ui/login")
+    assert status == 200 and "<form" in page
+    assets = re.findall(r'(?:href|src)="(/ui/static/[^"]+)"', page)
+    kinds = {asset.partition("?")[0].rpartition(".")[2] for asset in assets}
+    assert {"css", "js"} <= kinds, assets
+    assert [asset for asset in assets if fetch(server.url + asset)[0] != 200] == []
+    assert server.stop() == 0

@@ -1,6 +1,7 @@
-"""Browser tests: a real ``tracker serve`` process on a real SQLite file, driven through
-Debian's headless Chromium with Playwright (its driver ships in the wheel; no browser is
-downloaded). Without chromium the tests are skipped on a developer's machine and FAIL in CI."""
+"""Browser tests: a real ``tracker serve`` process on a real SQLite file (tests/processes.py),
+driven through Debian's headless Chromium with Playwright (its driver ships in the wheel; no
+browser is downloaded). Without chromium the tests are skipped on a developer's machine and
+FAIL in CI. Screenshots go to a temporary directory unless ``TESTS_SCREENSHOTS`` names one."""
 
 from __future__ import annotations
 
@@ -8,10 +9,6 @@ import http.cookiejar
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,17 +17,12 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "ui"
+from tests.processes import ROOT, Server, Servers
+
+SHOTS: Path  # where ``shot`` writes, chosen by the ``screenshots`` fixture
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Http:
@@ -70,55 +62,12 @@ class Http:
         return self.call("POST", "/task/release", {"task_id": task_id, "result": result}, worker)
 
 
-class Server:
-    """``tracker serve`` in a child process, on its own data directory."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir.parent / "serve.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-        env.update(
-            TRACKER_PASSWORDS_ARGON2_TIME_COST="1", TRACKER_PASSWORDS_ARGON2_MEMORY_COST="8",
-            TRACKER_PASSWORDS_ARGON2_PARALLELISM="1", TRACKER_MONITORING_SNAPSHOT_INTERVAL="1s",
-        )  # fmt: skip
-        command = [sys.executable, "-m", "tracker.cli", "serve", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--data-dir", str(data_dir)]  # fmt: skip
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-        self._wait()
-
-    def _wait(self) -> None:
-        for _ in range(600):
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("the server did not start within 30 s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    started = Server(tmp_path / "data")
-    try:
-        yield started
-    finally:
-        started.stop()
-    assert "Traceback" not in started.log.read_text(), started.log.read_text()[-3000:]
+def server(servers: Servers) -> Iterator[Server]:
+    started = servers.start(env={"TRACKER_MONITORING_SNAPSHOT_INTERVAL": "1s"})
+    yield started
+    started.stop()
+    assert "Traceback" not in started.stderr, started.stderr[-3000:]
 
 
 @pytest.fixture
@@ -159,6 +108,18 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     assert not errors, errors
 
 
-def shot(page: Any, name: str) -> None:
+@pytest.fixture(scope="session", autouse=True)
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where ``shot`` writes: ``TESTS_SCREENSHOTS`` (relative to the checkout, e.g.
+    ``TESTS_SCREENSHOTS=docs/ui`` refreshes the README's pictures), else a temporary directory,
+    so that a test run leaves the checkout as it was."""
+    global SHOTS
+    asked = os.environ.get("TESTS_SCREENSHOTS")
+    SHOTS = ROOT / asked if asked else tmp_path_factory.mktemp("screenshots")
     SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
+
+
+def shot(page: Any, name: str) -> None:
+    """A full-page screenshot, taken on every run (a page that cannot render fails here)."""
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

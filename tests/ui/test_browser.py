@@ -357,11 +357,10 @@ def test_an_open_live_dashboard_does_not_hold_up_a_stop(browser: Any, server: Se
         viewer = context.new_page()
         register(viewer, "watcher")
         project = create_project(viewer, "watched")
-        viewer.goto(f"/ui/project/{project}")
-        viewer.wait_for_timeout(1500)  # the live request is now waiting for news
+        with viewer.expect_request(re.compile(r"/live\?after=")):  # waits for news
+            viewer.goto(f"/ui/project/{project}")
         started = time.monotonic()
-        server.stop()
-        assert server.process.returncode == 0
+        assert server.stop() == 0
         assert time.monotonic() - started < 12
     finally:
         context.close()

@@ -221,7 +221,7 @@ def test_a_snapshot_never_names_a_class_outside_the_tracker_package() -> None:
 
 def test_a_forked_writer_that_hangs_is_killed_and_reported(tmp_path: Path) -> None:
     def hang(state: Any, fingerprint: str, put: Any) -> None:
-        time.sleep(60)
+        time.sleep(60)  # the scenario: a writer that hangs (killed after 0.3 s)
 
     started = time.monotonic()
     with pytest.raises(forked.WriterFailed, match="exit -9"):

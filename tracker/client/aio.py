@@ -78,13 +78,17 @@ class AsyncClient(AsyncCaller, Routes):
                 call.method, self.url + call.path, data=call.body, headers=headers
             ) as response:
                 body = await response.read()
-                return response.status, body, response.headers.getall("Set-Cookie", [])
+                status, retry_after = response.status, response.headers.get("Retry-After")
+                cookies = response.headers.getall("Set-Cookie", [])
         except aiohttp.ClientConnectorError as exc:
             raise errors.ConnectFailed(f"cannot connect to {self.url}: {exc.os_error}") from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise errors.ConnectionLost(
                 f"{call.method} {call.path}: no answer ({type(exc).__name__}: {exc})"
             ) from None
+        if session.not_serving_yet(status, retry_after):
+            raise errors.ConnectFailed(f"{call.method} {call.path}: {self.url} is starting")
+        return status, body, cookies
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None:

@@ -44,6 +44,12 @@ def may_retry(call: calls.Call[Any], error: errors.TransportError) -> bool:
     return isinstance(error, errors.ConnectFailed) or call.idempotent
 
 
+def not_serving_yet(status: int, retry_after: str | None) -> bool:
+    """A 503 with ``Retry-After`` is a tracker still starting (replaying its log): it refused
+    the request before doing anything, so the request counts as never sent."""
+    return status == 503 and retry_after is not None
+
+
 class Cookies:
     """The cookies the server set (the manager session), sent back on every call."""
 

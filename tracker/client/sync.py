@@ -96,7 +96,9 @@ class Client(SyncCaller, Routes):
             self._last_used = time.monotonic()
             if response.will_close:
                 self._drop()
-            return response.status, body, response.headers.get_all("Set-Cookie") or []
+        if session.not_serving_yet(response.status, response.getheader("Retry-After")):
+            raise errors.ConnectFailed(f"{call.method} {call.path}: {self.url} is starting")
+        return response.status, body, response.headers.get_all("Set-Cookie") or []
 
     def _connect(self) -> http.client.HTTPConnection:
         stale = time.monotonic() - self._last_used > IDLE_REUSE
