@@ -43,10 +43,14 @@ def normalize(value: Any) -> Any:
     return out
 
 
-def convert(data: Any, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
-    """Convert decoded JSON into ``into``; ``nested`` names list fields of objects to normalize."""
+def convert(data: Any, into: type[T], *, nested: tuple[str, ...] = (), shape: str = "") -> T:
+    """Convert decoded JSON into ``into``; ``nested`` names list fields of objects to normalize;
+    ``shape`` (``{"requests": [...]}``) is what a body that is not an object is told to be."""
     if data is None:
         data = {}
+    if shape and type(data) is not dict:
+        kind = _KINDS.get(type(data), "a JSON value")
+        raise InvalidRequest(f"Could not parse request: expected an object {shape}, got {kind}")
     data = normalize(data)
     for field in nested if isinstance(data, dict) else ():
         items = data.get(field)
@@ -79,6 +83,7 @@ def decode_json(body: bytes) -> Any:
 
 
 _CONTAINERS = (dict, list)
+_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
 
 
 def _check_keys(body: bytes, data: dict | list) -> None:
@@ -128,8 +133,8 @@ async def read(request: Call) -> bytes:
         raise BodyTooLarge(f"Request body too large: the limit is {limit} bytes") from None
 
 
-async def body(request: Call, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
-    return convert(decode_json(await read(request)), into, nested=nested)
+async def body(request: Call, into: type[T], *, nested: tuple[str, ...] = (), shape: str = "") -> T:
+    return convert(decode_json(await read(request)), into, nested=nested, shape=shape)
 
 
 _GO_INT = re.compile(r"[+-]?[0-9]+")
