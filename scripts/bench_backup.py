@@ -12,8 +12,15 @@ worker are set up over HTTP. Then, on the same server:
 4. ``tracker restore`` of the backup into an empty directory (the hash chain and the head
    checked): its time.
 
+With ``--postgres DSN`` the same log is then restored into that PostgreSQL schema (``tracker
+restore --database``: its time; skipped if the schema already holds a log, which is reused),
+and the four steps run again with the server and the backups on PostgreSQL (``tracker
+backup --database``: one REPEATABLE READ snapshot while the node appends).
+
     python scripts/bench_backup.py                        # 10M events
     python scripts/bench_backup.py --events 1000000       # quicker
+    python scripts/bench_backup.py --events 1000000 \
+        --postgres 'postgresql://postgres@127.0.0.1/test?search_path=bench_backup'
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from bench import server as servers  # noqa: E402
 from bench import wrk  # noqa: E402
 from bench.api import PASSWORD, Api, add_worker  # noqa: E402
 
+from tracker.events.postgres import PostgresEventStore  # noqa: E402
 from tracker.startup.log import LOG_FILE  # noqa: E402
 
 
@@ -64,7 +72,7 @@ def _worker(api: Api) -> tuple[int, int, str]:
     """A manager (not the log's tracker admin), a project and a worker allowed to submit."""
     username = f"bench{int(time.time()) % 10**8}"  # the log may be reused: a new name each run
     api.call("POST", "/register", {"username": username, "password": PASSWORD})
-    body = {"name": "bench-backup", "public": False, "assign_rate": 0, "submit_rate": 0}
+    body = {"name": username, "public": False, "assign_rate": 0, "submit_rate": 0}
     project = int(api.call("POST", "/project/create", body)["content"]["id"])
     worker = add_worker(api, project, "bench-backup")
     return project, worker.id, worker.secret
@@ -80,12 +88,48 @@ def run(args: argparse.Namespace, work: Path) -> None:
     size = (data_dir / LOG_FILE).stat().st_size
     print(f"log: {size / 2**30:.2f} GiB")
     servers.READY_TIMEOUT_S = 1800.0  # a full replay of 10M events on a loaded machine
-    srv = servers.Server(servers.default_command(), data_dir, 0,
-                         {"TRACKER_CHECKPOINT_ENABLED": "false"})  # fmt: skip
+    print("== SQLite")
+    phases(args, servers.Server(servers.default_command(), data_dir, 0, NO_CHECKPOINTS),
+           ["--data-dir", str(data_dir)], work / "sqlite")  # fmt: skip
+    if args.postgres:
+        print("== PostgreSQL")
+        into_postgres(args.postgres, data_dir, work)
+        node = {**NO_CHECKPOINTS, "TRACKER_DATABASE_CONN_STR": args.postgres}
+        phases(args, servers.Server(servers.default_command(), work / "node", 0, node),
+               ["--database", args.postgres], work / "postgres")  # fmt: skip
+
+
+NO_CHECKPOINTS = {"TRACKER_CHECKPOINT_ENABLED": "false"}  # nothing else writes meanwhile
+
+
+def into_postgres(dsn: str, data_dir: Path, work: Path) -> None:
+    """The generated log restored into ``dsn`` (unless its schema holds a log already)."""
+    held = asyncio.run(_head_of(dsn))
+    if held:
+        print(f"the schema holds a log of {held:,} events: reused")
+        return
+    copied, line = tracker("backup", "--data-dir", str(data_dir), "-o", str(work / "move.db"))
+    print(f"backup of the SQLite log: {copied:.1f} s")
+    restored, line = tracker("restore", str(work / "move.db"), "--database", dsn)
+    print(f"restore into PostgreSQL (hash chain checked, rows copied): {restored:.1f} s; {line}")
+
+
+async def _head_of(dsn: str) -> int:
+    store = await PostgresEventStore.open(dsn)
+    try:
+        return await store.head()
+    finally:
+        await store.close()
+
+
+def phases(args: argparse.Namespace, srv: servers.Server, log: list[str], work: Path) -> None:
+    """Backup idle, submits without and during a backup, restore: on the server ``srv``
+    serving the log that ``log`` (tracker options) names."""
+    work.mkdir(parents=True, exist_ok=True)
     print(f"tracker serve ready after {srv.start():.1f} s (full replay)")
     try:
         worker = _worker(Api(srv.port))
-        alone, line = tracker("backup", "--data-dir", str(data_dir), "-o", str(work / "idle.db"))
+        alone, line = tracker("backup", *log, "-o", str(work / "idle.db"))
         print(f"backup, server idle: {alone:.1f} s; {line}")
         baseline = submit_load(srv, worker, args.duration)
         print(f"submits without a backup: {baseline:,.0f} req/s ({args.duration:.0f} s)")
@@ -94,7 +138,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
         def backup_soon() -> None:
             time.sleep(1.0)
             during["seconds"], during["line"] = tracker(
-                "backup", "--data-dir", str(data_dir), "-o", str(work / "loaded.db")
+                "backup", *log, "-o", str(work / "loaded.db")
             )
 
         window = max(args.duration, math.ceil(alone * 1.5) + 2)
@@ -107,7 +151,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
               f"without; {during['line']}")  # fmt: skip
         restored, line = tracker("restore", str(work / "loaded.db"), "--data-dir",
                                  str(work / "restored"))  # fmt: skip
-        print(f"restore (copy + hash chain + head check): {restored:.1f} s; {line}")
+        print(f"restore into a data directory (copy + hash chain + head check): {restored:.1f} s; "
+              f"{line}")  # fmt: skip
     finally:
         srv.stop()
 
@@ -118,6 +163,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of wrk without")
     parser.add_argument("--data-dir", help="reuse or keep the generated log here")
     parser.add_argument("--work-dir", help="where the backups go (default: a temp dir)")
+    parser.add_argument(
+        "--postgres", metavar="DSN", help="also on PostgreSQL: a schema for the log"
+    )
     args = parser.parse_args()
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="bench-backup-"))
     try:

@@ -16,12 +16,17 @@ error in files beside its data directory::
     server.wait_for_line("now runs the scheduler's jobs")
     server.stop()                          # SIGTERM (SIGKILL after a deadline): exit status
 
+A command line of its own (``argv``: a unit file's ``ExecStart``, an installed ``tracker``, a
+command as the docs write it) and a working directory of its own (``cwd``) run the same way::
+
+    servers.new("data", argv=[installed, "serve", "--port", "0", ...], cwd=elsewhere).start()
+
 The ``servers`` fixture (tests/conftest.py) starts them in the test's directory, names each
 node's data directory after it, and stops whatever is still running when the test ends.
 Async tests that keep clients running while a server starts use ``await server.astart()``,
 which waits without blocking the event loop. Every child gets argon2 at its cheapest cost
 (registering managers is not what these tests measure) and no ``TRACKER_*`` variable of the
-test's own environment.
+test's own environment. ``fetch`` is a plain ``GET`` for tests without an event loop.
 """
 
 from __future__ import annotations
@@ -72,16 +77,30 @@ def run(*args: str, env: Mapping[str, str] | None = None, timeout: float = 120,
                           capture_output=True, timeout=timeout)  # fmt: skip
 
 
+def fetch(url: str, timeout: float = 10) -> tuple[int, str]:
+    """``GET url`` without an event loop (and never through a proxy): the status and the body
+    as text, a 4xx or 5xx answer included; an unreachable server raises ``URLError``."""
+    try:
+        with _DIRECT.open(url, timeout=timeout) as answer:
+            return answer.status, answer.read().decode(errors="replace")
+    except urllib.error.HTTPError as refused:
+        with refused:
+            return refused.code, refused.read().decode(errors="replace")
+
+
 class Server:
     """``tracker serve`` in a child process (see the module's docstring)."""
 
     def __init__(self, data_dir: Path, *args: str, database: str | None = None,
                  env: Mapping[str, str] | None = None, name: str = "serve",
-                 argv: Sequence[str] = ()) -> None:  # fmt: skip
+                 argv: Sequence[str] = (), cwd: Path | None = None) -> None:  # fmt: skip
         """``argv``, if given, is the whole command line instead of the ``tracker serve ...``
-        made from the other arguments (the docs test runs commands as the docs write them);
-        it runs in ``data_dir``'s parent directory all the same."""
+        made from the other arguments (the docs test runs commands as the docs write them, a
+        unit's test its ``ExecStart``): it must serve ``data_dir`` on the port it prints. It
+        runs in ``cwd``, by default ``data_dir``'s parent directory (where its output files
+        go in any case)."""
         self.data_dir = data_dir
+        self.cwd = cwd or data_dir.parent
         self.database = database
         self.args = args
         self.argv = list(argv)
@@ -150,14 +169,13 @@ class Server:
         """Start the process and return at once (``started``/``ready`` wait for it)."""
         assert not self.running(), f"{self.name} is already running"
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.cwd.mkdir(parents=True, exist_ok=True)
         self.starts += 1
         self.paused = False
         argv = self.argv or command(*self._serve_args())
         env = environment(**self.env)
         with self._file("out").open("wb") as out, self._file("err").open("wb") as err:
-            self.process = subprocess.Popen(
-                argv, cwd=self.data_dir.parent, env=env, stdout=out, stderr=err
-            )
+            self.process = subprocess.Popen(argv, cwd=self.cwd, env=env, stdout=out, stderr=err)
         return self
 
     def _serve_args(self) -> list[str]:
@@ -204,9 +222,8 @@ class Server:
         if not self.listening():
             return False
         try:
-            with _DIRECT.open(self.url + "/readyz", timeout=5) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError):  # HTTPError (503) included
+            return fetch(self.url + "/readyz", timeout=5)[0] == 200
+        except OSError:  # not accepting yet (URLError is an OSError)
             return False
 
     # --- stopping -------------------------------------------------------------------------
@@ -255,12 +272,17 @@ class Server:
 
     # --- its log --------------------------------------------------------------------------
 
+    @property
+    def log(self) -> list[str]:
+        """The options that name its log to the other commands: ``--database DSN`` or
+        ``--data-dir DIR`` (with the log in PostgreSQL, they refuse ``--data-dir``)."""
+        if self.database:
+            return ["--database", self.database]
+        return ["--data-dir", str(self.data_dir)]
+
     def events(self) -> list[dict]:
         """The whole log as ``tracker events export`` prints it (works while it serves)."""
-        args = ["events", "export", "--data-dir", str(self.data_dir)]
-        if self.database:
-            args += ["--database", self.database]
-        done = run(*args)
+        done = run("events", "export", *self.log)
         assert done.returncode == 0, done.stderr
         return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
@@ -273,15 +295,19 @@ class Servers:
         self.started: list[Server] = []
 
     def new(self, name: str = "serve", *args: str, database: str | None = None,
-            env: Mapping[str, str] | None = None) -> Server:  # fmt: skip
-        """A server not started yet: data in ``<test dir>/<name>/``, output beside it."""
-        server = Server(self.where / name, *args, database=database, env=env, name=name)
+            env: Mapping[str, str] | None = None, argv: Sequence[str] = (),
+            cwd: Path | None = None) -> Server:  # fmt: skip
+        """A server not started yet: data in ``<test dir>/<name>/``, output beside it; it runs
+        in the test's directory unless ``cwd`` says otherwise (``Server`` for ``argv``)."""
+        server = Server(self.where / name, *args, database=database, env=env, name=name,
+                        argv=argv, cwd=cwd)  # fmt: skip
         self.started.append(server)
         return server
 
     def start(self, name: str = "serve", *args: str, database: str | None = None,
-              env: Mapping[str, str] | None = None) -> Server:  # fmt: skip
-        return self.new(name, *args, database=database, env=env).start()
+              env: Mapping[str, str] | None = None, argv: Sequence[str] = (),
+              cwd: Path | None = None) -> Server:  # fmt: skip
+        return self.new(name, *args, database=database, env=env, argv=argv, cwd=cwd).start()
 
     def __iter__(self) -> Iterator[Server]:
         return iter(self.started)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import sqlite3
 import sys
@@ -44,13 +45,13 @@ def port(text: str) -> int:
     return number
 
 
-def _settings(args: argparse.Namespace) -> config.Settings:
+def _settings(args: argparse.Namespace, origin: config.Origin) -> config.Settings:
     overrides: dict[str, dict[str, object]] = {}
     if args.data_dir is not None:
         overrides["database"] = {"data_dir": args.data_dir}
     if args.database:
         overrides.setdefault("database", {})["conn_str"] = args.database
-    settings = config.load(args.config, overrides=overrides)
+    settings = config.load(args.config, overrides=overrides, origin=origin)
     if args.host is None and args.port is None:
         return settings
     host = settings.host if args.host is None else args.host
@@ -60,13 +61,15 @@ def _settings(args: argparse.Namespace) -> config.Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    origin = config.Origin()
     try:
-        settings = _settings(args)
+        settings = _settings(args, origin)
         lock = DataDirLock.acquire(settings.database.data_dir)
     except (config.ConfigError, DataDirError) as exc:
         print(f"tracker: {exc}", file=sys.stderr)
         return 2
     logformat.setup(settings.log.level, settings.log.format)
+    _tell(origin)
     from tracker.app import create_app
     from tracker.http.serving import ListenError, LogLost, serve
     from tracker.startup.replay import DamagedLog
@@ -91,6 +94,16 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tell(origin: config.Origin) -> None:
+    """Which config file the settings came from, and what in it was ignored."""
+    log = logging.getLogger("tracker.config")
+    if origin.file is not None:
+        found = " (in the working directory: read as task_tracker did)"
+        log.info("settings from %s%s", origin.file, found if origin.from_working_directory else "")
+    for warning in origin.warnings:
+        log.warning("%s", warning)
+
+
 def _announce(url: str) -> None:
     with contextlib.suppress(OSError):  # nobody reads standard output: serve all the same
         print(f"tracker: listening on {url}", flush=True)
@@ -110,7 +123,7 @@ def parser() -> Parser:
     top.add_argument("--version", action="version", version=f"tracker {__version__}")
     commands = top.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the HTTP server")
-    serve.add_argument("--config", help="config file (.yml, .toml, .json); default $TRACKER_CONFIG")
+    serve.add_argument("--config", help=audit_cli.CONFIG_HELP)
     serve.add_argument("--host", help="listen address (default from server.address, 0.0.0.0)")
     serve.add_argument("--port", type=port, help="listen port, 1-65535 (0: any free port; "
                        "default 3010)")  # fmt: skip

@@ -1,7 +1,9 @@
 """Settings: defaults that work out of the box, then a config file, then the environment.
 
-The file uses the original's keys (``config.yml`` of task_tracker works as it is; TOML and
-JSON are read too). Every key can also be set as ``TRACKER_<SECTION>_<KEY>``, for example
+The file uses the original's keys (``config.yml`` of task_tracker, of any release, works as it
+is: :mod:`tracker.original_config`; TOML and JSON are read too). It is the one ``--config``
+or ``TRACKER_CONFIG`` names, else the ``config.<ext>`` the original would have read in the
+working directory. Every key can also be set as ``TRACKER_<SECTION>_<KEY>``, for example
 ``TRACKER_SESSION_COOKIE_NAME=tt``. Durations use Go syntax (``90s``, ``1h30m``, ``400h``).
 """
 
@@ -13,14 +15,16 @@ import json
 import os
 import re
 import tomllib
-import urllib.parse
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
 from msgspec import Meta
+
+from tracker import dsn, original_config
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -297,12 +301,7 @@ def _explain(message: str) -> str:
 
 def _check(settings: Settings) -> None:
     """What the schema cannot say: each rule a small named check."""
-    conn_str = settings.database.conn_str
-    if conn_str and urllib.parse.urlsplit(conn_str).scheme not in ("postgres", "postgresql"):
-        raise ConfigError(
-            "database.conn_str must be a PostgreSQL URL (postgresql://user@host:5432/dbname), "
-            "or empty to use the embedded SQLite log in database.data_dir"
-        )
+    _check_conn_str(settings.database)
     _check_address(settings.server)
     _check_git(settings.git)
     _check_session(settings.session)
@@ -310,6 +309,17 @@ def _check(settings: Settings) -> None:
     _check_tokens(settings.metrics, settings.audit)
     _check_logs(settings.database, settings.log)
     _check_intervals(settings)
+
+
+def _check_conn_str(database: Database) -> None:
+    """A URL, or libpq's key=value form (the original's), which becomes the URL it means."""
+    if not database.conn_str:
+        return
+    try:
+        database.conn_str = dsn.to_url(database.conn_str)
+    except dsn.InvalidDsn as exc:
+        raise ConfigError(f"database.conn_str: {exc}; or leave it empty to use the embedded "
+                          "SQLite log in database.data_dir") from None  # fmt: skip
 
 
 def _check_address(server: Server) -> None:
@@ -374,15 +384,52 @@ def _check_passwords(passwords: Passwords) -> None:
         raise ConfigError("passwords.argon2_memory_cost must be >= 8 KiB per unit of parallelism")
 
 
+@dataclass
+class Origin:
+    """Where the settings came from, for the lines ``tracker serve`` starts with."""
+
+    file: Path | None = None  # the config file read, if any
+    from_working_directory: bool = False  # found there, as task_tracker looked for it
+    warnings: list[str] = field(default_factory=list)
+
+
 def load(path: str | Path | None = None, environ: Mapping[str, str] | None = None,
-         overrides: Mapping[str, Any] | None = None) -> Settings:  # fmt: skip
-    """Defaults, then the file (if any), then ``TRACKER_*`` variables, then ``overrides``."""
+         overrides: Mapping[str, Any] | None = None, *, cwd: Path | None = None,
+         origin: Origin | None = None) -> Settings:  # fmt: skip
+    """Defaults, then the file (if any), then ``TRACKER_*`` variables, then ``overrides``.
+
+    The file is ``path``, else ``$TRACKER_CONFIG``, else the ``config.<ext>`` the original
+    would have read in the working directory (``cwd``). ``origin``, if given, is told which.
+    """
     environ = os.environ if environ is None else environ
+    origin = Origin() if origin is None else origin
+    path = path or environ.get("TRACKER_CONFIG") or _in_working_directory(cwd, origin)
     layers: list[Mapping[str, Any]] = []
-    path = path or environ.get("TRACKER_CONFIG")
     if path:
-        layers.append(read_file(path))
+        data, dropped = original_config.without_unused(read_file(path))
+        origin.file = Path(path)
+        if dropped:
+            origin.warnings.append(original_config.unused_notice(Path(path), dropped))
+        layers.append(data)
     layers.append(from_env(environ))
     if overrides:
         layers.append(overrides)
-    return build(*layers)
+    try:
+        return build(*layers)
+    except ConfigError as exc:
+        if not origin.from_working_directory:
+            raise
+        raise ConfigError(f"{path} (found in the working directory, read as task_tracker did; "
+                          f"--config names another file): {exc}") from None  # fmt: skip
+
+
+def _in_working_directory(cwd: Path | None, origin: Origin) -> Path | None:
+    found = original_config.in_working_directory(Path.cwd() if cwd is None else cwd)
+    if found is None:
+        return None
+    if found.suffix not in original_config.READABLE:
+        origin.warnings.append(f"{found}: not read (task_tracker would have read it; give "
+                               "the settings as YAML, TOML or JSON)")  # fmt: skip
+        return None
+    origin.from_working_directory = True
+    return found

@@ -150,6 +150,15 @@ async def test_an_element_with_a_bad_field_cannot_be_parsed(world: World, fields
     await refused(world, body, 400, "Could not parse request")
 
 
+@pytest.mark.parametrize("kind", ["an array", "a string", "a number"])
+async def test_a_body_that_is_not_an_object_is_told_the_shape(world: World, kind: str) -> None:
+    """The first mistake a newcomer makes: the tasks as a bare array."""
+    body = {"an array": [task(world)], "a string": "tasks", "a number": 7}[kind]
+    message = await refused(world, body, 400, "Could not parse request: expected an object ")
+    assert message == ('Could not parse request: expected an object {"requests": [{"project": '
+                       f'..., "recipe": ...}}, ...]}}, got {kind}')  # fmt: skip
+
+
 @pytest.mark.parametrize("body", [b"", b"{", b'{"requests": [', b"[]"])
 async def test_a_broken_body_cannot_be_parsed(world: World, body: bytes) -> None:
     await refused(world, body, 400, "Could not parse request")

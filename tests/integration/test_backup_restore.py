@@ -21,15 +21,16 @@ import aiohttp
 
 from tests.integration import sample_log
 from tests.integration.test_sigkill import prepare
-from tests.processes import Servers, command, environment, run
+from tests.processes import Server, Servers, command, environment, run
 from tests.waiting import eventually
 from tracker import bootstrap, config
 from tracker.audit.replay import replay_until
+from tracker.events.postgres import PostgresEventStore
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import StoredRow, read_events
 from tracker.events.tasks import TaskSubmitted
 from tracker.projections import digest
-from tracker.startup.log import LOG_FILE
+from tracker.startup.log import LOG_FILE, open_reader
 from tracker.startup.replay import read_models
 
 
@@ -54,7 +55,38 @@ async def recipes_in(path: Path) -> set[str]:
 async def test_a_backup_under_load_holds_exactly_what_was_acknowledged_before_it(
     tmp_path: Path, servers: Servers
 ) -> None:
-    server = await servers.new("data").astart()
+    position = await _backup_under_load(tmp_path, servers.new("data"))
+    restored = run("restore", str(tmp_path / "copy.db"), "--data-dir", str(tmp_path / "fresh"))
+    assert restored.returncode == 0, restored.stderr
+    assert f"restored {position} events" in restored.stdout
+    await _same_state_as_source_at(tmp_path / "fresh", tmp_path / "data", position)
+
+
+async def test_a_postgresql_backup_under_load_holds_exactly_what_was_acknowledged_before_it(
+    tmp_path: Path, servers: Servers, pg_dsn: str
+) -> None:
+    """The same, with the log in PostgreSQL: one snapshot, while the node goes on appending.
+    The file restores into a data directory (a cluster's log moved to one machine)."""
+    position = await _backup_under_load(tmp_path, servers.new("data", database=pg_dsn))
+    restored = run("restore", str(tmp_path / "copy.db"), "--data-dir", str(tmp_path / "fresh"))
+    assert restored.returncode == 0, restored.stderr
+    await _same_state_as_source_at(tmp_path / "fresh", {"conn_str": pg_dsn}, position)
+
+
+async def pg_rows(dsn: str) -> list[StoredRow]:
+    store = await PostgresEventStore.open_reader(dsn)
+    try:
+        return [row async for batch in store.read() for row in batch]
+    finally:
+        await store.close()
+
+
+async def _backup_under_load(tmp_path: Path, server: Server) -> int:
+    """Writers submit to ``server`` (not started yet) while ``tracker backup`` of its log
+    runs: every submit acknowledged before the backup started is in the copy, none
+    acknowledged after it ended is, the copy is a prefix of the live log, and its .head file
+    names its head. The head position."""
+    await server.astart()
     acked: list[tuple[float, str]] = []  # (when the answer came, recipe)
     stop = asyncio.Event()
     counter = itertools.count()
@@ -75,8 +107,7 @@ async def test_a_backup_under_load_holds_exactly_what_was_acknowledged_before_it
             await eventually(lambda: len(acked) >= 200, what="200 submits acknowledged")
             started = time.monotonic()
             backup = await asyncio.create_subprocess_exec(
-                *command("backup", "--data-dir", str(tmp_path / "data"),
-                         "-o", str(tmp_path / "copy.db")), env=environment(),
+                *command("backup", *server.log, "-o", str(tmp_path / "copy.db")), env=environment(),
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
             out, err = await backup.communicate()
@@ -86,6 +117,10 @@ async def test_a_backup_under_load_holds_exactly_what_was_acknowledged_before_it
                              what="200 more submits acknowledged after the backup")  # fmt: skip
             stop.set()
             await asyncio.gather(*writers)
+            if server.database:
+                live = await pg_rows(server.database)
+            else:
+                live = await rows_of(server.data_dir / LOG_FILE)
     finally:
         assert server.stop() == 0
     assert backup.returncode == 0, err
@@ -93,24 +128,22 @@ async def test_a_backup_under_load_holds_exactly_what_was_acknowledged_before_it
     assert {recipe for at, recipe in acked if at < started} <= copy
     assert not {recipe for at, recipe in acked if at > ended} & copy
     backed_up = await rows_of(tmp_path / "copy.db")
-    live = await rows_of(tmp_path / "data" / LOG_FILE)
     assert live[: len(backed_up)] == backed_up and len(live) > len(backed_up)
     head = json.loads((tmp_path / "copy.db.head").read_text())
     assert (head["position"], head["hash"]) == (backed_up[-1].position, backed_up[-1].hash.hex())
     assert f"head position {head['position']}, hash {head['hash']}" in out.decode()
-
-    restored = run("restore", str(tmp_path / "copy.db"), "--data-dir", str(tmp_path / "fresh"))
-    assert restored.returncode == 0, restored.stderr
-    assert f"restored {head['position']} events" in restored.stdout
-    await _same_state_as_source_at(tmp_path / "fresh", tmp_path / "data", head["position"])
+    return int(head["position"])
 
 
-async def _same_state_as_source_at(restored: Path, source: Path, position: int) -> None:
+async def _same_state_as_source_at(restored: Path, source: Path | dict, position: int) -> None:
+    """A tracker opened on ``restored`` has the state of the ``source`` log (a data directory,
+    or database settings) at ``position``: equal digests of every read model."""
     settings = config.build({"database": {"data_dir": str(restored)}})
     tracker = await bootstrap.open_tracker(settings)
+    where = {"data_dir": str(source)} if isinstance(source, Path) else source
     try:
         assert tracker.state.position == position
-        reader = await SQLiteEventStore.open_reader(source / LOG_FILE)
+        reader = await open_reader(config.build({"database": where}))
         try:
             at_source = await replay_until(lambda: read_models(settings), reader,
                                            position, wait=0)  # fmt: skip

@@ -69,11 +69,26 @@ CASES = [  # (arguments, extra environment, what the one line must say)
     (["serve", "--port", "3011"], {"TRACKER_SESSION_EXPIRATION": "soon"},
      "session.expiration: invalid duration 'soon'"),
     (["serve", "--port", "3011"], {"TRACKER_LOG_FORMAT": "xml"}, "log.format"),
-    (["backup", "--data-dir", "{a_file}"], {}, "the following arguments are required: -o"),
+    (["backup", "--data-dir", "{a_file}"], {}, "one of the arguments -o/--output --into is"),
+    (["backup", "-o", "{missing}", "--keep", "2"], {}, "--keep prunes the backups of --into DIR"),
+    (["backup", "--into", "{folder}", "--keep", "0"], {}, "argument --keep: a number of backups"),
+    (["backup", "--data-dir", "{a_file}", "--database", "postgresql://u:pw@127.0.0.1:1/x", "-o",
+      "{missing}"], {}, "--data-dir names a SQLite log, but the log is in PostgreSQL"),
+    (["restore", "{missing}", "--data-dir", "{a_file}"], {"TRACKER_DATABASE_CONN_STR":
+      "user=u password=pw host=127.0.0.1 port=1"}, "--data-dir names a SQLite log"),
+    (["backup", "-o", "{missing}"], {"TRACKER_DATABASE_CONN_STR": "user=u connect_timeout=3"},
+     "database.conn_str: keyword 'connect_timeout' is not supported here"),
+    (["audit", "replay", "--token", "t" * 20], {}, "--token is the audit.token of the tracker"),
+    (["audit", "replay", "--url", "http://127.0.0.1:1", "--checkpoint", "latest"], {},
+     "--url and --checkpoint: compare with one of them"),
+    (["events", "export", "--from", "5", "--to", "2"], {}, "--to 2 is before --from 5"),
+    (["events", "export", "--from", "0"], {}, "argument --from: a log position, from 1"),
+    (["events", "export", "--data-dir", "{a_file}", "--database", "postgresql://u@127.0.0.1:1/x"],
+     {}, "--data-dir names a SQLite log"),
     (["backup", "--data-dir", "{a_file}", "-o", "{missing}"], {}, "no event log at"),
     (["restore", "{missing}", "--data-dir", "{a_file}"], {}, "missing.yml: no such backup file"),
     (["audit", "verify", "--config", "{typo}"], {}, "server.adress: unknown key"),
-    (["events", "export", "--from", "first"], {}, "argument --from: invalid int value"),
+    (["events", "export", "--from", "first"], {}, "argument --from: a log position, from 1"),
 ]  # fmt: skip
 
 

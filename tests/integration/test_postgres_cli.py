@@ -53,8 +53,7 @@ async def test_export_writes_every_event_as_a_json_line_with_secrets_redacted(
     pg_dsn: str, rows: list[StoredRow], tmp_path: Path
 ) -> None:
     out = tmp_path / "events.jsonl"
-    ran = await run_cli("events", "export", "--database", pg_dsn, "--data-dir",
-                        str(tmp_path / "data"), "-o", str(out))  # fmt: skip
+    ran = await run_cli("events", "export", "--database", pg_dsn, "-o", str(out))
     assert ran.code == 0, ran
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["position"] for line in lines] == [row.position for row in rows]

@@ -15,8 +15,9 @@ import pytest
 from tests.integration.test_store_contract import some_events, task_submitted, worker_created
 from tests.postgres import SERVER, with_schema
 from tests.waiting import eventually
+from tracker.dsn import schema_of
 from tracker.errors import Conflict
-from tracker.events.postgres import PostgresEventStore, schema_of
+from tracker.events.postgres import PostgresEventStore
 from tracker.events.postgres_sql import APPEND_LOCK
 from tracker.events.store import EventStore
 

@@ -53,8 +53,10 @@ def register(commands: Any) -> None:
     actions = events.add_subparsers(dest="events_command", required=True)
     export = actions.add_parser("export", help="write events as JSON Lines (secrets redacted)")
     _common(export)
-    export.add_argument("--from", dest="first", type=int, default=1, help="first position")
-    export.add_argument("--to", dest="last", type=int, help="last position (default: the head)")
+    export.add_argument("--from", dest="first", type=_position, default=1,
+                        help="first position (1)")  # fmt: skip
+    export.add_argument("--to", dest="last", type=_position,
+                        help="last position (default: the head)")  # fmt: skip
     only = export.add_mutually_exclusive_group()
     only.add_argument("--project", type=int, help="only events of this project")
     only.add_argument("--task", type=int, help="only events of this task (and its chain copy)")
@@ -63,24 +65,48 @@ def register(commands: Any) -> None:
     export.set_defaults(run=lambda args: _run(_export, args))
 
 
+CONFIG_HELP = ("config file (.yml, .toml, .json); default $TRACKER_CONFIG, else config.yml (.json, "
+               ".toml, .yaml) in the working directory, as task_tracker read it")  # fmt: skip
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", help="config file (.yml, .toml, .json); default $TRACKER_CONFIG"
-    )
+    parser.add_argument("--config", help=CONFIG_HELP)
     parser.add_argument("--data-dir", help="where the event log lives (default ./data)")
     parser.add_argument(
         "--database", metavar="CONN_STR", help="a PostgreSQL log; default database.conn_str"
     )
 
 
-def _run(command: Any, args: argparse.Namespace) -> int:
+def _position(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a log position, from 1, got {text!r}")
+    return int(text)
+
+
+def refuse_unused_data_dir(args: argparse.Namespace, settings: config.Settings) -> None:
+    """``--data-dir`` where it would name only a SQLite log, with the log in PostgreSQL."""
+    if args.data_dir and settings.database.conn_str:
+        raise CommandFailed("--data-dir names a SQLite log, but the log is in PostgreSQL "
+                            "(--database or database.conn_str): leave --data-dir out")  # fmt: skip
+
+
+def settings_of(args: argparse.Namespace) -> config.Settings:
+    """The settings ``_common``'s options select; warnings about them on standard error."""
     overrides: dict[str, dict[str, Any]] = {"database": {}}
     if args.data_dir:
         overrides["database"]["data_dir"] = args.data_dir
     if args.database:
         overrides["database"]["conn_str"] = args.database
+    origin = config.Origin()
+    settings = config.load(args.config, overrides=overrides, origin=origin)
+    for warning in origin.warnings:
+        print(f"tracker: warning: {warning}", file=sys.stderr)
+    return settings
+
+
+def _run(command: Any, args: argparse.Namespace) -> int:
     try:
-        settings = config.load(args.config, overrides=overrides)
+        settings = settings_of(args)
         return int(asyncio.run(command(settings, args)))
     except BrokenPipeError:
         raise  # the reader went away: the tracker command stops quietly
@@ -130,6 +156,9 @@ async def _verify(settings: config.Settings, args: argparse.Namespace) -> int:
 
 
 async def _export(settings: config.Settings, args: argparse.Namespace) -> int:
+    refuse_unused_data_dir(args, settings)
+    if args.last is not None and args.last < args.first:
+        raise CommandFailed(f"--to {args.last} is before --from {args.first}")
     keep = records.Filter(project=args.project, task=args.task, worker=args.worker)
     # A command-line tool: nothing else runs on this loop, blocking writes are fine.
     out: BinaryIO = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115, ASYNC230
@@ -137,7 +166,7 @@ async def _export(settings: config.Settings, args: argparse.Namespace) -> int:
     written = 0
     try:
         # aclosing: a write that fails (a closed pipe) closes the reading before the store
-        async with contextlib.aclosing(rows(store, max(args.first, 1) - 1, args.last)) as found:  # type: ignore[type-var]
+        async with contextlib.aclosing(rows(store, args.first - 1, args.last)) as found:  # type: ignore[type-var]
             async for batch in found:
                 for row in batch:
                     event = records.event_of(row)
@@ -153,6 +182,12 @@ async def _export(settings: config.Settings, args: argparse.Namespace) -> int:
 
 
 async def _replay(settings: config.Settings, args: argparse.Namespace) -> int:
+    if args.url and args.checkpoint:
+        raise CommandFailed("--url and --checkpoint: compare with one of them")
+    if args.token and not args.url:
+        raise CommandFailed("--token is the audit.token of the tracker at --url: give --url")
+    if args.url:
+        refuse_unused_data_dir(args, settings)  # checkpoints are not read either
     store = await _reader(settings)
     try:
         if args.url:

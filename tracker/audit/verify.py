@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from tracker.events.store import GENESIS, EventStore, StoredRow
@@ -78,9 +79,16 @@ def _check_batch(batch: list[StoredRow], expected: int, previous: bytes,
     return None
 
 
-async def verify(store: EventStore, anchors: list[Anchor] = ()) -> Report:  # type: ignore[assignment]
+async def verify(
+    store: EventStore,
+    anchors: list[Anchor] = (),  # type: ignore[assignment]
+    on_batch: Callable[[list[StoredRow]], Awaitable[None]] | None = None,
+) -> Report:
     """Walk the log once. The next batch is read while this one is hashed (the reader's thread
-    and this one overlap), so the walk runs at about the speed of the slower of the two."""
+    and this one overlap), so the walk runs at about the speed of the slower of the two.
+
+    ``on_batch`` is given every batch whose rows all passed, in order (a restore copies them);
+    the rows of the batch where the walk breaks are not given."""
     report = Report(anchors=list(anchors))
     by_position = {anchor.position: anchor for anchor in anchors}
     started = time.perf_counter()
@@ -93,6 +101,8 @@ async def verify(store: EventStore, anchors: list[Anchor] = ()) -> Report:  # ty
             report.broken = _check_batch(batch, expected, previous, by_position, report)
             if report.broken is not None:
                 break
+            if on_batch is not None:
+                await on_batch(batch)
             expected, previous = batch[-1].position + 1, batch[-1].hash
             report.events = expected - 1
     except sqlite3.DatabaseError as exc:  # a damaged file: the rows before it were checked

@@ -23,25 +23,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
+from tracker.dsn import redacted, schema_of
 from tracker.errors import Conflict
 from tracker.events import postgres_sql as sql
 from tracker.events.base import Event
 from tracker.events.store import GENESIS, StoredRow, chain_rows
-
-SCHEMES = ("postgres", "postgresql")
-
-
-def schema_of(dsn: str) -> str | None:
-    """The schema named by the DSN's ``search_path`` (its first entry), if any."""
-    paths = parse_qs(urlsplit(dsn).query).get("search_path")
-    if not paths:
-        return None
-    first = paths[0].split(",")[0].strip().strip('"')
-    return first or None
 
 
 class PostgresEventStore:
@@ -78,7 +67,7 @@ class PostgresEventStore:
             raise
         if oid is None:
             await pool.close()
-            raise FileNotFoundError(f"no event log in the database at {_redacted(dsn)}")
+            raise FileNotFoundError(f"no event log in the database at {redacted(dsn)}")
         return cls(pool, oid, dsn)
 
     @asynccontextmanager
@@ -134,8 +123,41 @@ class PostgresEventStore:
         async with self._pool.acquire() as conn:
             return int(await conn.fetchval(sql.HEAD))
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Snapshot]:
+        """The log as of one moment, while writers go on: one read-only REPEATABLE READ
+        transaction, whose snapshot is taken by its first statement (reading the tip). Writers
+        commit in position order under the append lock, so what it sees is a prefix of the log.
+        """
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            tip = await conn.fetchrow(sql.TIP)
+            yield Snapshot(conn, tip[0] if tip else 0, bytes(tip[1]) if tip else GENESIS)
+
     async def close(self) -> None:
         await self._pool.close()
+
+
+class Snapshot:
+    """The rows one transaction's snapshot holds, up to the head it saw
+    (:meth:`PostgresEventStore.snapshot`)."""
+
+    def __init__(self, conn: Any, head: int, head_hash: bytes) -> None:
+        self._conn = conn
+        self.head = head
+        self.head_hash = head_hash
+
+    async def read(self, batch_size: int = 10_000) -> AsyncIterator[list[StoredRow]]:
+        position = 0
+        while position < self.head:
+            size = min(batch_size, self.head - position)
+            found = await self._conn.fetch(sql.READ, position, size)
+            if not found:
+                return
+            yield [StoredRow(p, t, d, h) for p, t, d, h in found]
+            position = found[-1][0]
 
 
 class Turn:
@@ -166,6 +188,17 @@ class Turn:
         self.head, self.head_hash = rows[-1].position, rows[-1].hash
         return self.head
 
+    async def copy_rows(self, rows: Sequence[StoredRow]) -> None:
+        """Insert rows as they are (a restore: positions, payloads and hashes already checked
+        to follow the head), with COPY; they commit with the turn. Announced by :meth:`announce`."""
+        records = [(r.position, r.type, r.data, r.hash) for r in rows]
+        await self._conn.copy_records_to_table("events", records=records, columns=sql.COLUMNS)
+        self.head, self.head_hash = rows[-1].position, rows[-1].hash
+
+    async def announce(self) -> None:
+        """Tell the nodes following the log that it moved (delivered at commit)."""
+        await self._conn.execute(sql.NOTIFY, self._channel, str(self.head))
+
 
 async def migrate(conn: Any, schema: str | None) -> None:
     """Create ``schema`` (if named) and the log's tables, and run pending migrations."""
@@ -190,7 +223,7 @@ async def _pool(dsn: str, max_connections: int, **settings: str) -> asyncpg.Pool
             command_timeout=60, reset=_keep_session,
         )  # fmt: skip
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        raise ConnectionError(f"cannot reach PostgreSQL at {_redacted(dsn)}: {exc}") from exc
+        raise ConnectionError(f"cannot reach PostgreSQL at {redacted(dsn)}: {exc}") from exc
     assert pool is not None
     return pool
 
@@ -199,11 +232,3 @@ async def _keep_session(conn: Any) -> None:
     """No reset when a connection goes back to the pool (asyncpg's default costs a round trip
     per use): the adapter leaves no session state behind, its locks are transaction-level and
     a failed transaction was rolled back before release."""
-
-
-def _redacted(dsn: str) -> str:
-    """The DSN without its password, for messages."""
-    parts = urlsplit(dsn)
-    if parts.password is None:
-        return dsn
-    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()

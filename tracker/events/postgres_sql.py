@@ -67,5 +67,7 @@ INSERT_AND_NOTIFY = (
 READ = (
     "SELECT position, type, data, hash FROM events WHERE position > $1 ORDER BY position LIMIT $2"
 )
+COLUMNS = ("position", "type", "data", "hash")  # of a restore's COPY
+NOTIFY = "SELECT pg_notify($1, $2)"
 READ_PAYLOADS = "SELECT data FROM events WHERE position > $1 ORDER BY position LIMIT $2"
 TRY_SESSION_LOCK = "SELECT pg_try_advisory_lock($1::int, $2::int)"

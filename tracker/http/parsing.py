@@ -43,12 +43,16 @@ def normalize(value: Any) -> Any:
     return out
 
 
-def convert(data: Any, into: type[T], *, nested: tuple[str, ...] = (),
+def convert(data: Any, into: type[T], *, nested: tuple[str, ...] = (), shape: str = "",
             normal: bool = False) -> T:  # fmt: skip
-    """Convert decoded JSON into ``into``; ``nested`` names list fields of objects to normalize
-    (``normal``: the caller knows normalizing would change nothing)."""
+    """Convert decoded JSON into ``into``; ``nested`` names list fields of objects to normalize;
+    ``shape`` (``{"requests": [...]}``) is what a body that is not an object is told to be;
+    ``normal``: the caller knows normalizing would change nothing."""
     if data is None:
         data = {}
+    if shape and type(data) is not dict:
+        kind = _KINDS.get(type(data), "a JSON value")
+        raise InvalidRequest(f"Could not parse request: expected an object {shape}, got {kind}")
     if not normal:
         data = normalize(data)
         for field in nested if isinstance(data, dict) else ():
@@ -82,6 +86,7 @@ def decode_json(body: bytes) -> Any:
 
 
 _CONTAINERS = (dict, list)
+_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
 
 
 def _check_keys(body: bytes, data: dict | list) -> None:
@@ -131,9 +136,10 @@ async def read(request: Call) -> bytes:
         raise BodyTooLarge(f"Request body too large: the limit is {limit} bytes") from None
 
 
-async def body(request: Call, into: type[T], *, nested: tuple[str, ...] = ()) -> T:
+async def body(request: Call, into: type[T], *, nested: tuple[str, ...] = (),
+               shape: str = "") -> T:  # fmt: skip
     raw = await read(request)
-    return convert(decode_json(raw), into, nested=nested, normal=_normal(raw))
+    return convert(decode_json(raw), into, nested=nested, shape=shape, normal=_normal(raw))
 
 
 def _normal(body: bytes) -> bool:

@@ -47,13 +47,16 @@ def level_number(level: str) -> int:
 
 
 def setup(level: str, form: str = "text") -> None:
-    """Send every log line to standard error at ``level``, in format ``form``."""
+    """Send log lines to standard error in format ``form``: the tracker's own (``tracker.*``)
+    from ``level`` up, other libraries' from ``warning`` up whatever ``level`` says.
+
+    ``debug`` and ``trace`` (the original's shipped level) are for the tracker's lines: the
+    libraries' debug lines are noise (tzlocal, asyncio, apscheduler) or worse, aiosqlite's
+    hold every statement's parameters (events, secrets included)."""
     numeric = level_number(level)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if form == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     root.handlers = [handler]
-    root.setLevel(numeric)
-    logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))
-    # aiosqlite logs every statement with its parameters at debug: events, secrets included
-    logging.getLogger("aiosqlite").setLevel(max(numeric, logging.INFO))
+    root.setLevel(max(numeric, logging.WARNING))
+    logging.getLogger("tracker").setLevel(numeric)

@@ -51,6 +51,9 @@ class BulkBody(msgspec.Struct):
     requests: list[SubmitBody] = []
 
 
+BULK_SHAPE = '{"requests": [{"project": ..., "recipe": ...}, ...]}'
+
+
 #: The longest failure reason a release may carry, in bytes of UTF-8 (a stack trace's tail).
 MAX_REASON_BYTES = 4096
 
@@ -110,7 +113,7 @@ async def submit(request: Call) -> web.Response:
 @routes.post("/task/bulk_submit")
 async def bulk_submit(request: Call) -> web.Response:
     worker = context.worker(request)
-    body = await parsing.body(request, BulkBody, nested=("requests",))
+    body = await parsing.body(request, BulkBody, nested=("requests",), shape=BULK_SHAPE)
     command = cmd.BulkSubmit(
         worker_id=worker.id, tasks=[item.command(worker.id) for item in body.requests]
     )
