@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.client import history
-from tests.client.conftest import World, world_in
+from tests.client.conftest import World, fill, worker_loop, world_in
 from tests.processes import Servers
-from tracker.client import Client, NewTask, Task, WorkerIdentity, identity
-from tracker.client.worker import Worker
+from tracker.client import Client, Task, WorkerIdentity
 
 WITHOUT_EXTENSIONS = {"TRACKER_TASKS_MAX_BATCH_SIZE": "0", "TRACKER_TASKS_MAX_KEEP_ALIVE": "0"}
 
@@ -32,19 +31,6 @@ def original_like(servers: Servers) -> Iterator[World]:
     made.worker.close()
 
 
-def _worker(world: World, tmp_path: Path, **options: object) -> Worker:
-    path = tmp_path / f"identity-{world.server.port}.json"
-    if not path.exists():
-        identity.write(path, world.identity, world.server.url, "tester")
-    return Worker(world.server.url, world.project, identity_file=path, until_empty=True,
-                  **options)  # type: ignore[arg-type]  # fmt: skip
-
-
-def _fill(world: World, count: int, **fields: object) -> None:
-    world.worker.bulk_submit([NewTask(project=world.project, recipe=f"t{i}", **fields)
-                              for i in range(count)])  # type: ignore[arg-type]  # fmt: skip
-
-
 def _types(events: list[dict]) -> Counter[str]:
     return Counter(record["type"] for record in events)
 
@@ -52,13 +38,13 @@ def _types(events: list[dict]) -> Counter[str]:
 async def test_batches_sized_to_the_free_slots_close_every_task_once(
     world: World, tmp_path: Path
 ) -> None:
-    _fill(world, 500, verification_count=1)
+    fill(world, 500, verification_count=1)
 
     async def handler(task: Task) -> int:
         await asyncio.sleep(0)
         return task.id
 
-    summary = await _worker(world, tmp_path, concurrency=16).serve(handler)
+    summary = await worker_loop(world, tmp_path, concurrency=16).serve(handler)
     assert (summary.ok, summary.closed, summary.failed, summary.skipped) == (500, 500, 0, 0)
     events = world.server.events()
     closes = history.releases(events, "closed")
@@ -76,7 +62,7 @@ async def test_against_a_tracker_without_batches_it_asks_one_task_at_a_time(
 ) -> None:
     world = original_like
     assert world.worker.info().max_batch_size == 0
-    _fill(world, 60, max_retries=2)
+    fill(world, 60, max_retries=2)
     failed: set[int] = set()
 
     def handler(task: Task) -> None:
@@ -84,7 +70,7 @@ async def test_against_a_tracker_without_batches_it_asks_one_task_at_a_time(
             failed.add(task.id)
             raise ValueError(f"task {task.id} is odd")
 
-    summary = await _worker(world, tmp_path, concurrency=4).serve(handler)
+    summary = await worker_loop(world, tmp_path, concurrency=4).serve(handler)
     assert (summary.closed, summary.failed) == (60, 6)
     events = world.server.events()
     types = _types(events)
@@ -106,7 +92,7 @@ def _other_worker(world: World) -> Client:
 async def test_a_task_running_past_its_deadline_is_kept_and_not_given_to_another(
     world: World, tmp_path: Path
 ) -> None:
-    _fill(world, 1, max_assign_time=2)  # taken back after 2 s unless kept alive
+    fill(world, 1, max_assign_time=2)  # taken back after 2 s unless kept alive
     watcher = _other_worker(world)
     seen: list[object] = []
     stop = threading.Event()
@@ -123,7 +109,7 @@ async def test_a_task_running_past_its_deadline_is_kept_and_not_given_to_another
         await asyncio.sleep(4.5)  # the scenario: a task that runs past two deadlines
 
     try:
-        summary = await _worker(world, tmp_path).serve(handler)
+        summary = await worker_loop(world, tmp_path).serve(handler)
     finally:
         stop.set()
         if watching.is_alive():
@@ -138,7 +124,7 @@ async def test_without_keep_alive_a_long_task_is_taken_back_as_by_the_original(
     original_like: World, tmp_path: Path
 ) -> None:
     world = original_like
-    _fill(world, 1, max_assign_time=1)
+    fill(world, 1, max_assign_time=1)
 
     runs: list[int] = []
 
@@ -147,7 +133,7 @@ async def test_without_keep_alive_a_long_task_is_taken_back_as_by_the_original(
         if len(runs) == 1:
             await asyncio.sleep(2.5)  # the scenario: taken back after 1 s (and the sweep)
 
-    summary = await _worker(world, tmp_path).serve(handler)
+    summary = await worker_loop(world, tmp_path).serve(handler)
     assert runs == [1, 1] and (summary.ok, summary.closed) == (2, 1)  # given again, closed then
     types = _types(world.server.events())
     assert types["AssignmentExpired"] >= 1 and types["AssignmentExtended"] == 0

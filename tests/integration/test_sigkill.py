@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -207,6 +207,26 @@ def holders_over_time(events: list) -> dict[int, int]:
     return held
 
 
+Taker = Callable[[aiohttp.ClientSession, str, int, dict, Acknowledged], Awaitable[None]]
+
+
+async def load_until_killed(session: aiohttp.ClientSession, server: Server, take: Taker,
+                            takers: int) -> tuple[int, list[dict], Acknowledged]:  # fmt: skip
+    """Start the server, submitters and ``takers`` of ``take``'s kind, and SIGKILL it once
+    enough is acknowledged: the project, its workers' headers, what was acknowledged."""
+    await server.astart()
+    project, workers = await prepare(session, server.url)
+    acked = Acknowledged()
+    load = [
+        submitter(session, server.url, project, workers[n % len(workers)], f"s{n}", acked)
+        for n in range(SUBMITTERS)
+    ] + [take(session, server.url, project, workers[n % len(workers)], acked)
+         for n in range(takers)]  # fmt: skip
+    await asyncio.wait_for(asyncio.gather(killer(server, acked), *load), timeout=30)
+    assert acked.enough(), (len(acked.submits), len(acked.releases))
+    return project, workers, acked
+
+
 async def killer(server: Server, acked: Acknowledged) -> None:
     await eventually(acked.enough, within=10, every=0.005, what="the load before the kill")
     server.kill()
@@ -216,17 +236,7 @@ async def killer(server: Server, acked: Acknowledged) -> None:
 async def test_every_acknowledged_submit_and_release_survives_sigkill(
     session: aiohttp.ClientSession, server: Server
 ) -> None:
-    await server.astart()
-    project, workers = await prepare(session, server.url)
-    acked = Acknowledged()
-    load = [
-        submitter(session, server.url, project, workers[n % len(workers)], f"s{n}", acked)
-        for n in range(SUBMITTERS)
-    ] + [
-        taker(session, server.url, project, workers[n % len(workers)], acked) for n in range(TAKERS)
-    ]
-    await asyncio.wait_for(asyncio.gather(killer(server, acked), *load), timeout=30)
-    assert acked.enough(), (len(acked.submits), len(acked.releases))
+    project, workers, acked = await load_until_killed(session, server, taker, TAKERS)
 
     await server.astart()  # the same data directory and port, after SIGKILL
     again = await call(
@@ -266,18 +276,7 @@ async def test_every_acknowledged_submit_and_release_survives_sigkill(
 async def test_every_acknowledged_batch_survives_sigkill_and_no_task_went_to_two_workers(
     session: aiohttp.ClientSession, server: Server
 ) -> None:
-    await server.astart()
-    project, workers = await prepare(session, server.url)
-    acked = Acknowledged()
-    load = [
-        submitter(session, server.url, project, workers[n % len(workers)], f"s{n}", acked)
-        for n in range(SUBMITTERS)
-    ] + [
-        batch_taker(session, server.url, project, workers[n % len(workers)], acked)
-        for n in range(TAKERS // 2)
-    ]
-    await asyncio.wait_for(asyncio.gather(killer(server, acked), *load), timeout=30)
-    assert acked.enough(), (len(acked.submits), len(acked.releases))
+    _, _, acked = await load_until_killed(session, server, batch_taker, TAKERS // 2)
     assert len(acked.received) == len(set(acked.received))  # no task was handed out twice
 
     await server.astart()  # the same data directory, after SIGKILL
