@@ -9,6 +9,7 @@ afterwards.  Measurements (details in scripts/bench/measures.py):
 
     submit   single-task POST /task/submit, 64 connections    req/s      >= 10,000
     cycle    64 workers: GET /task/get + POST /task/release    cycles/s   >= 5,000
+    batch    16 workers: bulk_get of 100 + bulk_release        tasks/s    >= 50,000
     bulk     POST /task/bulk_submit of 1,000 tasks             tasks/s    >= 100,000
     latency  p99 get+release at 1M queued / p99 at 1k queued   ratio      <= 1.5
     replay   restart after 1M submitted tasks, until GET /     events/s   >= 300,000

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""CPU time per worker-lane request, in-process: what the tracker itself spends on a submit and
-on a get + release, with no socket, no wrk and no other process on the path.
+"""CPU time per worker-lane request, in-process: what the tracker itself spends on a submit, on a
+get + release, and per task of a batch cycle (bulk_get of 100 + bulk_release of them, on a build
+that has them), with no socket, no wrk and no other process on the path.
 
     python scripts/bench_request_cpu.py [--requests 20000] [--rounds 5] [--concurrency 64]
 
@@ -41,6 +42,7 @@ except ImportError:  # a build from before the composition root moved above http
     from tracker.http.app import create_app  # type: ignore[import-not-found,no-redef]
 
 CHEAP = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
+BATCH = 100  # tasks per bulk_get and bulk_release in the batch phase
 
 
 def request_bytes(method: str, path: str, worker: dict[str, Any], body: bytes = b"") -> bytes:
@@ -75,6 +77,17 @@ async def set_up(client: TestClient) -> tuple[int, dict[str, Any]]:
     return project, worker
 
 
+async def bulk_submit(app: web.Application, project: int, worker: dict[str, Any],
+                      count: int) -> None:  # fmt: skip
+    """``count`` tasks for the batch phase (not timed)."""
+    for start in range(0, count, 5000):
+        items = [{"project": project, "recipe": f"batch {n}"}
+                 for n in range(start, min(count, start + 5000))]  # fmt: skip
+        body = json.dumps({"requests": items}).encode()
+        answer = await serve(app, request_bytes("POST", "/task/bulk_submit", worker, body))
+        assert answer["ok"], answer
+
+
 async def timed(count: int, concurrency: int, one: Callable[[int], Awaitable[None]]) -> float:
     """Process CPU seconds per call of ``one`` (``concurrency`` in flight at a time)."""
     started = time.process_time()
@@ -91,6 +104,9 @@ async def measure(args: argparse.Namespace) -> dict[str, list[float]]:
         async with TestClient(TestServer(app)) as client:
             project, worker = await set_up(client)
             found: dict[str, list[float]] = {"submit": [], "get+release": []}
+            batches = (await (await client.get("/")).json())["content"].get("max_batch_size", 0)
+            if batches >= BATCH:
+                found["batch of 100"] = []
 
             async def submit(n: int) -> None:
                 body = json.dumps({"project": project, "recipe": f"task {n}"}).encode()
@@ -104,9 +120,23 @@ async def measure(args: argparse.Namespace) -> dict[str, list[float]]:
                                                           body.encode()))  # fmt: skip
                 assert released["content"]["updated"], released
 
+            async def batch(n: int) -> None:
+                path = f"/task/bulk_get/{project}?count={BATCH}"
+                got = await serve(app, request_bytes("GET", path, worker))
+                items = [{"task_id": t["id"], "result": 0} for t in got["content"]["tasks"]]
+                body = json.dumps({"releases": items}).encode()
+                released = await serve(app, request_bytes("POST", "/task/bulk_release", worker,
+                                                          body))  # fmt: skip
+                assert all(r["updated"] for r in released["content"]["tasks"]), released
+
             for _ in range(args.rounds):
                 found["submit"].append(await timed(args.requests, args.concurrency, submit))
                 found["get+release"].append(await timed(args.requests, args.concurrency, cycle))
+                if "batch of 100" in found:
+                    await bulk_submit(app, project, worker, args.requests)
+                    cycles = args.requests // BATCH
+                    per_cycle = await timed(cycles, min(args.concurrency, 16), batch)
+                    found["batch of 100"].append(per_cycle / BATCH)
             return found
 
 
@@ -120,7 +150,7 @@ def main() -> None:
     print(f"tracker from {tracker.__file__}")
     for phase, seconds in found.items():
         micros = [round(s * 1e6, 1) for s in seconds]
-        per = "request" if phase == "submit" else "cycle (2 requests)"
+        per = {"submit": "request", "get+release": "cycle (2 requests)"}.get(phase, "task")
         print(f"{phase:12} CPU per {per}: min {min(micros)} µs, median "
               f"{statistics.median(micros)} µs   rounds: {micros}")  # fmt: skip
 

@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""Tasks closed per second by the worker loop (``tracker.client.Worker``) with a no-op handler,
-next to the server's own full-cycle figure (``scripts/bench.py --only cycle``, wrk).
+"""Tasks closed per second by the worker loop (``tracker.client.Worker``, which ``tracker work``
+runs) with a no-op handler, with batches and without, next to the server's own full-cycle
+figure (``scripts/bench.py --only cycle``, wrk).
 
     python scripts/bench_worker.py [--tasks 20000] [--concurrency 8] [--runs 3] [--no-cycle]
+                                   [--batches on|off (repeatable; default both)]
 
 A real ``tracker serve`` on core 0 (taskset), this script on core 1, a fresh data dir per
 run. Each run preloads ``--tasks`` tasks with bulk submits, then times one worker loop
 (``until_empty``) from its start until the queue is empty, and checks with the server that
 every task was closed. Handlers: ``async`` (an ``async def`` that returns at once) and
-``thread`` (a plain function, run in a thread as the loop runs them). The cycle figure is
-64 wrk connections doing GET /task/get + POST /task/release in Lua: the server's ceiling,
-with no Python client in the way.
+``thread`` (a plain function, run in a thread as the loop runs them). ``--batches on``: the
+tracker as it ships, so the loop takes as many tasks as it has free slots per
+``/task/bulk_get`` and releases in ``/task/bulk_release``; ``off``: the same tracker with
+``tasks.max_batch_size`` 0, so the loop falls back to one ``/task/get`` and one
+``/task/release`` per task, as against the original. The cycle figure is 64 wrk connections
+doing GET /task/get + POST /task/release in Lua: the server's ceiling for one task per
+request, with no Python client in the way.
 """
 
 from __future__ import annotations
@@ -66,17 +72,21 @@ def _nothing_sync(task: object) -> None:
     return None
 
 
-def one_run(tasks: int, concurrency: int, handler: str) -> dict:
-    with running_server(default_command(), SERVER_CORE, CHEAP) as server:
+WITHOUT_BATCHES = {"TRACKER_TASKS_MAX_BATCH_SIZE": "0", "TRACKER_TASKS_MAX_KEEP_ALIVE": "0"}
+
+
+def one_run(tasks: int, concurrency: int, handler: str, batches: bool) -> dict:
+    env = CHEAP if batches else {**CHEAP, **WITHOUT_BATCHES}
+    with running_server(default_command(), SERVER_CORE, env) as server:
         project, me = prepare(server.url, tasks)
         path = Path(tempfile.mkdtemp(prefix="bench-worker-")) / "identity.json"
         identity.write(path, me, server.url, "bench")
         worker = Worker(server.url, project, identity_file=path, concurrency=concurrency,
                         until_empty=True, request_access=False)  # fmt: skip
         watch = CpuWatch(server.pid, SERVER_CORE)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         summary = asyncio.run(worker.serve(_nothing if handler == "async" else _nothing_sync))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         shares = watch.shares()
         with Client(server.url) as anyone:
             left = anyone.get_project(project)  # still there
@@ -84,6 +94,7 @@ def one_run(tasks: int, concurrency: int, handler: str) -> dict:
         assert left.id == project
         return {
             "closed_per_s": round(summary.closed / seconds, 1),
+            "client_cpu_us_per_task": round(cpu / max(summary.closed, 1) * 1e6, 1),
             "closed": summary.closed, "closed_by_server": closed, "seconds": round(seconds, 2),
             "all_closed": closed == tasks == summary.closed, **shares,
         }  # fmt: skip
@@ -107,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, action="append", help="repeatable (default 8)")
     p.add_argument("--handler", choices=["async", "thread"], action="append",
                    help="repeatable (default both)")  # fmt: skip
+    p.add_argument("--batches", choices=["on", "off"], action="append",
+                   help="repeatable (default both)")  # fmt: skip
     p.add_argument("--runs", type=int, default=3, help="median of N runs")
     p.add_argument("--cycle-duration", type=float, default=5.0)
     p.add_argument("--no-cycle", action="store_true", help="skip the server's cycle figure")
@@ -115,18 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for concurrency in args.concurrency or [8]:
         for handler in args.handler or ["async", "thread"]:
-            runs = [one_run(args.tasks, concurrency, handler) for _ in range(args.runs)]
-            median = statistics.median(r["closed_per_s"] for r in runs)
-            ok = all(r["all_closed"] for r in runs)
-            share = max(r["server_cpu_share"] for r in runs)
-            rows.append(
-                (
-                    f"worker loop, {handler} no-op, concurrency {concurrency}",
-                    median,
-                    ok,
-                    f"server cpu {share:.0%}; runs {[r['closed_per_s'] for r in runs]}",
-                )
-            )
+            for batches in args.batches or ["on", "off"]:
+                runs = [one_run(args.tasks, concurrency, handler, batches == "on")
+                        for _ in range(args.runs)]  # fmt: skip
+                median = statistics.median(r["closed_per_s"] for r in runs)
+                ok = all(r["all_closed"] for r in runs)
+                share = max(r["server_cpu_share"] for r in runs)
+                client = statistics.median(r["client_cpu_us_per_task"] for r in runs)
+                rows.append((
+                    f"worker loop, {handler} no-op, concurrency {concurrency}, batches {batches}",
+                    median, ok, f"server cpu {share:.0%}; client cpu {client:.0f} us/task; "
+                    f"runs {[r['closed_per_s'] for r in runs]}",
+                ))  # fmt: skip
     if not args.no_cycle:
         cycle = server_cycle(args.cycle_duration)
         rows.append(("server cycle (wrk, 64 connections)", cycle or 0.0, cycle is not None,
@@ -136,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         f"server on core {SERVER_CORE}, client on core {CLIENT_CORE}; {args.tasks} tasks"
     )
     for name, value, ok, note in rows:
-        print(f"{name:<46} {value:>9.0f} tasks/s  {'ok' if ok else 'CHECK FAILED'}  {note}")
+        print(f"{name:<62} {value:>9.0f} tasks/s  {'ok' if ok else 'CHECK FAILED'}  {note}")
     return 0 if all(ok for _, _, ok, _ in rows) else 1
 
 

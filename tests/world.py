@@ -264,6 +264,22 @@ class World:
         body = {"task_id": task_id, "result": result, **fields}
         return await self._worker(by).post("/task/release", body)
 
+    async def take(self, count: int, by: int | Caller = 0, project: int | None = None) -> Answer:
+        """``/task/bulk_get``: up to ``count`` tasks at once."""
+        path = f"/task/bulk_get/{project or self.project}?count={count}"
+        return await self._worker(by).get(path)
+
+    async def release_all(self, *releases: dict[str, Any] | tuple[int, int],
+                          by: int | Caller = 0) -> Answer:  # fmt: skip
+        """``/task/bulk_release``; each element a body of ``/task/release`` or (task, result)."""
+        items = [r if isinstance(r, dict) else {"task_id": r[0], "result": r[1]}
+                 for r in releases]  # fmt: skip
+        return await self._worker(by).post("/task/bulk_release", {"releases": items})
+
+    async def touch(self, task_id: int, by: int | Caller = 0, **fields: Any) -> Answer:
+        """``/task/touch``: keep the task alive."""
+        return await self._worker(by).post("/task/touch", {"task_id": task_id, **fields})
+
     async def drain(self, by: int | Caller = 0, project: int | None = None) -> list[dict]:
         """Assign until nothing is left: the tasks in the order the tracker handed them out."""
         tasks = []

@@ -63,6 +63,7 @@ Duration = Annotated[float, Meta(ge=0, extra={"duration": True})]
 Count = Annotated[int, Meta(ge=1)]
 Bytes = Annotated[int, Meta(ge=1024)]
 NonNegative = Annotated[int, Meta(ge=0)]
+BatchSize = Annotated[int, Meta(ge=0, le=10_000)]
 
 
 class Section(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -121,6 +122,11 @@ class Maintenance(Section):
 class Tasks(Section):
     # What ``max_assign_time: 0`` means: this many seconds (the original's sweep period).
     default_max_assign_time: Duration = 300.0
+    # The most tasks one /task/bulk_get takes or one /task/bulk_release releases (a larger
+    # count is refused with 400); 0 turns both routes off (404, as the original answers).
+    max_batch_size: BatchSize = 1000
+    # The most seconds a keep-alive (/task/touch) may ask for; 0 turns the route off (404).
+    max_keep_alive: Duration = 3600.0
 
 
 class Metrics(Section):

@@ -1,4 +1,4 @@
-"""The six measurements. Each starts its own server on a fresh data dir.
+"""The seven measurements. Each starts its own server on a fresh data dir.
 
 Every function takes a Config and returns a Result whose ``value`` is the
 headline figure compared with the target; ``errors`` counts failed requests
@@ -35,6 +35,8 @@ class Config:
     duration: float
     big: int = 1_000_000  # queue size for latency (deep), replay and memory
     connections: int = 64  # submit and cycle
+    batch_connections: int = 16  # batch: workers, each holding a batch at a time
+    batch_size: int = 100
     bulk_connections: int = 8
     latency_connections: int = 4
     latency_delay_ms: int = 2
@@ -111,6 +113,17 @@ def _wrk_details(res: wrk.WrkResult) -> dict[str, Any]:
     }
 
 
+def _closes_check(api: Api, fx: Fixture, seen: int, slack: int) -> tuple[str, list[int] | None]:
+    """The server's closed count against the closes wrk saw (and up to ``slack`` more, cut
+    off when it stopped), every worker having closed some; and the per-worker counts."""
+    closed = closed_by(api, fx.workers)
+    check = _within("closed by server", None if closed is None else sum(closed), seen,
+                    seen + slack)  # fmt: skip
+    if check == "ok" and closed and min(closed) == 0:
+        check = "some worker closed no task"
+    return check, closed
+
+
 def submit(cfg: Config) -> Result:
     """Single-task POST /task/submit, 64 connections; successful submits/s."""
     with _server(cfg) as srv:
@@ -143,15 +156,7 @@ def cycle(cfg: Config) -> Result:
         res = _wrk(cfg, srv, "cycle.lua", [workers, fx.project, 0, 0, 1], cfg.connections)
         c = res.counters
         time.sleep(0.5)
-        closed = closed_by(api, fx.workers)
-        check = _within(
-            "closed by server",
-            None if closed is None else sum(closed),
-            c["released_updated"],
-            c["released_updated"] + cfg.connections,
-        )
-        if check == "ok" and closed and min(closed) == 0:
-            check = "some worker closed no task"
+        check, closed = _closes_check(api, fx, c["released_updated"], cfg.connections)
         return Result(
             value=c["released_updated"] / res.seconds,
             errors=_cycle_errors(res),
@@ -163,6 +168,37 @@ def cycle(cfg: Config) -> Result:
                 "closed_per_worker_min": min(closed) if closed else None,
                 "closed_per_worker_max": max(closed) if closed else None,
                 "assignments_per_worker": res.data.get("per_worker"),
+            },
+        )
+
+
+def batch(cfg: Config) -> Result:
+    """16 workers: GET /task/bulk_get?count=100 then POST /task/bulk_release of them; closes/s."""
+    with _server(cfg) as srv:
+        api = Api(srv.port)
+        fx = setup(api, cfg.batch_connections)
+        tasks = max(200_000, int(80_000 * cfg.duration))
+        log(f"preloading {tasks} tasks")
+        rate = preload(api, fx, tasks)
+        workers = _write_workers(srv, fx)
+        args = [workers, fx.project, cfg.batch_size, 1]
+        res = _wrk(cfg, srv, "batch_cycle.lua", args, cfg.batch_connections)
+        c = res.counters
+        time.sleep(0.5)
+        slack = cfg.batch_connections * cfg.batch_size  # releases cut off when wrk stopped
+        check, closed = _closes_check(api, fx, c["released_updated"], slack)
+        return Result(
+            value=c["released_updated"] / res.seconds,
+            errors=_cycle_errors(res) + (c.get("batches", 0) == 0),
+            check=check,
+            details={
+                **_wrk_details(res),
+                "batch_size": cfg.batch_size,
+                "batches_per_s": round(c.get("batches", 0) / res.seconds, 1),
+                "preloaded": tasks,
+                "preload_tasks_per_s": round(rate),
+                "closed_per_worker_min": min(closed) if closed else None,
+                "closed_per_worker_max": max(closed) if closed else None,
             },
         )
 
@@ -347,6 +383,7 @@ MEASURES = {
     for m in (
         Measure("submit", submit, "req/s", 10_000, True),
         Measure("cycle", cycle, "cycles/s", 5_000, True),
+        Measure("batch", batch, "tasks/s", 50_000, True),
         Measure("bulk", bulk, "tasks/s", 100_000, True),
         Measure("latency", latency, "p99 ratio", 1.5, False),
         Measure("replay", replay, "tasks/s", 300_000, True),

@@ -7,6 +7,10 @@
 - ``mixed``: 10 projects, 100 workers; blocks of events that submit tasks one by one and
   assign and close the oldest queued ones, 4:3, so with 10,000,000 events 4,000,000 tasks are
   submitted, 3,000,000 closed and 1,000,000 are queued at the end.
+- ``batches``: the work of ``mixed``, its tasks taken and closed 100 at a time by one worker
+  (``/task/bulk_get``, ``/task/bulk_release``): one ``TasksAssigned`` and one ``TasksReleased``
+  per 100 tasks instead of 100 of each, so the same tasks in fewer rows; its size is counted
+  in ``mixed``'s events, so the two replay the same tasks.
 """
 
 from __future__ import annotations
@@ -55,13 +59,16 @@ def bulk_events(total_tasks: int) -> Iterator[list[Event]]:
         yield block
 
 
-def mixed_events(total: int, n_projects: int, n_workers: int) -> Iterator[list[Event]]:
-    """Blocks of events: each submits tasks and closes the oldest queued ones, 4:3."""
-    submitted, closed, clock, emitted = 0, 0, T0 + 1, 0
+def mixed_events(total: int, n_projects: int, n_workers: int,
+                 batch_size: int = 1) -> Iterator[list[Event]]:  # fmt: skip
+    """Blocks of events: each submits tasks and closes the oldest queued ones, 4:3, one task
+    per assignment and release event, or ``batch_size`` (``total`` counts one-task events)."""
+    submitted, closed, batches, clock, emitted = 0, 0, 0, T0 + 1, 0
     oldest = {p: p for p in range(1, n_projects + 1)}  # task i is in project (i-1) % P + 1
     while emitted < total:
         size = min(700_000, total - emitted)
-        n_submit = size * 4 // 10
+        n_close = (size - size * 4 // 10) // 2
+        n_submit = size - 2 * n_close  # an odd remainder: one submission more
         block: list[Event] = []
         for _ in range(n_submit):
             submitted += 1
@@ -71,27 +78,35 @@ def mixed_events(total: int, n_projects: int, n_workers: int) -> Iterator[list[E
                 project_id=(submitted - 1) % n_projects + 1,
                 recipe=f"recipe {submitted} " + "x" * 40, priority=0, max_retries=3,
                 max_assign_time=300, verification_count=1))  # fmt: skip
-        for _ in range((size - n_submit) // 2):
-            project, worker = closed % n_projects + 1, closed % n_workers + 1
-            task_id = oldest[project]
-            oldest[project] += n_projects
-            closed += 1
-            clock += 0.001
-            block.append(tasks.TaskAssigned(at=clock, actor=worker_actor(worker), task_id=task_id,
-                                            project_id=project, worker_id=worker,
-                                            deadline=clock + 300))  # fmt: skip
-            block.append(tasks.TaskReleased(at=clock, actor=worker_actor(worker), task_id=task_id,
-                                            project_id=project, worker_id=worker, result=0,
-                                            outcome=tasks.Outcome.CLOSED))  # fmt: skip
-        while len(block) < size:  # an odd remainder: more submissions
-            submitted += 1
-            block.append(tasks.TaskSubmitted(
-                at=clock, actor=worker_actor(1), task_id=submitted,
-                project_id=(submitted - 1) % n_projects + 1, recipe=f"recipe {submitted}",
-                priority=0, max_retries=3, max_assign_time=300, verification_count=1))  # fmt: skip
-        emitted += len(block)
+        for first in range(0, n_close, batch_size):
+            count = min(batch_size, n_close - first)
+            project, worker = batches % n_projects + 1, batches % n_workers + 1
+            ids = [oldest[project] + n_projects * i for i in range(count)]
+            oldest[project] += n_projects * count
+            closed, batches, clock = closed + count, batches + 1, clock + 0.001 * count
+            block += closes(ids, project, worker, clock, batch_size)
+        emitted += size
         for start in range(0, len(block), BATCH):
             yield block[start : start + BATCH]
+
+
+def closes(ids: list[int], project: int, worker: int, clock: float,
+           batch_size: int) -> list[Event]:  # fmt: skip
+    """The tasks ``ids`` assigned to ``worker`` and closed: two events each, or per batch."""
+    actor = worker_actor(worker)
+    if batch_size == 1:
+        return [event for task_id in ids for event in (
+            tasks.TaskAssigned(at=clock, actor=actor, task_id=task_id, project_id=project,
+                               worker_id=worker, deadline=clock + 300),
+            tasks.TaskReleased(at=clock, actor=actor, task_id=task_id, project_id=project,
+                               worker_id=worker, result=0, outcome=tasks.Outcome.CLOSED),
+        )]  # fmt: skip
+    return [
+        tasks.TasksAssigned(at=clock, actor=actor, project_id=project, worker_id=worker,
+                            tasks=[tasks.Assignment(t, clock + 300) for t in ids]),
+        tasks.TasksReleased(at=clock, actor=actor, project_id=project, worker_id=worker,
+                            tasks=[tasks.Release(t, 0, tasks.Outcome.CLOSED) for t in ids]),
+    ]  # fmt: skip
 
 
 async def generate(path: Path, kind: str, size: int) -> int:
@@ -104,7 +119,7 @@ async def generate(path: Path, kind: str, size: int) -> int:
             blocks = bulk_events(size)
         else:
             head = await store.append(setup_events(10, 100), 0)
-            blocks = mixed_events(size - head, 10, 100)
+            blocks = mixed_events(size - head, 10, 100, 100 if kind == "batches" else 1)
         for block in blocks:
             head = await store.append(block, head)
     finally:

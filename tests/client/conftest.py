@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from tests.processes import Server, Servers
-from tracker.client import Client, ProjectSettings, WorkerIdentity
+from tracker.client import Client, NewTask, ProjectSettings, WorkerIdentity, identity
+from tracker.client.worker import Worker
 
 
 @pytest.fixture
@@ -45,3 +47,19 @@ def world(server: Server) -> Iterator[World]:
     yield made
     made.admin.close()
     made.worker.close()
+
+
+def worker_loop(world: World, tmp_path: Path, **options: object) -> Worker:
+    """The worker loop as the world's worker (its identity in a file of the test's), until the
+    project is empty."""
+    path = tmp_path / f"identity-{world.server.port}.json"
+    if not path.exists():
+        identity.write(path, world.identity, world.server.url, "tester")
+    return Worker(world.server.url, world.project, identity_file=path, until_empty=True,
+                  **options)  # type: ignore[arg-type]  # fmt: skip
+
+
+def fill(world: World, count: int, **fields: object) -> None:
+    """``count`` tasks in the world's project, in one bulk submission."""
+    world.worker.bulk_submit([NewTask(project=world.project, recipe=f"t{i}", **fields)
+                              for i in range(count)])  # type: ignore[arg-type]  # fmt: skip

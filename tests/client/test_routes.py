@@ -13,9 +13,12 @@ from tests.client.conftest import World
 from tracker.client import (
     AsyncClient,
     Client,
+    Conflict,
     Level,
     NewTask,
     ProjectSettings,
+    Release,
+    Released,
     Result,
     Role,
     Task,
@@ -40,6 +43,8 @@ ORIGINAL_ROUTES = {
     "GET /manager/list", "GET /manager/list_for_project/:id", "GET /manager/promote/:id",
     "GET /manager/demote/:id", "POST /manager/set_role_for_project/:id",
 }  # fmt: skip
+#: The tracker's extensions, announced in ``GET /`` (the original answers 404 to them).
+EXTENSIONS = {"GET /task/bulk_get/:id", "POST /task/bulk_release", "POST /task/touch"}
 
 SAMPLE_ARGS: dict[str, tuple] = {
     "update_project": (msgspec.convert({"id": 7, "name": "x"}, type=__import__(
@@ -48,6 +53,7 @@ SAMPLE_ARGS: dict[str, tuple] = {
     "submit_task": (NewTask(project=7, recipe="r"),),
     "bulk_submit": ([NewTask(project=7, recipe="r")],),
     "log": ("info", "scope", "message"),
+    "bulk_release": ([Release(7, Result.OK)],),
 }  # fmt: skip
 
 
@@ -69,13 +75,13 @@ def _sample(name: str, endpoint: Endpoint) -> tuple:
          "set_worker_paused": (7, True), "create_worker": ("a",)}[name])  # fmt: skip
 
 
-def test_the_client_has_a_method_for_every_route_of_the_original() -> None:
+def test_the_client_has_a_method_for_every_route_of_the_original_and_the_extensions() -> None:
     covered = set()
     for name, endpoint in vars(Routes).items():
         if isinstance(endpoint, Endpoint):
             call = endpoint.build(*_sample(name, endpoint))
             covered.add(_template(call.method, call.path))
-    assert covered == ORIGINAL_ROUTES
+    assert covered == ORIGINAL_ROUTES | EXTENSIONS
 
 
 def test_worker_routes_through_the_sync_client(world: World) -> None:
@@ -104,6 +110,33 @@ def test_worker_routes_through_the_sync_client(world: World) -> None:
     admin.set_project_secret(project, "s3cret")
     assert worker.project_secret(project) == "s3cret"  # as a worker with assign access
     assert admin.project_secret(project) == "s3cret"  # as a manager with SECRET
+
+
+def test_batches_and_keep_alive_through_the_sync_client(world: World) -> None:
+    worker, project = world.worker, world.project
+    info = worker.info()
+    assert (info.max_batch_size, info.max_keep_alive, info.default_max_assign_time) == (
+        1000, 3600.0, 300.0)  # fmt: skip
+    worker.bulk_submit([NewTask(project=project, recipe=f"b{i}", max_retries=2)
+                        for i in range(5)])  # fmt: skip
+    tasks = worker.bulk_get(project, 4)
+    assert [t.recipe for t in tasks] == ["b0", "b1", "b2", "b3"]
+    touched = worker.touch(tasks[0].id, 600)
+    assert 599 <= touched.remaining <= 600 and touched.deadline > time.time()
+    answers = worker.bulk_release([
+        Release(tasks[0].id, Result.OK, verification=3), Release(tasks[1].id, Result.FAIL,
+        reason="boom"), Release(tasks[2].id, Result.SKIP), Release(999, Result.OK),
+    ])  # fmt: skip
+    assert answers == [
+        Released(task_id=tasks[0].id, updated=True, outcome="closed"),
+        Released(task_id=tasks[1].id, updated=True, outcome="retry"),
+        Released(task_id=tasks[2].id, updated=True, outcome="skipped"),
+        Released(task_id=999, updated=False, outcome="not_assigned"),
+    ]
+    with pytest.raises(Conflict, match="is not assigned to you"):
+        worker.touch(tasks[0].id)
+    assert len(worker.bulk_get(project, 10)) == 3  # b1 and b2 again, and b4
+    assert worker.bulk_get(project, 10) == []
 
 
 def test_manager_routes_through_the_sync_client(world: World) -> None:
@@ -174,6 +207,10 @@ async def test_the_asyncio_client_speaks_the_same_routes(world: World) -> None:
                                   for i in range(2)])  # fmt: skip
         task = await worker.get_task(world.project)
         assert task is not None and await worker.release(task.id, Result.OK)
+        [second] = await worker.bulk_get(world.project, 5)
+        await worker.touch(second.id)
+        assert await worker.bulk_release([Release(second.id, Result.OK)]) == [
+            Released(task_id=second.id, updated=True, outcome="closed")]  # fmt: skip
         async with AsyncClient(world.server.url) as manager:
             await manager.login("admin", "password1")
             assert (await manager.account()).logged_in

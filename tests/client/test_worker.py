@@ -157,8 +157,9 @@ def test_a_call_made_while_the_tracker_replays_is_sent_again_once_it_serves(
 
     with ThreadPoolExecutor(1) as thread:
         synced = thread.submit(sync_info)
-        assert asyncio.run(async_info()) == synced.result() == Info(name="task_tracker",
-                                                                    version="1.1")  # fmt: skip
+        served = Info(name="task_tracker", version="1.1", max_batch_size=1000,
+                      max_keep_alive=3600.0, default_max_assign_time=300.0)  # fmt: skip
+        assert asyncio.run(async_info()) == synced.result() == served
     assert caplog.text.count("is starting; retrying") >= 2
 
 

@@ -135,6 +135,14 @@ async def test_answers_match_aiohttps_byte_for_byte_but_the_date(
         request(world, "GET", "/task/get/abc"),
         request(world, "POST", "/task/release", {"task_id": 12345, "result": 0}),
         request(world, "POST", "/task/release", {"task_id": 0}),
+        request(world, "GET", "/task/bulk_get/999?count=5"),
+        request(world, "GET", "/task/bulk_get/999?count=%30"),
+        request(world, "GET", "/task/bulk_get/999?a=1&count=%32&count=3"),
+        request(world, "GET", "/task/bulk_get/999?count=2+"),
+        request(world, "POST", "/task/bulk_release", {"releases": [{"task_id": 5, "result": 0}]}),
+        request(world, "POST", "/task/bulk_release", {"releases": [{"task_id": 5, "result": 9}]}),
+        request(world, "POST", "/task/touch", {"task_id": 5}),
+        request(world, "POST", "/task/touch", {"task_id": 5, "seconds": 10**9}),
     ]
     in_lane, in_aiohttp = await connect(), await connect()
     await in_aiohttp.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -147,6 +155,25 @@ async def test_answers_match_aiohttps_byte_for_byte_but_the_date(
         assert (first.status_line, first.field_lines, first.body) == (
             second.status_line, second.field_lines, second.body), case  # fmt: skip
     assert len(tasks.tasks) == 2  # one valid submit on each connection
+
+
+async def test_a_batch_worker_loop_on_one_connection(world: World, connect: Connect) -> None:
+    conn = await connect()
+    for recipe in ("a", "b", "c"):
+        await conn.send(submit(world, recipe))
+        assert (await conn.answer()).json == {"ok": True}
+    await conn.send(request(world, "GET", f"/task/bulk_get/{world.project}?count=2"))
+    tasks = (await conn.answer()).json["content"]["tasks"]
+    assert [t["recipe"] for t in tasks] == ["a", "b"]
+    await conn.send(request(world, "POST", "/task/touch", {"task_id": tasks[0]["id"]}))
+    assert (await conn.answer()).status == 200
+    releases = [{"task_id": t["id"], "result": 0} for t in tasks]
+    await conn.send(request(world, "POST", "/task/bulk_release", {"releases": releases}))
+    answered = (await conn.answer()).json["content"]["tasks"]
+    assert [a["outcome"] for a in answered] == ["closed", "closed"]
+    served = sum(answers_counted(world, route) for route in
+                 ("/task/bulk_get/{project}", "/task/bulk_release", "/task/touch"))  # fmt: skip
+    assert served == 3
 
 
 async def test_pipelined_requests_are_answered_in_order(world: World, connect: Connect) -> None:
@@ -298,6 +325,10 @@ def test_the_lane_serves_exactly_the_task_routes() -> None:
     assert lane.ROUTES.match(b"POST", b"/task/release") is not None
     route, params = lane.ROUTES.match(b"GET", b"/task/get/12")  # type: ignore[misc]
     assert (route.template, params) == ("/task/get/{project}", {"project": "12"})
+    route, params = lane.ROUTES.match(b"GET", b"/task/bulk_get/3")  # type: ignore[misc]
+    assert (route.template, params) == ("/task/bulk_get/{project}", {"project": "3"})
+    assert lane.ROUTES.match(b"POST", b"/task/bulk_release") is not None
+    assert lane.ROUTES.match(b"POST", b"/task/touch") is not None
     for method, path in [(b"GET", b"/task/submit"), (b"POST", b"/task/get/1"),
                          (b"GET", b"/task/get/"), (b"GET", b"/task/get/1/2"),
                          (b"GET", b"/task/get/%31"), (b"GET", b"/"),

@@ -25,13 +25,14 @@ ROUNDS = 8  # per route and caller
 # the web UI's routes (under /ui) answer HTML pages
 NOT_JSON = {"/metrics", "/git/receivehook"}
 QUERY = {"/events": "?timeout=0", "/project/monitoring/{id}": "?count=5",
-         "/project/monitoring-between/{id}": "?from=1&to=4000000000"}  # fmt: skip
+         "/project/monitoring-between/{id}": "?from=1&to=4000000000",
+         "/task/bulk_get/{project}": "?count=5"}  # fmt: skip
 FIELDS = ["project", "recipe", "priority", "max_retries", "max_assign_time", "hash_u64",
           "hash64", "unique_string", "verification_count", "task_id", "result", "verification",
           "requests", "alias", "worker", "paused", "username", "password", "name", "public",
           "hidden", "chain", "assign_rate", "submit_rate", "role", "secret", "level", "since",
           "after", "before", "limit", "message", "clone_url", "git_repo", "version", "motd",
-          "priority", "assign", "submit", "ref", "repository"]  # fmt: skip
+          "priority", "assign", "submit", "ref", "repository", "releases", "seconds"]  # fmt: skip
 
 
 def path_value(rng: random.Random, known: list[int]) -> str:
@@ -74,7 +75,8 @@ def plausible(rng: random.Random, known: list[int]) -> dict[str, Any]:
         "role": rng.randrange(64), "secret": "s" * 36, "assign": True, "submit": True,
         "clone_url": "", "git_repo": "", "version": "1", "motd": "", "message": "m",
         "level": rng.choice([1, 2, 3, 4]), "since": 0, "limit": 10, "scope": "s",
-        "timestamp": 1_700_000_000,
+        "timestamp": 1_700_000_000, "seconds": rng.choice([0, 30]),
+        "releases": [{"task_id": rng.choice(known), "result": rng.randrange(3)}],
     }  # fmt: skip
 
 

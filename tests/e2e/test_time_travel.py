@@ -204,6 +204,35 @@ async def test_folding_one_projects_events_shows_what_the_read_models_show_at_ev
     assert last[people.chained].closed and last[people.hidden].failed == set()
 
 
+async def test_batches_and_keep_alives_fold_as_the_read_models_show_them(
+    bare_world: World, clock: Clock
+) -> None:
+    """Batch assignments and releases (every outcome, a task the worker does not hold), a
+    keep-alive, an expiry after one, and a chain copy from a batch."""
+    world = await bare_world.open(workers=2)
+    target = await world.add_project("target")
+    await world.update_project(chain=target)
+    body = {"requests": [{"project": world.project, "recipe": f"b{i}", "max_retries": 2,
+                          "verification_count": 2 if i % 5 == 0 else 1, "max_assign_time": 60}
+                         for i in range(12)]}  # fmt: skip
+    assert (await world.worker.post("/task/bulk_submit", body)).ok
+    mine = [t["id"] for t in (await world.take(8)).content["tasks"]]
+    theirs = [t["id"] for t in (await world.take(8, by=1)).content["tasks"]]
+    clock.advance(40)
+    await world.touch(theirs[0], by=1)
+    releases = [{"task_id": t, "result": n % 3} for n, t in enumerate(mine)]
+    await world.release_all(*releases, {"task_id": theirs[1], "result": 0})
+    clock.advance(40)
+    assert await world.tracker.expire_due() == len(theirs) - 1  # all but the kept one
+    await world.release_all((theirs[0], 0), by=1)
+
+    along = await statuses_along_the_log(world)
+
+    last = along[-1]
+    assert last[world.project] is not None and last[target] is not None
+    assert last[world.project].closed >= 1 and last[target].queued >= 1
+
+
 async def test_answers_from_a_checkpoint_equal_answers_from_the_start(
     bare_world: World, clock: Clock, data_dir: Path
 ) -> None:

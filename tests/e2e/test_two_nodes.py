@@ -111,6 +111,38 @@ async def test_concurrent_assignments_on_both_nodes_hand_each_task_to_one_worker
         assert now.content["tasks"] == {"queued": 0, "assigned": 0, "failed": 0, "closed": 30}
 
 
+async def test_batches_on_both_nodes_hand_each_task_to_one_worker_and_keep_alive_holds(
+    nodes: list[World], clock: Clock
+) -> None:
+    a, b = nodes
+    admin = await a.register("admin")
+    project = await a.create_project("alpha", by=admin)
+    workers = [await a.new_worker(f"w{i}") for i in range(4)]
+    for worker in workers:
+        await b.grant(on(b, worker), project, by=on(b, admin))
+    body = {"requests": [{"project": project, "recipe": f"t{i}", "max_assign_time": 60}
+                         for i in range(100)]}  # fmt: skip
+    assert (await on(a, workers[0]).post("/task/bulk_submit", body)).ok
+    taken = await asyncio.gather(*(
+        on(nodes[n % 2], worker).get(f"/task/bulk_get/{project}?count=30")
+        for n, worker in enumerate(workers)
+    ))  # fmt: skip
+    ids = [[t["id"] for t in answer.content["tasks"]] for answer in taken]
+    assert sorted(t for batch in ids for t in batch) == list(range(1, 101))  # each once
+    clock.advance(50)
+    kept = await on(b, workers[0]).post("/task/touch", {"task_id": ids[0][0]})
+    assert kept.status == 200, kept
+    clock.advance(20)
+    assert await a.tracker.expire_due() == 99  # every task but the one kept alive on b
+    releases = {"releases": [{"task_id": t, "result": 0} for t in ids[0]]}
+    released = await on(a, workers[0]).post("/task/bulk_release", releases)
+    assert [r["outcome"] for r in released.content["tasks"]] == ["closed"] + ["not_assigned"] * (
+        len(ids[0]) - 1)  # fmt: skip
+    for node in nodes:
+        now = await on(node, admin).get(f"/project/state/{project}")
+        assert now.content["tasks"] == {"queued": 99, "assigned": 0, "failed": 0, "closed": 1}
+
+
 async def test_verification_needs_distinct_workers_across_nodes(nodes: list[World]) -> None:
     a, b = nodes
     admin = await a.register("admin")

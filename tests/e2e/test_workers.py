@@ -14,14 +14,17 @@ TYPO = "You are now allowed to create a worker"  # sic, the original's message
 
 
 async def test_the_root_names_the_server_and_its_version(bare_world: World) -> None:
+    """The original's two fields first, then the bounds of this tracker's extensions (batches
+    and keep-alive), which a client of the original ignores."""
     response = await bare_world.client.get("/")
     assert response.status == 200
     assert response.headers["Server"] == "task_tracker"
     assert response.content_type == "application/json"
     assert await response.json() == {
         "ok": True,
-        "content": {"name": "task_tracker", "version": "1.1"},
-    }
+        "content": {"name": "task_tracker", "version": "1.1", "max_batch_size": 1000,
+                    "max_keep_alive": 3600.0, "default_max_assign_time": 300.0},
+    }  # fmt: skip
 
 
 async def test_a_created_worker_gets_a_serial_id_the_time_and_a_fresh_secret(

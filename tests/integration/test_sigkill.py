@@ -2,10 +2,11 @@
 
 The real server runs as a separate process (``python -m tracker.cli serve``) on a SQLite file,
 and again on a PostgreSQL log (``--database``, a schema of the test's own).
-Many concurrent clients submit tasks and take-and-close them; every request the server
-acknowledged is recorded. The server is killed with SIGKILL in the middle of the load and
-started again on the same file: every acknowledged submit and release is in the log, and the
-restarted tracker's state agrees with it.
+Many concurrent clients submit tasks and take-and-close them, one at a time or in batches
+(``/task/bulk_get``, ``/task/bulk_release``); every request the server acknowledged is
+recorded. The server is killed with SIGKILL in the middle of the load and started again on the
+same file: every acknowledged submit and release is in the log, no task was ever handed to two
+workers, and the restarted tracker's state agrees with the log.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -25,7 +26,15 @@ from tests.waiting import eventually
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.sqlite import SQLiteEventStore
 from tracker.events.store import EventStore, read_events
-from tracker.events.tasks import Outcome, TaskReleased, TaskSubmitted
+from tracker.events.tasks import (
+    AssignmentExpired,
+    Outcome,
+    TaskAssigned,
+    TaskReleased,
+    TasksAssigned,
+    TasksReleased,
+    TaskSubmitted,
+)
 from tracker.projections.state import State
 from tracker.startup.log import LOG_FILE
 from tracker.startup.replay import replay
@@ -47,6 +56,7 @@ class Acknowledged:
     submits: set[str] = field(default_factory=set)
     releases: set[int] = field(default_factory=set)
     killed: asyncio.Event = field(default_factory=asyncio.Event)
+    received: list[int] = field(default_factory=list)  # every task id any taker was given
 
     def enough(self) -> bool:
         return (
@@ -150,6 +160,73 @@ async def taker(
             return
 
 
+BATCH = 20
+
+
+async def batch_taker(
+    session: aiohttp.ClientSession, url: str, project: int, headers: dict, acked: Acknowledged
+) -> None:
+    while not acked.killed.is_set():
+        try:
+            path = f"{url}/task/bulk_get/{project}?count={BATCH}"
+            async with session.get(path, headers=headers) as response:
+                answer = await response.json()
+            if not answer.get("ok"):
+                await asyncio.sleep(0.005)  # a worker's pause before asking again
+                continue
+            ids = [task["id"] for task in answer["content"]["tasks"]]
+            acked.received.extend(ids)
+            body = {"releases": [{"task_id": task_id, "result": 0} for task_id in ids]}
+            async with session.post(url + "/task/bulk_release", headers=headers,
+                                    json=body) as response:  # fmt: skip
+                released = await response.json()
+            if response.status == 200 and released.get("ok"):
+                acked.releases.update(t["task_id"] for t in released["content"]["tasks"]
+                                      if t["outcome"] == "closed")  # fmt: skip
+        except (TimeoutError, aiohttp.ClientError):
+            return
+
+
+def holders_over_time(events: list) -> dict[int, int]:
+    """Fold the log's assignments and their ends; fails on a task assigned while held."""
+    held: dict[int, int] = {}
+    for event in events:
+        match event:
+            case TaskAssigned(task_id=task, worker_id=worker):
+                assert task not in held, (task, held[task], worker)
+                held[task] = worker
+            case TasksAssigned(tasks=tasks, worker_id=worker):
+                for assignment in tasks:
+                    assert assignment.task_id not in held, (assignment.task_id, worker)
+                    held[assignment.task_id] = worker
+            case TaskReleased(task_id=task) | AssignmentExpired(task_id=task):
+                held.pop(task)
+            case TasksReleased(tasks=releases):
+                for release in releases:
+                    held.pop(release.task_id)
+    return held
+
+
+Taker = Callable[[aiohttp.ClientSession, str, int, dict, Acknowledged], Awaitable[None]]
+
+
+async def load_until_killed(session: aiohttp.ClientSession, server: Server, take: Taker,
+                            takers: int) -> tuple[int, list[dict], Acknowledged]:  # fmt: skip
+    """Start the server, submitters and ``takers`` of ``take``'s kind, and SIGKILL it once
+    enough is acknowledged: the project, its workers' headers, what was acknowledged."""
+    await server.astart()
+    project, workers = await prepare(session, server.url)
+    acked = Acknowledged()
+    load = [
+        submitter(session, server.url, project, workers[n % len(workers)], f"s{n}", acked)
+        for n in range(SUBMITTERS)
+    ] + [take(session, server.url, project, workers[n % len(workers)], acked)
+         for n in range(takers)]  # fmt: skip
+    await asyncio.wait_for(asyncio.gather(killer(server, acked), *load), timeout=30)
+    assert acked.enough(), (len(acked.submits), len(acked.releases))
+    return project, workers, acked
+
+
 async def killer(server: Server, acked: Acknowledged) -> None:
     await eventually(acked.enough, within=10, every=0.005, what="the load before the kill")
     server.kill()
@@ -159,17 +236,7 @@ async def killer(server: Server, acked: Acknowledged) -> None:
 async def test_every_acknowledged_submit_and_release_survives_sigkill(
     session: aiohttp.ClientSession, server: Server
 ) -> None:
-    await server.astart()
-    project, workers = await prepare(session, server.url)
-    acked = Acknowledged()
-    load = [
-        submitter(session, server.url, project, workers[n % len(workers)], f"s{n}", acked)
-        for n in range(SUBMITTERS)
-    ] + [
-        taker(session, server.url, project, workers[n % len(workers)], acked) for n in range(TAKERS)
-    ]
-    await asyncio.wait_for(asyncio.gather(killer(server, acked), *load), timeout=30)
-    assert acked.enough(), (len(acked.submits), len(acked.releases))
+    project, workers, acked = await load_until_killed(session, server, taker, TAKERS)
 
     await server.astart()  # the same data directory and port, after SIGKILL
     again = await call(
@@ -202,6 +269,31 @@ async def test_every_acknowledged_submit_and_release_survives_sigkill(
         for recipe in acked.submits:  # every acknowledged task is live, or closed in the log
             task_id = submitted[recipe]
             assert task_id in closed or state.tasks.tasks[task_id].recipe == recipe
+    finally:
+        await store.close()
+
+
+async def test_every_acknowledged_batch_survives_sigkill_and_no_task_went_to_two_workers(
+    session: aiohttp.ClientSession, server: Server
+) -> None:
+    _, _, acked = await load_until_killed(session, server, batch_taker, TAKERS // 2)
+    assert len(acked.received) == len(set(acked.received))  # no task was handed out twice
+
+    await server.astart()  # the same data directory, after SIGKILL
+    server.stop()
+    store = await open_log(server)
+    try:
+        events = [recorded.event async for recorded in read_events(store)]
+        submitted = {e.recipe: e.task_id for e in events if isinstance(e, TaskSubmitted)}
+        closed = {r.task_id for e in events if isinstance(e, TasksReleased) for r in e.tasks
+                  if r.outcome is Outcome.CLOSED}  # fmt: skip
+        assert acked.submits <= submitted.keys(), len(acked.submits - submitted.keys())
+        assert acked.releases <= closed, len(acked.releases - closed)
+        still_held = holders_over_time(events)  # fails on a task assigned while held
+        state = State()
+        await replay(store, state)
+        assert not closed & set(state.tasks.tasks)  # closed tasks stay closed
+        assert {t for t, task in state.tasks.tasks.items() if task.assignee} == set(still_held)
     finally:
         await store.close()
 

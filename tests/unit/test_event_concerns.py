@@ -12,7 +12,17 @@ from tracker.audit import records
 from tracker.events import codec
 from tracker.events.base import SYSTEM, actor_worker
 from tracker.events.store import StoredRow
-from tracker.events.tasks import NewTask, Outcome, TasksSubmitted, TaskSubmitted
+from tracker.events.tasks import (
+    Assignment,
+    AssignmentExtended,
+    NewTask,
+    Outcome,
+    Release,
+    TasksAssigned,
+    TasksReleased,
+    TasksSubmitted,
+    TaskSubmitted,
+)
 from tracker.startup.index import task_keys
 
 _SECRET_LOOKING = ("secret", "password", "token")
@@ -37,6 +47,21 @@ def test_task_events_name_the_tasks_they_concern() -> None:
     assert list(given.assigned(4, 2).concerned_tasks()) == [4]
     assert list(given.expired(4, 2).concerned_tasks()) == [4]
     assert list(given.workshop()[0].concerned_tasks()) == []
+
+
+def test_batch_events_name_every_task_they_list_and_their_worker() -> None:
+    taken = TasksAssigned(at=0, actor="worker:3", project_id=2, worker_id=3,
+                          tasks=[Assignment(5, 10.0), Assignment(9, 10.0)])  # fmt: skip
+    given_back = TasksReleased(at=0, actor="worker:3", project_id=2, worker_id=3,
+                               tasks=[Release(9, 1, Outcome.RETRY, reason="x")])  # fmt: skip
+    kept = AssignmentExtended(at=0, actor="worker:3", task_id=5, project_id=2, worker_id=3,
+                              deadline=20.0)  # fmt: skip
+    assert [list(e.concerned_tasks()) for e in (taken, given_back, kept)] == [[5, 9], [9], [5]]
+    assert {e.concerned_project() for e in (taken, given_back, kept)} == {2}
+    assert all(e.concerned_workers() == {3} for e in (taken, given_back, kept))
+    assert set(task_keys(codec.encode(taken))) == {5, 9}
+    assert records.Filter(task=9, worker=3, project=2)(given_back)
+    assert not records.Filter(task=5)(given_back)
 
 
 def test_the_index_asks_the_event_and_skips_what_it_cannot_read() -> None:

@@ -3,7 +3,8 @@
 The summary is a small fold over the task's own events (never the live read models), so it
 always agrees with the events listed, and it works the same for closed and deleted tasks.
 Events that list many tasks (reclaims, resets, hard resets) show ``task_count`` instead of
-their whole ``task_ids`` list; a bulk submission shows only this task's entry.
+their whole ``task_ids`` list; a bulk submission, a batch assignment and a batch release show
+only this task's entry (its fields beside the event's own, as the one-task event holds them).
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from tracker.events.store import EventStore
 from tracker.events.tasks import (
     AssignedTasksReclaimed,
     AssignmentExpired,
+    AssignmentExtended,
     FailedTasksReset,
     Outcome,
     ProjectTasksDeleted,
     TaskAssigned,
     TaskReleased,
+    TasksAssigned,
+    TasksReleased,
     TasksSubmitted,
     TaskSubmitted,
 )
@@ -56,10 +60,17 @@ def follow(summary: Summary, event: Event, position: int) -> None:
             summary.submitted_by, summary.submitted_at = event.actor, event.at
             if isinstance(event, TaskSubmitted):
                 summary.chained_from = event.chained_from
-        case TaskAssigned(worker_id=worker_id):
+        case TaskAssigned(worker_id=worker_id) | TasksAssigned(worker_id=worker_id):
             summary.state, summary.assignee = "assigned", worker_id
         case TaskReleased(outcome=outcome):
             summary.state, summary.assignee = _OUTCOME_STATE[outcome], 0
+        case TasksReleased(tasks=releases):
+            for release in releases:
+                if release.task_id == summary.id:
+                    summary.state, summary.assignee = _OUTCOME_STATE[release.outcome], 0
+        case AssignmentExtended(worker_id=worker_id):
+            # still assigned: said again, as the summary may fold only the last events
+            summary.state, summary.assignee = "assigned", worker_id
         case AssignmentExpired() | AssignedTasksReclaimed() | FailedTasksReset():
             summary.state, summary.assignee = "queued", 0
         case ProjectTasksDeleted():
@@ -75,6 +86,11 @@ def compact(found: dict[str, Any], task_id: int) -> dict[str, Any]:
         event["task_count"] = len(tasks)
         event["task_id"] = task_id
         event["task"] = tasks[task_id - event["first_task_id"]]
+    elif isinstance(event.get("tasks"), list):  # a batch: this task's entry, beside the rest
+        tasks = event.pop("tasks")
+        event["task_count"] = len(tasks)
+        event.update(next((entry for entry in tasks if isinstance(entry, dict)
+                           and entry.get("task_id") == task_id), {}))  # fmt: skip
     return found
 
 

@@ -1,14 +1,17 @@
 """A typed Python client for the tracker (and the original task_tracker), sync and asyncio,
 and a worker loop on top of it.
 
-It imports nothing from the rest of ``tracker``, and uses only the original's wire API, so it
-works against existing task_tracker deployments as well.
+It imports nothing from the rest of ``tracker``. Its calls are the original's wire API, so it
+works against existing task_tracker deployments as well, plus this tracker's extensions
+(``bulk_get``, ``bulk_release``, ``touch``), which the worker loop uses only when ``GET /``
+announces them.
 """
 
 from tracker.client.aio import AsyncClient
 from tracker.client.errors import (
     BadRequest,
     ClientError,
+    Conflict,
     ConnectFailed,
     ConnectionLost,
     Forbidden,
@@ -39,10 +42,13 @@ from tracker.client.shapes import (
     ManagerRole,
     NewTask,
     Project,
+    Release,
+    Released,
     Result,
     Role,
     Snapshot,
     Task,
+    Touched,
     Worker,
     WorkerAccess,
     WorkerStats,
@@ -51,10 +57,10 @@ from tracker.client.sync import Client
 
 __all__ = [
     "Account", "Assignees", "AsyncClient", "Backoff", "BadRequest", "Client", "ClientError",
-    "ConnectFailed", "ConnectionLost", "Forbidden", "Info", "InternalServerError", "Level",
-    "LogEntry", "LogPage", "Manager", "ManagerRole", "NewTask", "NoTaskAvailable", "NotFound",
-    "Project", "ProjectSettings", "ProtocolError", "RateLimited", "Refused", "RequestTooLarge",
-    "Result", "Role", "ServerError", "Snapshot", "Task", "TransportError", "Unauthorized",
-    "UsageError", "Worker", "WorkerAccess", "WorkerAuthFailed", "WorkerIdentity",
-    "WorkerPaused", "WorkerStats",
+    "Conflict", "ConnectFailed", "ConnectionLost", "Forbidden", "Info", "InternalServerError",
+    "Level", "LogEntry", "LogPage", "Manager", "ManagerRole", "NewTask", "NoTaskAvailable",
+    "NotFound", "Project", "ProjectSettings", "ProtocolError", "RateLimited", "Refused",
+    "Release", "Released", "RequestTooLarge", "Result", "Role", "ServerError", "Snapshot",
+    "Task", "Touched", "TransportError", "Unauthorized", "UsageError", "Worker", "WorkerAccess",
+    "WorkerAuthFailed", "WorkerIdentity", "WorkerPaused", "WorkerStats",
 ]  # fmt: skip

@@ -22,6 +22,9 @@ class Routes:
     bulk_submit = Endpoint(w.bulk_submit)
     get_task = Endpoint(w.get_task)
     release = Endpoint(w.release)
+    bulk_get = Endpoint(w.bulk_get)
+    bulk_release = Endpoint(w.bulk_release)
+    touch = Endpoint(w.touch)
     log = Endpoint(w.log)
     project_secret = Endpoint(w.project_secret)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from tracker.client import errors
 from tracker.client.command import Command
-from tracker.client.worker import Worker
+from tracker.client.worker import TooManyFailures, Worker
 
 DEFAULT_URL = "http://127.0.0.1:3010"
 
@@ -21,9 +21,13 @@ def register(commands: Any) -> None:
         "work",
         help="run a worker: get tasks of a project, run COMMAND on each, release the result",
         description="Runs COMMAND once per task with the recipe on standard input. Exit status "
-        "0 releases the task OK, anything else FAIL; standard output becomes the verification "
-        "hash (first 8 bytes of its SHA-256, 0 if empty). SIGTERM or SIGINT: no new task; "
-        "commands still running after --grace get SIGTERM and their tasks are released SKIP.",
+        "0 releases the task OK, anything else FAIL (with the status and the end of standard "
+        "error as the reason); standard output becomes the verification hash (first 8 bytes "
+        "of its SHA-256, 0 if empty). SIGTERM or SIGINT: no new task; commands still running "
+        "after --grace get SIGTERM and their tasks are released SKIP. Exit status: 0 when "
+        "stopped or done, 1 when the tracker refused the worker, 2 for a command that cannot "
+        "run (refused before any task is taken) or bad options, 3 after --max-failures "
+        "failures in a row.",
     )
     work.add_argument("--url", default=os.environ.get("TRACKER_URL", DEFAULT_URL),
                       help=f"the tracker (default $TRACKER_URL or {DEFAULT_URL})")  # fmt: skip
@@ -38,6 +42,11 @@ def register(commands: Any) -> None:
                       help="exit once the project has no task to give")  # fmt: skip
     work.add_argument("--no-request-access", dest="request_access", action="store_false",
                       help="do not ask for assign access at start")  # fmt: skip
+    work.add_argument("--max-failures", type=int, default=20, metavar="N",
+                      help="stop (exit 3) after N failures in a row within --failure-window, "
+                      "releasing the tasks held SKIP; 0: never (20)")  # fmt: skip
+    work.add_argument("--failure-window", type=float, default=10.0, metavar="S",
+                      help="seconds the run of failures must fall within (10)")  # fmt: skip
     work.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
     work.set_defaults(run=_work)
 
@@ -47,17 +56,26 @@ def _work(args: argparse.Namespace) -> int:
     if not argv:
         print("tracker work: give the command after --, e.g. -- ./handle.sh", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    worker = Worker(
-        args.url, args.project, identity_file=args.identity, alias=args.alias,
-        concurrency=args.concurrency, request_access=args.request_access,
-        until_empty=args.until_empty, grace=args.grace,
-    )  # fmt: skip
     try:
-        summary = worker.run(Command(argv))
+        command = Command(argv)  # refused here, before anything is asked of the tracker
+        worker = Worker(
+            args.url, args.project, identity_file=args.identity, alias=args.alias,
+            concurrency=args.concurrency, request_access=args.request_access,
+            until_empty=args.until_empty, grace=args.grace, max_failures=args.max_failures,
+            failure_window=args.failure_window,
+        )  # fmt: skip
     except errors.UsageError as exc:
         print(f"tracker work: {exc}", file=sys.stderr)
         return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        summary = worker.run(command)
+    except errors.UsageError as exc:
+        print(f"tracker work: {exc}", file=sys.stderr)
+        return 2
+    except TooManyFailures as exc:
+        print(f"tracker work: {exc}; the tasks held were released SKIP", file=sys.stderr)
+        return 3
     except errors.ClientError as exc:
         print(f"tracker work: {exc}", file=sys.stderr)
         return 1

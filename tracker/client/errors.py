@@ -77,6 +77,11 @@ class NotFound(ServerError):
     """404: no such project, worker, manager or route."""
 
 
+class Conflict(ServerError):
+    """409: the task is not in the state the call needs (a keep-alive of a task this worker
+    no longer holds)."""
+
+
 class RequestTooLarge(ServerError):
     """413: the body is over the server's limit."""
 
@@ -99,6 +104,7 @@ _BY_STATUS: dict[int, type[ServerError]] = {
     401: Unauthorized,
     403: Forbidden,
     404: NotFound,
+    409: Conflict,
     413: RequestTooLarge,
     429: RateLimited,
 }

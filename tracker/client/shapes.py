@@ -32,8 +32,15 @@ class Level(enum.IntEnum):
 
 
 class Info(msgspec.Struct, kw_only=True):
+    """``GET /``. The last three are this tracker's extensions; the original does not send
+    them, and 0 means the same: no batches (``max_batch_size``), no keep-alive
+    (``max_keep_alive``), and an unknown default hold time (``default_max_assign_time``)."""
+
     name: str
     version: str
+    max_batch_size: int = 0
+    max_keep_alive: float = 0.0
+    default_max_assign_time: float = 0.0
 
 
 class Project(msgspec.Struct, kw_only=True):
@@ -52,9 +59,8 @@ class Project(msgspec.Struct, kw_only=True):
     submit_rate: float = 0.0
 
 
-class Task(msgspec.Struct, kw_only=True):
+class _TaskFields(msgspec.Struct, kw_only=True):
     id: int
-    project: Project
     recipe: str
     priority: int = 0
     assignee: int = 0
@@ -64,6 +70,64 @@ class Task(msgspec.Struct, kw_only=True):
     max_assign_time: int = 0
     assign_time: int = 0
     verification_count: int = 0
+
+
+class Task(_TaskFields, kw_only=True):
+    project: Project
+
+
+class WireTask(_TaskFields, kw_only=True):
+    """A task as it is read off the wire: its project still JSON. An unlimited rate is sent as
+    ``1.7976931348623157e308``, which takes msgspec about 30 us to parse (a tenth of a
+    microsecond for other numbers), and every task of a project carries the same project: so
+    each distinct project text is parsed once (``tasks_of``)."""
+
+    project: msgspec.Raw
+
+
+_PROJECTS: dict[bytes, Project] = {}  # project text -> parsed, for the few projects a worker sees
+_FIELDS = tuple(name for name in _TaskFields.__struct_fields__)
+
+
+def tasks_of(wire: list[WireTask]) -> list[Task]:
+    """The tasks, each project parsed once per distinct text."""
+    found = []
+    for task in wire:
+        text = bytes(task.project)
+        project = _PROJECTS.get(text)
+        if project is None:
+            if len(_PROJECTS) >= 64:
+                _PROJECTS.clear()
+            project = _PROJECTS[text] = msgspec.json.decode(text, type=Project)
+        fields = {name: getattr(task, name) for name in _FIELDS}
+        found.append(Task(project=project, **fields))
+    return found
+
+
+class Release(msgspec.Struct, omit_defaults=True):
+    """One task of ``bulk_release``: its result, verification and reason, as ``release``."""
+
+    task_id: int
+    result: Result
+    verification: int = 0
+    reason: str = ""
+
+
+class Released(msgspec.Struct, kw_only=True):
+    """What ``bulk_release`` did to one task: ``outcome`` is ``closed``, ``voted``, ``retry``,
+    ``failed``, ``skipped``, or ``not_assigned`` (this worker did not hold it: nothing
+    happened); ``updated`` as ``release`` answers it."""
+
+    task_id: int
+    updated: bool = False
+    outcome: str = ""
+
+
+class Touched(msgspec.Struct, kw_only=True):
+    """What ``touch`` did: the task's deadline (Unix time) and the seconds left to it."""
+
+    deadline: float
+    remaining: float = 0.0
 
 
 class NewTask(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -10,7 +10,19 @@ from typing import Literal
 
 from tracker.client import calls
 from tracker.client.calls import Auth, Call
-from tracker.client.shapes import Info, NewTask, Result, Task, Worker, WorkerStats
+from tracker.client.shapes import (
+    Info,
+    NewTask,
+    Release,
+    Released,
+    Result,
+    Task,
+    Touched,
+    WireTask,
+    Worker,
+    WorkerStats,
+    tasks_of,
+)
 
 LogLevel = Literal["trace", "info", "warn", "error"]
 
@@ -57,7 +69,9 @@ def bulk_submit(tasks: list[NewTask]) -> Call[None]:
 
 
 def _task_or_none(answer: calls.Answer) -> Task | None:
-    return answer.content(dict[str, Task])["task"] if answer.envelope.ok else None
+    if not answer.envelope.ok:
+        return None
+    return tasks_of([answer.content(dict[str, WireTask])["task"]])[0]
 
 
 def _no_task_is_fine(answer: calls.Answer) -> bool:
@@ -94,6 +108,42 @@ def release(task_id: int, result: Result | int, verification: int = 0,
     if reason:
         body["reason"] = reason
     return calls.post("/task/release", body, _updated, auth=Auth.WORKER, idempotent=True)
+
+
+def _tasks_or_none(answer: calls.Answer) -> list[Task]:
+    return (
+        tasks_of(answer.content(dict[str, list[WireTask]])["tasks"]) if answer.envelope.ok else []
+    )
+
+
+def bulk_get(project: int, count: int) -> Call[list[Task]]:
+    """``GET /task/bulk_get/:project?count=N`` (a tracker extension): up to ``count`` tasks,
+    best first, as ``count`` calls of ``get_task`` in a row would give them; ``[]`` when
+    there is none. ``count`` at most ``info().max_batch_size``; a rate-limited project gives
+    one task per call. Retried only when the request was never sent."""
+    return Call(
+        "GET", f"/task/bulk_get/{int(project)}?count={int(count)}", _tasks_or_none,
+        auth=Auth.WORKER, accept=_no_task_is_fine,
+    )  # fmt: skip
+
+
+def bulk_release(releases: list[Release]) -> Call[list[Released]]:
+    """``POST /task/bulk_release`` (a tracker extension): each task as ``release`` would,
+    answered per task in the same order. At most ``info().max_batch_size`` of them; one that
+    is malformed (a result other than 0-2, a task listed twice) refuses the whole batch.
+    Retried after a lost answer: what was applied is then answered ``not_assigned``."""
+    body = {"releases": releases}
+    return calls.post("/task/bulk_release", body, calls.field_of("tasks", list[Released]),
+                      auth=Auth.WORKER, idempotent=True)  # fmt: skip
+
+
+def touch(task_id: int, seconds: int = 0) -> Call[Touched]:
+    """``POST /task/touch`` (a tracker extension): keep a task this worker holds, its
+    deadline moved to ``seconds`` from now (0: the task's ``max_assign_time``), never
+    earlier. ``Conflict`` (409) when the worker no longer holds it."""
+    body = {"task_id": int(task_id), "seconds": int(seconds)}
+    return calls.post("/task/touch", body, calls.content_as(Touched), auth=Auth.WORKER,
+                      idempotent=True)  # fmt: skip
 
 
 def log(level: LogLevel, scope: str, message: str, timestamp: int | None = None) -> Call[None]:

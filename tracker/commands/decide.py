@@ -8,6 +8,7 @@ from typing import Any
 from tracker.commands import (
     access,
     admin,
+    batches,
     maintenance,
     managers,
     project_admin,
@@ -22,8 +23,8 @@ from tracker.projections.state import State
 
 Decider = Callable[[State, Any, float], list[Event]]
 
-_MODULES = (workers, projects, access, tasks, managers, admin, project_admin, maintenance,
-            log_commands)  # fmt: skip
+_MODULES = (workers, projects, access, tasks, batches, managers, admin, project_admin,
+            maintenance, log_commands)  # fmt: skip
 
 # Each module types its deciders by their own command; the table erases that to ``Any``.
 DECIDERS: dict[type[Command], Decider] = {

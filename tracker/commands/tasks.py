@@ -1,4 +1,7 @@
-"""Commands on tasks: submit, bulk submit, assign, release, expire.
+"""Commands on tasks: submit, bulk submit, assign, release, keep alive, expire.
+
+The batch versions of assign and release are in :mod:`tracker.commands.batches`; they apply the
+rules written here to each task.
 
 Every decision is a pure function of the state, the command and ``now``; it returns the
 events to append, or raises the error that names the broken rule.
@@ -16,6 +19,7 @@ from tracker.errors import InvalidRequest, RateLimited, TrackerError
 from tracker.events.base import SYSTEM, Event, worker_actor
 from tracker.events.tasks import (
     AssignmentExpired,
+    AssignmentExtended,
     NewTask,
     Outcome,
     TaskAssigned,
@@ -67,6 +71,15 @@ class ReleaseTask(Command, frozen=True):
     reason: str = ""
 
 
+class ExtendAssignment(Command, frozen=True):
+    """A keep-alive: move the deadline to ``seconds`` from now (0: the task's max_assign_time)."""
+
+    worker_id: int
+    task_id: int
+    seconds: float = 0.0
+    default_assign_time: float = 300.0  # seconds; when seconds and max_assign_time are 0
+
+
 class ExpireAssignment(Command, frozen=True):
     task_id: int
     deadline: float
@@ -94,6 +107,12 @@ class InvalidProjectId(InvalidRequest):
 
 class WorkerPaused(TrackerError):
     message = "A manager has paused you"
+
+
+class NotAssigned(TrackerError):
+    """The task is not held by the calling worker (answered 409)."""
+
+    message = "The task is not assigned to you"
 
 
 class NoTaskAvailable(TrackerError):
@@ -205,40 +224,51 @@ def bulk_submit(state: State, command: BulkSubmit, now: float) -> list[Event]:
     ]  # fmt: skip
 
 
-def assign_task(state: State, command: AssignTask, now: float) -> list[Event]:
-    worker = state.workers.get(command.worker_id)
+def open_for(state: State, worker_id: int, project_id: int, now: float) -> None:
+    """The rules a worker's request for tasks of a project meets before any task is looked
+    at, in the original's order (the rate: one token at least); raises the refusal."""
+    worker = state.workers.get(worker_id)
     if worker is not None and worker.paused:
         raise WorkerPaused()  # before the project id, as the original
-    if command.project <= 0:
+    if project_id <= 0:
         raise InvalidProjectId()
-    project = existing_project(state, command.project)
-    pace(state, command.project, ASSIGN, 1, now)
+    project = existing_project(state, project_id)
+    pace(state, project_id, ASSIGN, 1, now)
     if project.paused:
         raise NoTaskAvailable()
-    if not project.public and not state.access.can_assign(command.worker_id, command.project):
+    if not project.public and not state.access.can_assign(worker_id, project_id):
         raise NoTaskAvailable()
+
+
+def deadline_of(task: Task, now: float, default_assign_time: float) -> float:
+    return now + (task.max_assign_time or default_assign_time)
+
+
+def assign_task(state: State, command: AssignTask, now: float) -> list[Event]:
+    open_for(state, command.worker_id, command.project, now)
     task = state.tasks.next_for(command.project, command.worker_id)
     if task is None:
         raise NoTaskAvailable()
-    timeout = task.max_assign_time or command.default_assign_time
     return [
         TaskAssigned(
             at=now, actor=worker_actor(command.worker_id), task_id=task.id,
-            project_id=task.project_id, worker_id=command.worker_id, deadline=now + timeout,
+            project_id=task.project_id, worker_id=command.worker_id,
+            deadline=deadline_of(task, now, command.default_assign_time),
         )
     ]  # fmt: skip
 
 
-def _outcome(task: Task, command: ReleaseTask) -> Outcome | None:
-    if command.result == OK:
+def outcome_of(task: Task, result: int, verification: int) -> Outcome | None:
+    """What releasing ``task`` with ``result`` does to it (None: an unknown result)."""
+    if result == OK:
         if task.verification_count <= 1:
             return Outcome.CLOSED
-        votes = list((task.votes or {}).values()) + [command.verification]
-        agreeing = votes.count(command.verification)
+        votes = list((task.votes or {}).values()) + [verification]
+        agreeing = votes.count(verification)
         return Outcome.CLOSED if agreeing >= task.verification_count else Outcome.VOTED
-    if command.result == FAIL:
+    if result == FAIL:
         return Outcome.FAILED if task.retries + 1 >= task.max_retries else Outcome.RETRY
-    if command.result == SKIP:
+    if result == SKIP:
         return Outcome.SKIPPED
     return None
 
@@ -247,7 +277,7 @@ def release_task(state: State, command: ReleaseTask, now: float) -> list[Event]:
     task = state.tasks.get(command.task_id)
     if task is None or task.assignee != command.worker_id:
         return []
-    outcome = _outcome(task, command)
+    outcome = outcome_of(task, command.result, command.verification)
     if outcome is None:
         return []
     actor = worker_actor(command.worker_id)
@@ -258,27 +288,74 @@ def release_task(state: State, command: ReleaseTask, now: float) -> list[Event]:
             verification=command.verification, reason=command.reason,
         )
     ]  # fmt: skip
-    if outcome is Outcome.CLOSED:
-        events.extend(_chain_copy(state, task, now, actor))
+    if outcome is Outcome.CLOSED and _has_chain(state, task):
+        copy = Chains(state).copy(task, now, actor)
+        events.extend([copy] if copy else [])
     return events
 
 
-def _chain_copy(state: State, task: Task, now: float, actor: str) -> list[Event]:
-    """A closed task is copied into its project's chain target, unless its hash is taken there."""
+def _has_chain(state: State, task: Task) -> bool:
+    """Whether the task's project chains into another (most do not: no ``Chains`` to build)."""
     project = state.projects.get(task.project_id)
-    if project is None or not project.view.chain:
-        return []
-    target = project.view.chain
-    if state.projects.get(target) is None:
-        return []
-    if task.hash and task.hash in state.tasks.hashes_of(target):
-        return []
-    return [
-        TaskSubmitted(
-            at=now, actor=actor, task_id=state.tasks.next_id, project_id=target,
+    return project is not None and bool(project.view.chain)
+
+
+class Chains:
+    """Chain copies of closed tasks, decided one after another against the same state: a
+    batch's later copies see the ids and hashes its earlier copies and closes took or freed."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.next_id = state.tasks.next_id
+        self.taken: set[tuple[int, int]] = set()  # (project, hash) of copies decided here
+        self.freed: set[tuple[int, int]] = set()  # (project, hash) of tasks closed here
+
+    def closed(self, task: Task) -> None:
+        if task.hash:
+            self.freed.add((task.project_id, task.hash))
+
+    def copy(self, task: Task, now: float, actor: str) -> TaskSubmitted | None:
+        """The copy of closed ``task`` into its project's chain target, unless its hash is
+        taken there (or there is no chain)."""
+        state = self.state
+        project = state.projects.get(task.project_id)
+        if project is None or not project.view.chain:
+            return None
+        target = project.view.chain
+        if state.projects.get(target) is None:
+            return None
+        key = (target, task.hash)
+        if task.hash and (key in self.taken or (
+                task.hash in state.tasks.hashes_of(target) and key not in self.freed)):  # fmt: skip
+            return None
+        if task.hash:
+            self.taken.add(key)
+            self.freed.discard(key)
+        self.next_id += 1
+        return TaskSubmitted(
+            at=now, actor=actor, task_id=self.next_id - 1, project_id=target,
             recipe=task.recipe, priority=task.priority, max_retries=task.max_retries,
             max_assign_time=task.max_assign_time, verification_count=task.verification_count,
             hash=task.hash, chained_from=task.id,
+        )  # fmt: skip
+
+
+def extend_assignment(state: State, command: ExtendAssignment, now: float) -> list[Event]:
+    """A keep-alive moves the deadline later, never earlier: one that would not move it
+    appends nothing. A deadline that passed still counts while the task is not taken back."""
+    task = state.tasks.get(command.task_id)
+    if task is None or task.assignee != command.worker_id:
+        raise NotAssigned(
+            f"Task {command.task_id} is not assigned to you: it was released, or taken back "
+            "when its deadline passed"
+        )
+    seconds = command.seconds or task.max_assign_time or command.default_assign_time
+    if now + seconds <= task.deadline:
+        return []
+    return [
+        AssignmentExtended(
+            at=now, actor=worker_actor(command.worker_id), task_id=task.id,
+            project_id=task.project_id, worker_id=command.worker_id, deadline=now + seconds,
         )
     ]  # fmt: skip
 
@@ -300,5 +377,6 @@ DECIDERS = {
     BulkSubmit: bulk_submit,
     AssignTask: assign_task,
     ReleaseTask: release_task,
+    ExtendAssignment: extend_assignment,
     ExpireAssignment: expire_assignment,
 }

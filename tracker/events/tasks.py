@@ -1,4 +1,9 @@
-"""Events in the life of a task: submitted, assigned, released, expired, reset."""
+"""Events in the life of a task: submitted, assigned, kept alive, released, expired, reset.
+
+A worker's batch (``/task/bulk_get``, ``/task/bulk_release``) is one event listing its tasks,
+as a bulk submission is: one row, one hash and one fold per batch instead of per task, which
+is what lets a batch of a hundred tasks cost little more to log than one task.
+"""
 
 from __future__ import annotations
 
@@ -93,6 +98,57 @@ class TaskReleased(_OneTask, frozen=True, tag=True):
     outcome: Outcome
     verification: int = 0
     reason: str = ""  # why, in the worker's words (an error, a stderr tail); "" when not given
+
+
+class Assignment(msgspec.Struct, frozen=True, gc=False):
+    """One task of a batch assignment (see ``TasksAssigned``)."""
+
+    task_id: int
+    deadline: float  # Unix time after which the assignment may be taken back
+
+
+class TasksAssigned(Event, frozen=True, tag=True):
+    """A batch assignment: each listed task was given to the worker, in this order (best
+    first), until its own deadline."""
+
+    project_id: int
+    worker_id: int
+    tasks: list[Assignment]
+
+    def concerned_tasks(self) -> Collection[int]:
+        return [assignment.task_id for assignment in self.tasks]
+
+
+class Release(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
+    """One task of a batch release (see ``TasksReleased``): what ``TaskReleased`` holds."""
+
+    task_id: int
+    result: int  # 0 OK, 1 FAIL, 2 SKIP as the worker sent it
+    outcome: Outcome
+    verification: int = 0
+    reason: str = ""
+
+
+class TasksReleased(Event, frozen=True, tag=True):
+    """A batch release: each listed task of the project, held by the worker, was released
+    with its own result, outcome, verification and reason, in this order. Tasks of the batch
+    the worker did not hold are not listed (nothing happened to them)."""
+
+    project_id: int
+    worker_id: int
+    tasks: list[Release]
+
+    def concerned_tasks(self) -> Collection[int]:
+        return [release.task_id for release in self.tasks]
+
+
+class AssignmentExtended(_OneTask, frozen=True, tag=True):
+    """A keep-alive: the worker still holding the task moved its deadline later."""
+
+    task_id: int
+    project_id: int
+    worker_id: int
+    deadline: float  # the new deadline, Unix time
 
 
 class AssignmentExpired(_OneTask, frozen=True, tag=True):

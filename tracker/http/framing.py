@@ -84,6 +84,7 @@ class Head(NamedTuple):
 
     route: Route
     path: str
+    query: str  # the raw query string (after "?"), "" when none
     params: Mapping[str, str]
     fields: dict[bytes, bytes]
     body: bytes
@@ -161,10 +162,11 @@ class Framer:
     def _finish(self, buffer: bytearray, end: int) -> Head:
         assert self._found is not None
         route, params = self._found
-        path = self._url.partition(b"?")[0].decode("ascii")
+        path, _, query = self._url.partition(b"?")
         if self._close and len(buffer) > end:
             raise HandOff()  # aiohttp refuses bytes after a "Connection: close" request
-        head = Head(route, path, params, self._fields, b"".join(self._body), end, self._close)
+        head = Head(route, path.decode("ascii"), query.decode("utf-8", "surrogateescape"), params,
+                    self._fields, b"".join(self._body), end, self._close)  # fmt: skip
         self._start()
         return head
 

@@ -32,6 +32,7 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from aiohttp import web
+from yarl import URL
 
 from tracker.http import middleware
 from tracker.http.framing import Framer, HandOff, Head, Routes
@@ -74,7 +75,7 @@ class LaneRequest(dict[web.RequestKey[Any], Any]):
     cookies: the framer hands a request that sends any to aiohttp, whose parser reads them."""
 
     __slots__ = ("app", "method", "path", "headers", "match_info", "client_max_size", "_body",
-                 "close")  # fmt: skip
+                 "close", "_query")  # fmt: skip
 
     cookies = _NO_COOKIES
 
@@ -87,6 +88,12 @@ class LaneRequest(dict[web.RequestKey[Any], Any]):
         self.client_max_size = max_body
         self._body = head.body
         self.close = head.close
+        self._query = head.query
+
+    @property
+    def query(self) -> Mapping[str, str]:
+        """The query's parameters, parsed as aiohttp parses them (yarl)."""
+        return URL.build(path=self.path, query_string=self._query, encoded=True).query
 
     async def read(self) -> bytes:
         return self._body

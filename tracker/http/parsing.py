@@ -43,19 +43,22 @@ def normalize(value: Any) -> Any:
     return out
 
 
-def convert(data: Any, into: type[T], *, nested: tuple[str, ...] = (), shape: str = "") -> T:
+def convert(data: Any, into: type[T], *, nested: tuple[str, ...] = (), shape: str = "",
+            normal: bool = False) -> T:  # fmt: skip
     """Convert decoded JSON into ``into``; ``nested`` names list fields of objects to normalize;
-    ``shape`` (``{"requests": [...]}``) is what a body that is not an object is told to be."""
+    ``shape`` (``{"requests": [...]}``) is what a body that is not an object is told to be;
+    ``normal``: the caller knows normalizing would change nothing."""
     if data is None:
         data = {}
     if shape and type(data) is not dict:
         kind = _KINDS.get(type(data), "a JSON value")
         raise InvalidRequest(f"Could not parse request: expected an object {shape}, got {kind}")
-    data = normalize(data)
-    for field in nested if isinstance(data, dict) else ():
-        items = data.get(field)
-        if isinstance(items, list):
-            data[field] = [normalize(item) for item in items]
+    if not normal:
+        data = normalize(data)
+        for field in nested if isinstance(data, dict) else ():
+            items = data.get(field)
+            if isinstance(items, list):
+                data[field] = [normalize(item) for item in items]
     try:
         return msgspec.convert(data, into, strict=True)
     except msgspec.ValidationError as exc:
@@ -133,8 +136,19 @@ async def read(request: Call) -> bytes:
         raise BodyTooLarge(f"Request body too large: the limit is {limit} bytes") from None
 
 
-async def body(request: Call, into: type[T], *, nested: tuple[str, ...] = (), shape: str = "") -> T:
-    return convert(decode_json(await read(request)), into, nested=nested, shape=shape)
+async def body(request: Call, into: type[T], *, nested: tuple[str, ...] = (),
+               shape: str = "") -> T:  # fmt: skip
+    raw = await read(request)
+    return convert(decode_json(raw), into, nested=nested, shape=shape, normal=_normal(raw))
+
+
+def _normal(body: bytes) -> bool:
+    """Whether ``normalize`` would change nothing in this body's objects: no ``null`` and no
+    upper-case letter anywhere (keys are then as Go matches them), all ASCII and no escape
+    (``str.lower`` folds some other letters to ASCII ones, such as the Kelvin sign to ``k``;
+    ``\u0054`` is a ``T``). A batch of a hundred releases is then parsed in half the time."""
+    return (body.isascii() and b"\\" not in body and b"null" not in body
+            and body.lower() == body)  # fmt: skip
 
 
 _GO_INT = re.compile(r"[+-]?[0-9]+")
@@ -199,6 +213,14 @@ def path_id_or_zero(request: Call, name: str) -> int:
         return path_id(request, name, "")
     except InvalidRequest:
         return 0
+
+
+def query_count(request: Call, name: str, most: int) -> int:
+    """A count from 1 to ``most`` in the query; 400 naming the bounds otherwise."""
+    text = request.query.get(name, "")
+    if not _DIGITS.fullmatch(text) or len(text) > 19 or not 1 <= int(text) <= most:
+        raise InvalidRequest(f"Invalid request: {name} must be a whole number from 1 to {most}")
+    return int(text)
 
 
 def query_uint(request: web.Request, name: str) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from tracker.commands.access import NoAccessRecord
 from tracker.commands.admin import UnknownWorker
 from tracker.commands.authz import NoSession
-from tracker.commands.tasks import NoTaskAvailable
+from tracker.commands.tasks import NoTaskAvailable, NotAssigned
 from tracker.errors import (
     Busy,
     Conflict,
@@ -37,6 +37,7 @@ STATUS: dict[type[TrackerError], int] = {
     InvalidLogin: 403,
     BodyTooLarge: 413,
     Conflict: 409,
+    NotAssigned: 409,  # a keep-alive of a task the worker no longer holds
     RateLimited: 429,
     StorageUnavailable: 503,
     Busy: 503,  # with Retry-After
@@ -48,6 +49,10 @@ STATUS: dict[type[TrackerError], int] = {
 BY_ROUTE: dict[tuple[str, type[TrackerError]], int] = {
     ("/task/get/{project}", WorkerAuthFailed): 403,
     ("/task/release", WorkerAuthFailed): 403,
+    # the tracker's batch and keep-alive routes answer as the two they extend
+    ("/task/bulk_get/{project}", WorkerAuthFailed): 403,
+    ("/task/bulk_release", WorkerAuthFailed): 403,
+    ("/task/touch", WorkerAuthFailed): 403,
     ("/manager/promote/{id}", Unauthorized): 401,
     ("/manager/demote/{id}", NoSession): 401,
 }

@@ -164,23 +164,36 @@ def task_released(model: Monitoring, e: tev.TaskReleased) -> None:
     if outcome is not _CLOSED and outcome is not _VOTED and outcome is not _FAILED:
         return  # RETRY or SKIPPED: still NEW, no new vote, nothing counted changes
     history = model.touch(e.project_id, e.at)
-    if history is None:
-        return
+    if history is not None:
+        _count_release(history, e.task_id, outcome)
+
+
+def tasks_released(model: Monitoring, e: tev.TasksReleased) -> None:
+    counted = [r for r in e.tasks if r.outcome is _CLOSED or r.outcome is _VOTED
+               or r.outcome is _FAILED]  # fmt: skip
+    history = model.touch(e.project_id, e.at) if counted else None
+    if history is not None:
+        for release in counted:
+            _count_release(history, release.task_id, release.outcome)
+
+
+def _count_release(history: History, task_id: int, outcome: tev.Outcome) -> None:
+    """A release that closed a task, voted on it or failed it for good."""
     counts, voted = history.counts, history.voted
     if outcome is _CLOSED:
         counts[CLOSED] += 1
-        if e.task_id in voted:
-            counts[VOTES] -= voted.pop(e.task_id)
+        if task_id in voted:
+            counts[VOTES] -= voted.pop(task_id)
         else:
             counts[NEW] -= 1
     elif outcome is _VOTED:
-        if e.task_id not in voted:
+        if task_id not in voted:
             counts[NEW] -= 1
-        voted[e.task_id] = voted.get(e.task_id, 0) + 1
+        voted[task_id] = voted.get(task_id, 0) + 1
         counts[VOTES] += 1
     else:  # FAILED
         counts[FAILED] += 1
-        if e.task_id not in voted:
+        if task_id not in voted:
             counts[NEW] -= 1
 
 
@@ -207,6 +220,7 @@ HANDLERS = {
     tev.TaskSubmitted: task_submitted,
     tev.TasksSubmitted: tasks_submitted,
     tev.TaskReleased: task_released,
+    tev.TasksReleased: tasks_released,
     tev.FailedTasksReset: failed_reset,
     tev.ProjectTasksDeleted: tasks_deleted,
 }

@@ -6,12 +6,14 @@ tokens is admitted as soon as the bucket is full, and then takes all ``n``: the 
 debt and later requests wait until it has refilled. So a bulk submit of ``n`` tasks costs ``n``
 tokens and is never refused forever (the original refused any ``n >= 2`` on a limited project).
 
-The buckets are folded from the events that take tokens (an assignment takes one, a submission
-one per task, a chain copy none) at the events' own time, so every replay, and every node of a
-cluster that folds the same log, holds the same buckets: one bucket per project for the whole
-tracker. A request that is refused appends nothing and so takes no token (the original also
-charged a poll answered "No task available"). A bucket starts full, and starts full again when
-the project's rate changes; a clock that steps back neither refills nor drains it.
+The buckets are folded from the events that take tokens (an assignment takes one per task, a
+submission one per task, a chain copy none) at the events' own time, so every replay, and every
+node of a cluster that folds the same log, holds the same buckets: one bucket per project for
+the whole tracker. A request that is refused appends nothing and so takes no token (the
+original also charged a poll answered "No task available"). A bucket starts full, and starts
+full again when the project's rate changes; a clock that steps back neither refills nor drains
+it. A batch assignment (``/task/bulk_get``) is given at most as many tasks as the bucket holds
+whole tokens, so a limited project hands out one task per request, batch or not.
 """
 
 from __future__ import annotations
@@ -52,6 +54,15 @@ class Pacing:
             return min((needed - tokens) / rate, MAX_DELAY)
         return 0.0
 
+    def available(self, project_id: int, kind: str, now: float) -> int | None:
+        """Whole tokens the project's ``kind`` bucket holds now; None when it is unlimited."""
+        rate = self.rates.get((project_id, kind), UNLIMITED)
+        if rate >= UNLIMITED:
+            return None
+        bucket = self.buckets.get((project_id, kind))
+        tokens = CAPACITY if bucket is None else _refilled(bucket, now)
+        return max(0, int(tokens + 1e-9))
+
 
 def _refilled(bucket: Bucket, now: float) -> float:
     if now <= bucket.updated:
@@ -91,6 +102,10 @@ def assigned(model: Pacing, e: tev.TaskAssigned) -> None:
     _take(model, e.project_id, ASSIGN, 1, e.at)
 
 
+def batch_assigned(model: Pacing, e: tev.TasksAssigned) -> None:
+    _take(model, e.project_id, ASSIGN, len(e.tasks), e.at)
+
+
 def submitted(model: Pacing, e: tev.TaskSubmitted) -> None:
     if not e.chained_from:  # a chain copy is the tracker's own, not a worker's submission
         _take(model, e.project_id, SUBMIT, 1, e.at)
@@ -104,6 +119,7 @@ HANDLERS = {
     pev.ProjectCreated: created,
     pev.ProjectUpdated: updated,
     tev.TaskAssigned: assigned,
+    tev.TasksAssigned: batch_assigned,
     tev.TaskSubmitted: submitted,
     tev.TasksSubmitted: bulk_submitted,
 }

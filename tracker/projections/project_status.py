@@ -91,12 +91,31 @@ def _assigned(status: ProjectStatus, e: ev.TaskAssigned) -> None:
     status.assigned[e.task_id] = e.worker_id
 
 
+def _batch_assigned(status: ProjectStatus, e: ev.TasksAssigned) -> None:
+    status.queued -= len(e.tasks)
+    for assignment in e.tasks:
+        status.assigned[assignment.task_id] = e.worker_id
+
+
+def _extended(status: ProjectStatus, e: ev.AssignmentExtended) -> None:
+    """A keep-alive: the task stays assigned to the same worker."""
+
+
 def _released(status: ProjectStatus, e: ev.TaskReleased) -> None:
-    del status.assigned[e.task_id]
-    if e.outcome is ev.Outcome.CLOSED:
+    _release(status, e.task_id, e.outcome)
+
+
+def _batch_released(status: ProjectStatus, e: ev.TasksReleased) -> None:
+    for release in e.tasks:
+        _release(status, release.task_id, release.outcome)
+
+
+def _release(status: ProjectStatus, task_id: int, outcome: ev.Outcome) -> None:
+    del status.assigned[task_id]
+    if outcome is ev.Outcome.CLOSED:
         status.closed += 1
-    elif e.outcome is ev.Outcome.FAILED:
-        status.failed.add(e.task_id)
+    elif outcome is ev.Outcome.FAILED:
+        status.failed.add(task_id)
     else:  # voted, retry, skipped: back to the queue
         status.queued += 1
 
@@ -128,6 +147,9 @@ HANDLERS: dict[type, Callable[[ProjectStatus, Any], None]] = {
     ev.TasksSubmitted: _bulk_submitted,
     ev.TaskAssigned: _assigned,
     ev.TaskReleased: _released,
+    ev.TasksAssigned: _batch_assigned,
+    ev.TasksReleased: _batch_released,
+    ev.AssignmentExtended: _extended,
     ev.AssignmentExpired: _expired,
     ev.AssignedTasksReclaimed: _reclaimed,
     ev.FailedTasksReset: _failed_reset,

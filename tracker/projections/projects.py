@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import msgspec
 
 from tracker.events import projects as ev
-from tracker.events.tasks import Outcome, TaskReleased
+from tracker.events.tasks import Outcome, TaskReleased, TasksReleased
 
 
 class ProjectView(msgspec.Struct, gc=False):
@@ -106,6 +106,12 @@ def released(model: Projects, e: TaskReleased) -> None:
         model.by_id[e.project_id].closed_task_count += 1
 
 
+def batch_released(model: Projects, e: TasksReleased) -> None:
+    closed = sum(1 for release in e.tasks if release.outcome is Outcome.CLOSED)
+    if closed:
+        model.by_id[e.project_id].closed_task_count += closed
+
+
 HANDLERS = {
     ev.ProjectCreated: created,
     ev.ProjectUpdated: updated,
@@ -113,4 +119,5 @@ HANDLERS = {
     ev.WebhookSecretSet: webhook_secret_set,
     ev.ProjectVersionPushed: version_pushed,
     TaskReleased: released,
+    TasksReleased: batch_released,
 }

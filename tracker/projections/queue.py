@@ -13,6 +13,7 @@ so the first occurrences of an id in a lane are the stale ones.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import deque
 from collections.abc import Callable, Iterator
 
@@ -49,6 +50,16 @@ class Queue:
                 if eligible is None or eligible(task_id):
                     return task_id
         return None
+
+    def take(self, n: int, eligible: Callable[[int], bool] | None = None) -> list[int]:
+        """The first ``n`` eligible queued task ids in the order ``first`` would give them."""
+        if self._stale:
+            entries: Iterator[int] = iter(self)
+        else:  # no stale entry anywhere: every entry of every lane is live
+            entries = (task_id for negated in self._order for task_id in self._lanes[-negated])
+        if eligible is not None:
+            entries = filter(eligible, entries)
+        return list(itertools.islice(entries, n))
 
     def _live_entries(self, lane: deque[int]) -> Iterator[int]:
         stale, skipped = self._stale, dict[int, int]()

@@ -20,6 +20,9 @@ NEW = 1
 FAILED = 2
 
 _NO_HASHES: Mapping[int, int] = MappingProxyType({})
+# Outcomes bound once: an enum member looked up on its class costs a few hundred ns (3.11).
+_CLOSED, _VOTED, _RETRY, _FAILED = (ev.Outcome.CLOSED, ev.Outcome.VOTED, ev.Outcome.RETRY,
+                                    ev.Outcome.FAILED)  # fmt: skip
 
 
 class Task(msgspec.Struct, omit_defaults=True, gc=False):
@@ -100,6 +103,19 @@ class TaskBoard:
             task_id = tasks.queue.first()
         return None if task_id is None else board[task_id]
 
+    def next_batch(self, project_id: int, worker_id: int, n: int) -> list[Task]:
+        """The tasks ``n`` assignments in a row would give that worker (``next_for`` n times)."""
+        tasks = self.projects.get(project_id)
+        if tasks is None or not tasks.queue.size or n <= 0:
+            return []
+        board = self.tasks
+        if not tasks.voted_tasks:
+            return [board[task_id] for task_id in tasks.queue.take(n)]
+        if tasks.voted_queued.get(worker_id) == tasks.queue.size:
+            return []
+        ids = tasks.queue.take(n, lambda t: worker_id not in (board[t].votes or ()))
+        return [board[task_id] for task_id in ids]
+
     def due(self, now: float) -> list[tuple[int, float]]:
         """Assignments past their deadline, as (task id, deadline), earliest first.
 
@@ -160,8 +176,9 @@ def _dequeue(tasks: ProjectTasks, task: Task) -> None:
                 counts[worker_id] -= 1
 
 
-def _forget(board: TaskBoard, task: Task) -> None:
-    tasks = board.of(task.project_id)
+def _forget(board: TaskBoard, task: Task, tasks: ProjectTasks | None = None) -> None:
+    """Drop a closed or deleted task (``tasks``: its project's, if the caller has them)."""
+    tasks = tasks or board.of(task.project_id)
     del board.tasks[task.id]
     if task.hash and tasks.hashes.get(task.hash) == task.id:
         del tasks.hashes[task.hash]
@@ -201,16 +218,37 @@ def bulk_submitted(board: TaskBoard, e: ev.TasksSubmitted) -> None:
         board.next_id = task_id
 
 
-def assigned(board: TaskBoard, e: ev.TaskAssigned) -> None:
-    task = board.tasks[e.task_id]
-    tasks = board.of(e.project_id)
+def _assign(board: TaskBoard, tasks: ProjectTasks, task: Task, worker_id: int, at: float,
+            deadline: float) -> None:  # fmt: skip
     _dequeue(tasks, task)
     tasks.assigned[task.id] = None
-    task.assignee = e.worker_id
-    task.assign_time = e.at
+    task.assignee = worker_id
+    task.assign_time = at
+    task.deadline = deadline
+    _push_deadline(board, deadline, task.id)
+
+
+def assigned(board: TaskBoard, e: ev.TaskAssigned) -> None:
+    _assign(board, board.of(e.project_id), board.tasks[e.task_id], e.worker_id, e.at, e.deadline)
+
+
+def batch_assigned(board: TaskBoard, e: ev.TasksAssigned) -> None:
+    tasks, by_id, worker_id, at = board.of(e.project_id), board.tasks, e.worker_id, e.at
+    for assignment in e.tasks:
+        _assign(board, tasks, by_id[assignment.task_id], worker_id, at, assignment.deadline)
+
+
+def extended(board: TaskBoard, e: ev.AssignmentExtended) -> None:
+    """A keep-alive: the old heap entry goes stale (its deadline no longer matches)."""
+    task = board.tasks[e.task_id]
     task.deadline = e.deadline
+    _push_deadline(board, e.deadline, task.id)
+    _prune_deadlines(board)
+
+
+def _push_deadline(board: TaskBoard, deadline: float, task_id: int) -> None:
     heap = board.deadlines
-    heapq.heappush(heap, (e.deadline, task.id))
+    heapq.heappush(heap, (deadline, task_id))
     if len(heap) % 4096 == 0:
         _compact_deadlines(board)
 
@@ -224,33 +262,42 @@ def _compact_deadlines(board: TaskBoard) -> None:
         board.deadlines = live
 
 
-def released(board: TaskBoard, e: ev.TaskReleased) -> None:
-    task = board.tasks[e.task_id]
-    outcome = e.outcome
-    if outcome is ev.Outcome.CLOSED:
-        del board.of(task.project_id).assigned[task.id]
-        _forget(board, task)
-        _prune_deadlines(board)
+def _release(board: TaskBoard, tasks: ProjectTasks, task: Task, outcome: ev.Outcome,
+             worker_id: int, verification: int) -> None:  # fmt: skip
+    """One task's release (``tasks``: its project's); the caller then prunes the heap once."""
+    if outcome is _CLOSED:
+        del tasks.assigned[task.id]
+        _forget(board, task, tasks)
         return
-    if outcome is ev.Outcome.VOTED:
-        tasks = board.of(task.project_id)
+    if outcome is _VOTED:
         if not task.votes:
             task.votes = {}
             tasks.voted_tasks += 1
-        task.votes[e.worker_id] = e.verification
+        task.votes[worker_id] = verification
         tasks.votes += 1
-    elif outcome is ev.Outcome.RETRY:
+    elif outcome is _RETRY:
         task.retries += 1
-    elif outcome is ev.Outcome.FAILED:
+    elif outcome is _FAILED:
         task.retries += 1
         task.status = FAILED
-        tasks = board.of(task.project_id)
         del tasks.assigned[task.id]
         task.assignee = 0
         tasks.failed[task.id] = None
-        _prune_deadlines(board)
         return
     _requeue(board, task)
+
+
+def released(board: TaskBoard, e: ev.TaskReleased) -> None:
+    task = board.tasks[e.task_id]
+    _release(board, board.of(task.project_id), task, e.outcome, e.worker_id, e.verification)
+    _prune_deadlines(board)
+
+
+def batch_released(board: TaskBoard, e: ev.TasksReleased) -> None:
+    by_id, tasks, worker_id = board.tasks, board.of(e.project_id), e.worker_id
+    for release in e.tasks:
+        task = by_id[release.task_id]
+        _release(board, tasks, task, release.outcome, worker_id, release.verification)
     _prune_deadlines(board)
 
 
@@ -295,6 +342,9 @@ HANDLERS = {
     ev.TaskAssigned: assigned,
     ev.TaskReleased: released,
     ev.AssignmentExpired: expired,
+    ev.TasksAssigned: batch_assigned,
+    ev.TasksReleased: batch_released,
+    ev.AssignmentExtended: extended,
     ev.AssignedTasksReclaimed: reclaimed,
     ev.FailedTasksReset: failed_reset,
     ev.ProjectTasksDeleted: deleted,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from tracker.events.tasks import Outcome, TaskReleased
+from tracker.events.tasks import Outcome, TaskReleased, TasksReleased
 from tracker.events.workers import WorkerAliasChanged, WorkerCreated, WorkerPauseSet
 
 
@@ -49,9 +49,16 @@ def released(model: Workers, event: TaskReleased) -> None:
         model.by_id[event.worker_id].closed_task_count += 1
 
 
+def batch_released(model: Workers, event: TasksReleased) -> None:
+    closed = sum(1 for release in event.tasks if release.outcome is Outcome.CLOSED)
+    if closed:
+        model.by_id[event.worker_id].closed_task_count += closed
+
+
 HANDLERS = {
     WorkerCreated: created,
     WorkerAliasChanged: alias_changed,
     WorkerPauseSet: pause_set,
     TaskReleased: released,
+    TasksReleased: batch_released,
 }

@@ -66,6 +66,17 @@ local function encode(v)
 end
 M.encode = encode
 
+-- FIFO queues {first=, last=} for the cycle scripts' state machines.
+function M.queue() return { first = 1, last = 0 } end
+function M.push(q, v) q.last = q.last + 1; q[q.last] = v end
+function M.pop(q)
+   if q.first > q.last then return nil end
+   local v = q[q.first]
+   q[q.first] = nil
+   q.first = q.first + 1
+   return v
+end
+
 -- Sum the `counters` tables of all threads.
 local function gather_counters()
    local total = {}

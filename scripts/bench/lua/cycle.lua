@@ -45,15 +45,7 @@ local free, ready, pending = {}, {}, {}   -- FIFO queues {first=, last=}
 local skip = {}                            -- lazy removals from `pending`
 local first_worker
 
-local function queue() return { first = 1, last = 0 } end
-local function push(q, v) q.last = q.last + 1; q[q.last] = v end
-local function pop(q)
-   if q.first > q.last then return nil end
-   local v = q[q.first]
-   q[q.first] = nil
-   q.first = q.first + 1
-   return v
-end
+local queue, push, pop = common.queue, common.push, common.pop
 
 -- The oldest in-flight request whose answer has not been matched yet.
 local function pop_pending()

@@ -14,14 +14,10 @@ import msgspec
 
 from tracker.http.routes.managers import ManagerRoleOn
 from tracker.http.routes.monitoring import WorkerStats
+from tracker.http.routes.tasks import Released
 from tracker.projections.monitoring import Snapshot
 from tracker.projections.projects import ProjectView
 from tracker.queries.views import AssignedTasks, ManagerView, TaskView, WorkerAccessView, WorkerView
-
-
-class Info(msgspec.Struct):
-    name: str
-    version: str
 
 
 class WorkerContent(msgspec.Struct):
@@ -38,6 +34,14 @@ class TaskContent(msgspec.Struct):
 
 class ReleaseContent(msgspec.Struct):
     updated: bool
+
+
+class TasksContent(msgspec.Struct):
+    tasks: list[TaskView]
+
+
+class ReleasedContent(msgspec.Struct):
+    tasks: list[Released]
 
 
 class ProjectId(msgspec.Struct):

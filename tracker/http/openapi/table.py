@@ -18,7 +18,7 @@ from tracker.http.openapi.operation import (
     Op,
     Query,
 )
-from tracker.http.routes import access, accounts, managers, project_admin, projects, tasks
+from tracker.http.routes import access, accounts, managers, meta, project_admin, projects, tasks
 from tracker.http.routes import logs as log_routes
 from tracker.http.routes import workers as worker_routes
 from tracker.webhook import Push
@@ -51,7 +51,9 @@ def _log(level: str) -> Op:
 
 
 OPERATIONS: tuple[Op, ...] = (
-    Op("GET", "/", "meta", "The server's name and version", (ANYONE,), content=shapes.Info),
+    Op("GET", "/", "meta", "The server's name and version, and its extensions' bounds", (ANYONE,),
+       content=meta.Info, description="`max_batch_size` and `max_keep_alive` are 0 (or, from "
+       "the original, missing) when the batch and keep-alive routes are off."),
     Op("GET", "/openapi.json", "meta", "This document", (ANYONE,), content=None),
     Op("GET", "/healthz", "meta", "Liveness: the process is up", (ANYONE,),
        content=shapes.Health, errors=()),
@@ -77,6 +79,23 @@ OPERATIONS: tuple[Op, ...] = (
        content=shapes.TaskContent, errors=(*WRITES, 403, 404, 429), refusal_200=True),
     Op("POST", "/task/release", "task", "Release an assigned task with its result", _WORK,
        tasks.ReleaseBody, shapes.ReleaseContent, errors=(*WRITES, 403, 404)),
+    Op("GET", "/task/bulk_get/{project}", "task", "Assign up to `count` tasks of a project",
+       _WORK, content=shapes.TasksContent, errors=(*WRITES, 403, 404, 429),
+       query=(Query("count", _int(1, 10_000), required=True,
+                    description="at most this many (up to `max_batch_size` of `GET /`)"),),
+       refusal_200=True, description="A tracker extension: the tasks that as many "
+       "`/task/get` in a row would give, best first. A rate-limited project gives one task "
+       "per request. 404 when the tracker's batches are off (`max_batch_size` 0)."),
+    Op("POST", "/task/bulk_release", "task", "Release many assigned tasks, each with its result",
+       _WORK, tasks.BulkReleaseBody, shapes.ReleasedContent, errors=(*WRITES, 403, 404),
+       description="A tracker extension: each element as `/task/release` takes it; the "
+       "answer says per task what happened (`not_assigned`: the worker did not hold it). A "
+       "malformed element refuses the whole batch. 404 when batches are off."),
+    Op("POST", "/task/touch", "task", "Keep an assigned task: move its deadline later",
+       _WORK, tasks.TouchBody, tasks.Touched, errors=(*WRITES, 403, 404),
+       description="A tracker extension: the deadline becomes `seconds` from now (0: the "
+       "task's `max_assign_time`), never earlier than it was. 409 when the worker no longer "
+       "holds the task. 404 when keep-alive is off (`max_keep_alive` 0)."),
     # projects
     Op("POST", "/project/create", "project", "Create a project", _MANAGE, projects.CreateBody,
        shapes.ProjectId, errors=(*WRITES, 403), links=_LINKS),

@@ -1,23 +1,48 @@
-"""``GET /``: the server's name and version, as the original reports them. A browser (an
-``Accept`` header that prefers HTML to JSON) is sent to the web UI at ``/ui/`` instead."""
+"""``GET /``: the server's name and version, as the original reports them, and what a worker
+needs to know of this tracker's extensions. A browser (an ``Accept`` header that prefers HTML
+to JSON) is sent to the web UI at ``/ui/`` instead.
+
+The extensions are told by three more fields, which the original does not send, so a client
+that finds them missing (or 0) uses the original's one-task routes:
+
+- ``max_batch_size``: ``/task/bulk_get`` and ``/task/bulk_release`` take up to this many tasks;
+- ``max_keep_alive``: ``/task/touch`` may ask for up to this many seconds;
+- ``default_max_assign_time``: the seconds a task with ``max_assign_time: 0`` is held for, so a
+  worker knows when to keep such a task alive.
+"""
 
 from __future__ import annotations
 
+import msgspec
 from aiohttp import web
 
 from tracker import API_NAME, API_VERSION
+from tracker.config import Settings
 from tracker.http import envelope
+from tracker.http.keys import SETTINGS
 
 routes = web.RouteTableDef()
 
-_INFO = envelope.encode(envelope.Envelope(True, content={"name": API_NAME, "version": API_VERSION}))
+
+class Info(msgspec.Struct):
+    name: str
+    version: str
+    max_batch_size: int
+    max_keep_alive: float
+    default_max_assign_time: float
+
+
+def info_of(settings: Settings) -> Info:
+    tasks = settings.tasks
+    return Info(API_NAME, API_VERSION, tasks.max_batch_size, tasks.max_keep_alive,
+                tasks.default_max_assign_time)  # fmt: skip
 
 
 @routes.get("/")
 async def info(request: web.Request) -> web.Response:
     if prefers_html(request.headers.get("Accept", "")):
         raise web.HTTPFound("/ui/")
-    return envelope.respond(_INFO)
+    return envelope.ok(info_of(request.app[SETTINGS]))
 
 
 def prefers_html(accept: str) -> bool:

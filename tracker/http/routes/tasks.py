@@ -1,12 +1,16 @@
-"""Task routes: submit, bulk submit, assign (``/task/get``), release."""
+"""Task routes: submit, bulk submit, assign (``/task/get``), release, and the tracker's
+extensions for workers at full speed: batch assignment (``/task/bulk_get``), batch release
+(``/task/bulk_release``) and keep-alive (``/task/touch``). The worker lane serves all of them."""
 
 from __future__ import annotations
 
 import msgspec
 from aiohttp import web
 
+from tracker.commands import batches
 from tracker.commands import tasks as cmd
 from tracker.errors import InvalidRequest
+from tracker.events.tasks import TasksReleased
 from tracker.http import context, envelope, parsing
 from tracker.http.call import Call
 from tracker.http.keys import SETTINGS
@@ -61,11 +65,41 @@ class ReleaseBody(msgspec.Struct):
     reason: str = ""  # a tracker extension; the original ignored unknown fields
 
 
-def checked_reason(reason: str) -> str:
-    """``reason``, if it fits (``InvalidRequest`` naming the bound otherwise)."""
+def checked_reason(reason: str, where: str = "") -> str:
+    """``reason``, if it fits (``InvalidRequest`` naming the bound otherwise); ``where`` names
+    the element of a batch."""
     if len(reason) * 4 > MAX_REASON_BYTES and len(reason.encode()) > MAX_REASON_BYTES:
-        raise InvalidRequest(f"Invalid request: reason is longer than {MAX_REASON_BYTES} bytes")
+        raise InvalidRequest(
+            f"Invalid request: {where}reason is longer than {MAX_REASON_BYTES} bytes"
+        )
     return reason
+
+
+class BulkReleaseBody(msgspec.Struct):
+    releases: list[ReleaseBody] = []
+
+
+class Released(msgspec.Struct):
+    """What a batch release did to one task: ``outcome`` is the release's (``closed``,
+    ``voted``, ``retry``, ``failed``, ``skipped``), or ``not_assigned`` when the worker did not
+    hold the task (nothing happened to it); ``updated`` as ``/task/release`` answers it."""
+
+    task_id: int
+    updated: bool
+    outcome: str
+
+
+NOT_ASSIGNED = "not_assigned"
+
+
+class TouchBody(msgspec.Struct):
+    task_id: Int64 = 0
+    seconds: Int64 = 0  # 0: the task's max_assign_time (or tasks.default_max_assign_time)
+
+
+class Touched(msgspec.Struct):
+    deadline: float  # Unix time
+    remaining: float  # seconds from now (the server's clock)
 
 
 @routes.post("/task/submit")
@@ -120,3 +154,84 @@ async def release(request: Call) -> web.Response:
     events = await context.tracker(request).execute(command)
     updated = bool(events) and events[0].outcome in _UPDATED  # type: ignore[union-attr,attr-defined]
     return envelope.respond(_CLOSED if updated else _NOT_CLOSED)
+
+
+def _batch_limit(request: Call) -> int:
+    """``tasks.max_batch_size``; a tracker with batches off answers 404 as the original."""
+    limit: int = request.app[SETTINGS].tasks.max_batch_size
+    if not limit:
+        raise web.HTTPNotFound()
+    return limit
+
+
+@routes.get("/task/bulk_get/{project}")
+async def bulk_assign(request: Call) -> web.Response:
+    limit = _batch_limit(request)
+    worker = context.worker(request)
+    project_id = parsing.path_id_or_zero(request, "project")  # 0: the decider refuses it
+    command = batches.AssignTasks(
+        worker_id=worker.id, project=project_id,
+        count=parsing.query_count(request, "count", limit),
+        default_assign_time=request.app[SETTINGS].tasks.default_max_assign_time,
+    )  # fmt: skip
+
+    def reply(state: State, events: list) -> bytes:
+        project = state.projects.get(events[0].project_id)
+        assert project is not None
+        tasks, view = state.tasks.tasks, project.view
+        content = {"tasks": [task_view(tasks[a.task_id], view) for a in events[0].tasks]}
+        return envelope.encode(envelope.Envelope(True, content=content))
+
+    answer = await context.tracker(request).execute(command, reply)
+    return envelope.respond(answer)  # type: ignore[arg-type]
+
+
+@routes.post("/task/bulk_release")
+async def bulk_release(request: Call) -> web.Response:
+    limit = _batch_limit(request)
+    worker = context.worker(request)
+    body = await parsing.body(request, BulkReleaseBody, nested=("releases",))
+    if len(body.releases) > limit:
+        raise InvalidRequest(f"Invalid request: at most {limit} releases per request")
+    command = batches.ReleaseTasks(worker_id=worker.id, tasks=[
+        cmd.ReleaseTask(
+            worker_id=worker.id, task_id=item.task_id, result=item.result,
+            verification=item.verification,
+            reason=checked_reason(item.reason, f"releases[{index}]: "),
+        ) for index, item in enumerate(body.releases)
+    ])  # fmt: skip
+    events = await context.tracker(request).execute(command)
+    outcomes = {release.task_id: release.outcome for event in events
+                if isinstance(event, TasksReleased) for release in event.tasks}  # fmt: skip
+    answers = []
+    for item in command.tasks:
+        outcome = outcomes.get(item.task_id)
+        updated = outcome is not None and outcome in _UPDATED
+        answers.append(Released(item.task_id, updated, outcome or NOT_ASSIGNED))
+    return envelope.ok({"tasks": answers})
+
+
+@routes.post("/task/touch")
+async def touch(request: Call) -> web.Response:
+    longest = request.app[SETTINGS].tasks.max_keep_alive
+    if not longest:
+        raise web.HTTPNotFound()
+    worker = context.worker(request)
+    body = await parsing.body(request, TouchBody)
+    if body.task_id <= 0:
+        raise InvalidRequest("Invalid request: task_id must be a positive task id")
+    if not 0 <= body.seconds <= longest:
+        raise InvalidRequest(f"Invalid request: seconds must be between 0 and {longest:g}")
+    command = cmd.ExtendAssignment(
+        worker_id=worker.id, task_id=body.task_id, seconds=body.seconds,
+        default_assign_time=request.app[SETTINGS].tasks.default_max_assign_time,
+    )  # fmt: skip
+    tracker = context.tracker(request)
+
+    def reply(state: State, events: list) -> Touched:
+        task = state.tasks.get(body.task_id)
+        assert task is not None  # held: checked by the decider
+        return Touched(task.deadline, round(task.deadline - tracker.clock(), 3))
+
+    touched = await tracker.execute(command, reply)
+    return envelope.ok(touched)

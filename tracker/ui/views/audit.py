@@ -21,10 +21,14 @@ from tracker.events.reading import row_at
 from tracker.events.tasks import (
     AssignedTasksReclaimed,
     AssignmentExpired,
+    AssignmentExtended,
     FailedTasksReset,
+    Outcome,
     ProjectTasksDeleted,
     TaskAssigned,
     TaskReleased,
+    TasksAssigned,
+    TasksReleased,
     TasksSubmitted,
     TaskSubmitted,
 )
@@ -79,7 +83,7 @@ async def task_page(request: web.Request) -> web.Response:
         raise NotFound("Task not found")
     if not auditing.may_read_history(context.tracker(request).state, who, found.summary.project):
         raise Unauthorized("You need the Read role on this task's project")
-    events = [(e.record, story(e.event, e.record["type"]),
+    events = [(e.record, story(e.event, e.record["type"], task_id),
                json.dumps(e.record["event"], indent=1)) for e in found.entries]  # fmt: skip
     next_after = found.entries[-1].record["position"] if found.more and found.entries else 0
     values = {"found": found, "events": events, "task_id": task_id, "after": after,
@@ -90,20 +94,26 @@ async def task_page(request: web.Request) -> web.Response:
 _RESULTS = {0: "OK", 1: "FAIL", 2: "SKIP"}
 
 
-def story(event: Event | None, kind: str) -> str:
+def story(event: Event | None, kind: str, task_id: int = 0) -> str:
     """One line of a task's history, as a person reads it (the event's fields stay below);
-    ``kind``, the stored type, for an event this tracker cannot read."""
+    ``kind``, the stored type, for an event this tracker cannot read; ``task_id``, the task
+    whose entry of a batch is told."""
     match event:
         case TaskSubmitted(chained_from=copied) if copied:
             return f"Chain copy of task #{copied}"
         case TaskSubmitted() | TasksSubmitted():
             return f"Submitted by {event.actor}"
-        case TaskAssigned(worker_id=worker_id):
+        case TaskAssigned(worker_id=worker_id) | TasksAssigned(worker_id=worker_id):
             return f"Assigned to worker #{worker_id}"
-        case TaskReleased(worker_id=worker_id, result=result, outcome=outcome):
-            told = _RESULTS.get(result, str(result))
-            return (f"Released {told} by worker #{worker_id}: {outcome.value}, verification "
-                    f"{event.verification}")  # fmt: skip
+        case AssignmentExtended(worker_id=worker_id):
+            return f"Kept alive by worker #{worker_id}"
+        case TaskReleased(worker_id=worker_id):
+            return _released(worker_id, event.result, event.outcome, event.verification)
+        case TasksReleased(worker_id=worker_id, tasks=releases):
+            for release in releases:
+                if release.task_id == task_id:
+                    return _released(worker_id, release.result, release.outcome,
+                                     release.verification)  # fmt: skip
         case AssignmentExpired(worker_id=worker_id):
             return f"Assignment of worker #{worker_id} expired"
         case AssignedTasksReclaimed():
@@ -113,6 +123,11 @@ def story(event: Event | None, kind: str) -> str:
         case ProjectTasksDeleted():
             return "Deleted by a hard reset of the project"
     return kind
+
+
+def _released(worker_id: int, result: int, outcome: Outcome, verification: int) -> str:
+    told = _RESULTS.get(result, str(result))
+    return f"Released {told} by worker #{worker_id}: {outcome.value}, verification {verification}"
 
 
 def _filters(request: web.Request) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from tracker.commands.maintenance import HardReset, ReclaimAssignedTasks, ResetF
 from tracker.commands.project_admin import UpdateProject, UpdateSettings
 from tracker.errors import TrackerError
 from tracker.events.reading import rows
-from tracker.events.tasks import Outcome, TaskReleased
+from tracker.events.tasks import Outcome, TaskReleased, TasksReleased
 from tracker.http import context
 from tracker.http.keys import AUDIT
 from tracker.projections.monitoring import Snapshot
@@ -93,6 +93,16 @@ async def figures(request: web.Request, project: Project) -> dict[str, Any]:
     }
 
 
+_RELEASES = ("TaskReleased", "TasksReleased")
+
+
+def closed_by(event: TaskReleased | TasksReleased) -> list[int]:
+    """The tasks a release closed."""
+    if isinstance(event, TaskReleased):
+        return [event.task_id] if event.outcome is Outcome.CLOSED else []
+    return [release.task_id for release in event.tasks if release.outcome is Outcome.CLOSED]
+
+
 async def recently_closed(request: web.Request, project_id: int) -> list[int]:
     """The newest closed tasks of the project, from the last ``RECENT_EVENTS`` durable events
     of the log (the live read models forget a task once it is closed)."""
@@ -100,12 +110,11 @@ async def recently_closed(request: web.Request, project_id: int) -> list[int]:
     head, found = services.durable, []
     async for batch in rows(services.reader, max(0, head - RECENT_EVENTS), head):
         for row in batch:
-            if row.type != "TaskReleased":  # the stored type: only releases are decoded
+            if row.type not in _RELEASES:  # the stored type: only releases are decoded
                 continue
             event = records.event_of(row)
-            if (isinstance(event, TaskReleased) and event.outcome is Outcome.CLOSED
-                    and event.project_id == project_id):  # fmt: skip
-                found.append(event.task_id)
+            if isinstance(event, TaskReleased | TasksReleased) and event.project_id == project_id:
+                found.extend(closed_by(event))
     return found[: -LATEST - 1 : -1]
 
 
