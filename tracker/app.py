@@ -30,6 +30,7 @@ from tracker.http.routes import (
     meta,
     project_admin,
     projects,
+    task_browser,
     tasks,
     webhook,
     workers,
@@ -42,8 +43,8 @@ from tracker.scheduler import Scheduler
 from tracker.service import Clock
 from tracker.ui import setup as setup_ui
 
-ROUTES = (meta, health, workers, tasks, projects, access, accounts, managers, project_admin,
-          maintenance, webhook, monitoring_routes, log_routes, metrics, audit_routes,
+ROUTES = (meta, health, workers, tasks, projects, task_browser, access, accounts, managers,
+          project_admin, maintenance, webhook, monitoring_routes, log_routes, metrics, audit_routes,
           openapi)  # fmt: skip
 
 
