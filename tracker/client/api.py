@@ -55,3 +55,5 @@ class Routes:
     hard_reset = Endpoint(m.hard_reset)
     reclaim_assigned_tasks = Endpoint(m.reclaim_assigned_tasks)
     logs = Endpoint(m.logs)
+    tasks = Endpoint(m.tasks)
+    task_view = Endpoint(m.task_view)
