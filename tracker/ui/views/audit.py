@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tracker.audit import feed, history, records
+from tracker.audit import attempts, feed, history, records
 from tracker.audit.verify import Report, verify
 from tracker.errors import NotFound, Unauthorized
 from tracker.events.base import Event
@@ -87,7 +87,8 @@ async def task_page(request: web.Request) -> web.Response:
                json.dumps(e.record["event"], indent=1)) for e in found.entries]  # fmt: skip
     next_after = found.entries[-1].record["position"] if found.more and found.entries else 0
     values = {"found": found, "events": events, "task_id": task_id, "after": after,
-              "next_after": next_after}  # fmt: skip
+              "next_after": next_after,
+              "attempts": [] if after else attempts.attempts(found.entries, task_id)}  # fmt: skip
     return render.page(request, "task.html", values)
 
 
