@@ -10,9 +10,8 @@ so a page sorted by id or by priority is a walk from the cursor that stops when 
 full: it costs the rows it skips, not the project's size. A filter on a state that holds few
 tasks (failed, assigned) reads that state's set instead of walking. A filter that matches
 rarely (a recipe substring found in one task of a million) would still walk far, so a page
-examines at most
-``SCAN_BUDGET`` tasks: it may come back short (even empty) with a ``next`` cursor that goes on
-from where it stopped. The cursor holds the sort key of the last task examined, so tasks
+examines at most ``SCAN_BUDGET`` tasks: it may come back short (even empty) with a ``next``
+cursor that goes on from where it stopped. The cursor holds the sort key of the last task examined, so tasks
 submitted between two pages never shift or repeat the rows (keyset paging).
 """
 
