@@ -121,15 +121,15 @@ async def test_no_route_answers_500_to_any_caller(world: World) -> None:
     await world.submit("two", verification_count=2)
     task = await world.task()
     known = [world.project, world.worker.id, task["id"], 1, 2]
-    rng = random.Random(SEED)
     table = routes(world.client.server.app)  # type: ignore[arg-type]
     assert len(table) >= 45
     checked = 0
     accepted: set[tuple[str, str]] = set()
     for method, template in table:
+        rng = random.Random(f"{SEED} {method} {template}")  # a new route changes no other's calls
         for caller in ("anonymous", "worker", "admin"):
             for _ in range(ROUNDS):
-                path = re.sub(r"\{\w+\}", lambda _m: path_value(rng, known), template)
+                path = re.sub(r"\{\w+\}", lambda _m, r=rng: path_value(r, known), template)
                 path += QUERY.get(template, "")
                 worker = world.workers[rng.randrange(2)]
                 headers = worker.headers() if caller == "worker" else {}
@@ -144,5 +144,7 @@ async def test_no_route_answers_500_to_any_caller(world: World) -> None:
                     accepted.add((method, template))
     assert checked == len(table) * 3 * ROUNDS
     # past validation too: most routes carried out some of the generated calls
-    assert len(accepted) >= len(table) * 3 // 4, sorted(set(table) - accepted)
+    # a UI form needs its CSRF token, which no generated call carries: those never count
+    possible = {(m, t) for m, t in table if not (m == "POST" and t.startswith("/ui/"))}
+    assert len(accepted & possible) >= len(possible) * 3 // 4, sorted(possible - accepted)
     assert (await world.anonymous.get("/")).ok  # and the server is still serving
