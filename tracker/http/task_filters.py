@@ -24,7 +24,7 @@ PARAMETERS = ("state", "worker", "priority_min", "priority_max", "recipe", "subm
               "submitted_to", "sort", "cursor", "limit")  # fmt: skip
 # Bounds that keep any query within aiohttp's 8,190-byte request line, even with every
 # character percent-encoded from four UTF-8 bytes (12 bytes each).
-MAX_RECIPE = 400  # characters of a recipe substring
+MAX_RECIPE = 500  # characters of a recipe substring
 MAX_TIME = 40  # characters of a time
 DEFAULT_LIMIT = 50
 
