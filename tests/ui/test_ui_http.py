@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,10 @@ import pytest
 from aiohttp import ClientResponse
 
 from tests.unit import given
+from tests.waiting import eventually, suspended_count
 from tests.world import COOKIE, PASSWORD, Caller, MakeClient, World
 from tracker import config
+from tracker.audit.runtime import AuditServices
 from tracker.bootstrap import LOG_FILE
 from tracker.events.base import Event
 from tracker.events.sqlite import SQLiteEventStore
@@ -380,3 +383,21 @@ async def test_a_task_taken_kept_and_released_in_batches_reads_as_its_own_story(
     assert [int(t) for t in re.findall(r'href="/ui/task/(\d+)"', line)] == [taken[2], taken[0]]
     events = await page(world.admin, f"/ui/events?task={taken[2]}")
     assert "TasksAssigned" in events and "TasksReleased" in events
+
+
+async def test_a_stopping_app_ends_its_open_long_polls_at_once(world: World) -> None:
+    """The API's feed, the Events page's feed and a dashboard's live figures, each waiting for
+    a new event, end as the app starts stopping: the stop takes well under their 8-60 s."""
+    head = world.position()
+    polls = [
+        asyncio.create_task(world.admin.get(path))
+        for path in (f"/events?after={head}&timeout=60", f"/ui/events/feed?after={head}",
+                     f"/ui/project/{world.project}/live?after={head}")
+    ]  # fmt: skip
+    await eventually(lambda: suspended_count(AuditServices.durable_after) == len(polls),
+                     what="the three long polls waiting")  # fmt: skip
+    started = time.monotonic()
+    await world.client.server.close()  # the app's shutdown, as SIGTERM does in tracker serve
+    assert time.monotonic() - started < 1.5
+    assert [(await poll).status for poll in polls] == [200, 200, 200]
+    await world.client.close()

@@ -160,7 +160,7 @@ async def _feed(request: web.Request, after: int, wait: float) -> tuple[list, in
         remaining = max(0.0, deadline - time.monotonic())
         page = await feed.wait_for_page(services, after, FEED_PAGE, remaining, visible, wanted)
         after = page.next
-        if page.events or remaining <= 0:
+        if page.events or remaining <= 0 or services.stopping:
             return page.events, after
 
 

@@ -32,8 +32,8 @@ routes = web.RouteTableDef()
 SNAPSHOTS = 60
 LATEST = 10
 RECENT_EVENTS = 5_000  # how far back in the log the dashboard looks for closed tasks
-LIVE_WAIT = 8.0  # seconds a live fragment waits for a new durable event (below the
-# 10 s a stopping server drains open requests for, so open dashboards never delay a stop)
+LIVE_WAIT = 8.0  # seconds a live fragment waits for a new durable event (a stopping app
+# ends the wait at once: AuditServices.durable_after)
 LIVE_PAUSE = 1.0  # at most one refresh a second, however busy the log
 
 # name -> (command, how the API counts what it did, snackbar label, confirmation title)
@@ -157,10 +157,9 @@ async def live(request: web.Request) -> web.Response:
     readable_project(request)  # refused before waiting
     after = render.query_int(request, "after")
     services = request.app[AUDIT]
-    deadline = time.monotonic() + LIVE_WAIT
-    while services.durable <= after and time.monotonic() < deadline:  # noqa: ASYNC110
-        await asyncio.sleep(0.1)  # an in-memory counter: costs nothing while waiting
-    await asyncio.sleep(LIVE_PAUSE if after else 0)
+    await services.durable_after(after, time.monotonic() + LIVE_WAIT)
+    if after and not services.stopping:
+        await asyncio.sleep(LIVE_PAUSE)  # pacing the refreshes, not a wait for a condition
     project = readable_project(request)  # again: it may have changed (or gone) meanwhile
     return render.fragment(
         request, "fragments/figures.html", {"project": project, **(await figures(request, project))}
