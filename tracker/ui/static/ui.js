@@ -75,7 +75,42 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { draw(document); mirror(); });
-  document.body && document.body.addEventListener("htmx:afterSettle", function (e) { draw(document); });
-  document.addEventListener("htmx:afterSettle", function () { draw(document); });
+  function trim() {  // a live list keeps its newest rows only (the Events page's window)
+    Array.prototype.forEach.call(document.querySelectorAll("tbody[data-keep]"), function (body) {
+      var keep = parseInt(body.getAttribute("data-keep"), 10);
+      var rows = body.querySelectorAll("tr.event");
+      for (var i = keep; i < rows.length; i++) { rows[i].remove(); }
+    });
+  }
+
+  function refused(kept) {  // the form a refused post came from: same action, same hidden fields
+    var forms = document.querySelectorAll("form[method=post]");
+    return Array.prototype.filter.call(forms, function (form) {
+      if (form.getAttribute("action") !== kept.action) { return false; }
+      return Array.prototype.every.call(form.querySelectorAll("input[type=hidden]"), function (h) {
+        var sent = kept.fields[h.name];
+        return !sent || sent.indexOf(h.value) >= 0;
+      });
+    })[0];
+  }
+
+  function refill() {  // a refused form shows again what was typed into it
+    var main = document.getElementById("main");
+    var kept = main && parse(main, "data-refill");
+    var form = kept && kept.fields && refused(kept);
+    if (!form) { return; }
+    Array.prototype.forEach.call(form.elements, function (el) {
+      var skip = ["hidden", "password", "submit", "button", "file"];
+      if (!el.name || el.disabled || skip.indexOf(el.type) >= 0) { return; }
+      var values = kept.fields[el.name] || [];
+      if (el.type === "checkbox" || el.type === "radio") {
+        el.checked = values.indexOf(el.value) >= 0;
+      } else if (values.length) {
+        el.value = values[0];
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { draw(document); mirror(); refill(); });
+  document.addEventListener("htmx:afterSettle", function () { draw(document); trim(); });
 })();
