@@ -253,6 +253,8 @@ FRENCH = {
     "You need the Read role on this task's project": "Il faut le rôle Lecture sur le projet de cette tâche",  # noqa: E501
     "You need ROLE_MANAGE_ACCESS on this project": "Il faut le rôle Gérer les permissions sur ce projet",  # noqa: E501
     "You may not read this project": "Vous ne pouvez pas lire ce projet",
+    "You need the Edit role on this project": "Il faut le rôle Modifier sur ce projet",
+    "You need the Maintenance role on this project": "Il faut le rôle Maintenance sur ce projet",  # noqa: E501
     "Time travel needs the Read role on this project": "Le voyage dans le temps demande le rôle Lecture sur ce projet",  # noqa: E501
     "This form has expired or did not come from this site: reload the page and try again": "Ce formulaire a expiré ou ne vient pas de ce site : recharger la page et réessayer",  # noqa: E501
     "Could not parse request: at must be a log position (an integer), @<unix seconds> or an ISO 8601 time": "Requête illisible : at doit être une position du journal (un entier), @<secondes Unix> ou une heure ISO 8601",  # noqa: E501

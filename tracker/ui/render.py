@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp_jinja2
@@ -15,6 +15,7 @@ from tracker.commands.base import UNLIMITED
 from tracker.errors import InvalidRequest
 from tracker.http import context
 from tracker.projections.managers import Manager
+from tracker.queries import roles
 from tracker.ui import i18n, security
 
 FLASH_COOKIE = "tt_flash"
@@ -32,6 +33,7 @@ def page(
     flash = _read_flash(request)
     refill = request.cookies.get(REFILL_COOKIE, "")
     common = {
+        "may": _allowed(request),
         "me": manager,
         "lang": lang,
         "languages": i18n.LANGUAGES,
@@ -56,12 +58,19 @@ def fragment(request: web.Request, template: str, values: dict[str, Any]) -> web
     """A piece of a page for a live update (no layout, no flash)."""
     lang = i18n.language(request)
     common = {
+        "may": _allowed(request),
         "me": context.manager(request),
         "lang": lang,
         "_": i18n.translator(lang),
         "csrf": security.csrf_token(request),
     }
     return aiohttp_jinja2.render_template(template, request, {**common, **values})
+
+
+def _allowed(request: web.Request) -> Callable[[int], roles.Allowed]:
+    """``may(project_id)`` in templates: what the caller may do on that project."""
+    state, caller = context.tracker(request).state, context.caller(request)
+    return lambda project_id: roles.allowed(state, caller, project_id)
 
 
 def redirect(location: str, message: str = "", kind: str = "ok") -> web.HTTPSeeOther:
