@@ -40,6 +40,12 @@ def test_the_rate_is_what_closed_in_the_window_over_its_length() -> None:
     assert figures.eta_seconds(60, recent.closed_per_second) == pytest.approx(1800)
 
 
+def test_what_closed_since_the_last_boundary_counts_too() -> None:
+    state = fold(workshop(10), closing(1, 3, START + 1199.5))
+    recent = figures.recent(state.monitoring, 1, START + 1199.9)
+    assert recent.closed == 3 and recent.releases == 3
+
+
 def test_a_window_in_which_nothing_closed_has_no_rate_and_no_eta() -> None:
     # 30 closed long ago (an average over all time would still say they are closing).
     state = fold(workshop(100), closing(1, 30, START + 100))
@@ -75,10 +81,11 @@ def test_the_wire_counts_stay_the_five_of_the_original() -> None:
     assert state.monitoring.latest(1, START + 200).new_task_count == 3
 
 
-def test_a_young_project_counts_from_its_first_boundary() -> None:
-    state = fold(workshop(10), closing(1, 5, START + 150))
+def test_a_young_project_counts_from_its_creation() -> None:
+    state = fold(workshop(10), closing(1, 5, START + 20))  # before its first boundary
     recent = figures.recent(state.monitoring, 1, START + 200.0)
-    assert recent.since == START + 60 and recent.closed == 5
+    assert recent.since == START + 1 and recent.closed == 5
+    assert recent.closed_per_second == pytest.approx(5 / 199)
 
 
 def test_an_unknown_project_has_nothing_closing() -> None:

@@ -57,9 +57,10 @@ class Snapshot(msgspec.Struct, gc=False):
 
 
 class History:
-    __slots__ = ("open", "counts", "voted", "keys", "values")
+    __slots__ = ("born", "open", "counts", "voted", "keys", "values")
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, born: int = 0) -> None:
+        self.born = born  # when the project was created (Unix seconds): all counts 0 before
         self.open = start  # the current counts hold for every boundary from here on
         self.counts = [0, 0, 0, 0, 0, 0, 0]
         self.voted: dict[int, int] = {}  # live task id -> its verification votes
@@ -90,6 +91,11 @@ class Monitoring:
         """The project's current counts, the five of a snapshot (None: no such project)."""
         history = self.projects.get(project_id)
         return None if history is None else history.counts[:RELEASES]
+
+    def totals(self, project_id: int) -> tuple[int, ...] | None:
+        """Every count of the project now, the two off the wire included (None: no project)."""
+        history = self.projects.get(project_id)
+        return None if history is None else tuple(history.counts)
 
     def latest(self, project_id: int, now: float) -> Snapshot:
         """The project's current counts as a snapshot taken ``now`` (zeros: no such project)."""
@@ -127,10 +133,13 @@ class Monitoring:
 
     def at(self, project_id: int, moment: float) -> tuple[int, tuple[int, ...]] | None:
         """(boundary, every count) at the newest boundary at or before ``moment``, or at the
-        oldest one still kept if that is later; None for no such project."""
+        oldest one still kept if that is later; (creation time, zeros) before the project's
+        creation; None for no such project."""
         history = self.projects.get(project_id)
         if history is None:
             return None
+        if moment < history.born:
+            return history.born, (0,) * len(history.counts)
         b = max(int(moment) // self.interval * self.interval, history.floor)
         if b >= history.open:
             return b, tuple(history.counts)
@@ -161,7 +170,7 @@ class Monitoring:
 
 
 def project_created(model: Monitoring, e: pev.ProjectCreated) -> None:
-    model.projects[e.project_id] = History(model.boundary_after(e.at))
+    model.projects[e.project_id] = History(model.boundary_after(e.at), int(e.at))
 
 
 def access_requested(model: Monitoring, e: pev.AccessRequested) -> None:

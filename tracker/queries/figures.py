@@ -57,12 +57,10 @@ class Recent:
 def recent(monitoring: Monitoring, project_id: int, now: float,
            window: int = RATE_WINDOW) -> Recent:  # fmt: skip
     """The project's closings, releases and failures over the recent window (see above)."""
-    start = monitoring.at(project_id, now - window)
-    end = monitoring.at(project_id, now)
-    if start is None or end is None:
+    start, after = monitoring.at(project_id, now - window), monitoring.totals(project_id)
+    if start is None or after is None:
         return Recent(int(now), now, 0, 0, 0)
     since, before = start
-    after = end[1]
 
     def gain(index: int) -> int:  # a counter never goes back; a hard reset leaves them
         return max(0, after[index] - before[index])

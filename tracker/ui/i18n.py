@@ -226,11 +226,9 @@ FRENCH = {
     "last": "derniers",
     "workers with submit access add them with": "les travailleurs ayant l'accès en soumission en ajoutent avec",  # noqa: E501
     "or use the console": "ou par la console",
-    "range 1h": "1 h",
-    "range 6h": "6 h",
-    "range 24h": "24 h",
-    "range 7d": "7 jours",
-    "range all": "tout l'historique",
+    "last hour": "dernière heure",
+    "7 days": "7 jours",
+    "all kept": "tout l'historique",
     "(no alias)": "(sans alias)",
     "others": "autres",
     "unassigned": "non attribuées",
@@ -247,6 +245,8 @@ FRENCH = {
     "Task not found": "Tâche introuvable",
     "Worker not found": "Travailleur introuvable",
     "Project not found": "Projet introuvable",
+    "A project with this name already exists": "Un projet porte déjà ce nom",
+    "You are not permitted to create a project with this configuration": "Vous ne pouvez pas créer de projet avec cette configuration",  # noqa: E501
     "The passwords differ": "Les mots de passe diffèrent",
     "Invalid username/password": "Nom d'utilisateur ou mot de passe invalide",
     "The audit page is for tracker admins": "La page d'audit est réservée aux administrateurs",
@@ -283,6 +283,7 @@ FRENCH_PATTERNS = {
     "{name} must be a number": "{name} doit être un nombre",
     "{name} must be between {low} and {high}": "{name} doit être entre {low} et {high}",
     "{name} must be zero or more": "{name} doit être positif ou nul",
+    "Invalid project: {reason}": "Projet invalide : {reason}",
 }
 
 CATALOGUES = {"en": {}, "fr": FRENCH}

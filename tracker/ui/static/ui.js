@@ -35,8 +35,9 @@
       return { type: "doughnut", options: quiet, data: { labels: names,
         datasets: [{ data: values, backgroundColor: COLORS.slice(0, 4) }] } };
     }
-    if (kind === "assignees") {
-      return { type: "doughnut", options: quiet, data: { labels: values.labels,
+    if (kind === "assignees") {  // the page lists the groups below the chart: no legend here
+      return { type: "doughnut", options: Object.assign({ plugins: { legend: { display: false } } }, quiet),
+        data: { labels: values.labels,
         datasets: [{ data: values.counts, backgroundColor: COLORS }] } };
     }
     if (kind === "workers") {
@@ -112,5 +113,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { draw(document); mirror(); refill(); });
+  if (window.matchMedia) {  // the system switches between light and dark: redraw in its colours
+    var dark = window.matchMedia("(prefers-color-scheme: dark)");
+    if (dark.addEventListener) { dark.addEventListener("change", function () { draw(document); }); }
+  }
   document.addEventListener("htmx:afterSettle", function () { draw(document); trim(); });
 })();

@@ -33,6 +33,7 @@ routes = web.RouteTableDef()
 
 LATEST = 10
 LEGEND = 8  # the task-assignment legend: the 8 largest groups, then "others"
+RANGE_LABELS = {"1h": "last hour", "6h": "6 h", "24h": "24 h", "7d": "7 days", "all": "all kept"}
 RECENT_EVENTS = 5_000  # how far back in the log the dashboard looks for closed tasks
 LIVE_WAIT = 8.0  # seconds a live fragment waits for a new durable event (a stopping app
 # ends the wait at once: AuditServices.durable_after)
@@ -63,7 +64,7 @@ async def figures(request: web.Request, project: Project) -> dict[str, Any]:
         "recent": recent,
         "eta": stats.duration(eta),
         "span": span,
-        "spans": figures_of.RANGES,
+        "spans": RANGE_LABELS,
         "timeline": stats.timeline_json(
             figures_of.timeline(state.monitoring, project_id, now, figures_of.RANGES[span])
         ),
