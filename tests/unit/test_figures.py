@@ -115,3 +115,10 @@ def test_the_timeline_shows_the_failure_share_between_its_points() -> None:
     shares = dict(zip(line.times, line.failure_share, strict=True))
     assert shares[START + 180] == pytest.approx(0.25)  # 1 of 4 releases in (120, 180]
     assert shares[START + 240] is None  # nothing released in (180, 240]
+
+
+def test_a_young_projects_timeline_spans_its_life_at_every_boundary() -> None:
+    state = fold(workshop(10), closing(1, 2, START + 100), interval=I)
+    line = figures.timeline(state.monitoring, 1, START + 600.0, 7 * 86_400)
+    assert line.times == list(range(START + 60, START + 601, I))  # not one point in 7 days
+    assert line.closed[0] == 0 and line.closed[-1] == 2

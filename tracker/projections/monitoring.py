@@ -92,6 +92,11 @@ class Monitoring:
         history = self.projects.get(project_id)
         return None if history is None else history.counts[:RELEASES]
 
+    def born(self, project_id: int) -> int | None:
+        """When the project was created (Unix seconds); None for no such project."""
+        history = self.projects.get(project_id)
+        return None if history is None else history.born
+
     def totals(self, project_id: int) -> tuple[int, ...] | None:
         """Every count of the project now, the two off the wire included (None: no project)."""
         history = self.projects.get(project_id)

@@ -91,8 +91,9 @@ class Timeline:
 
 
 def timeline(monitoring: Monitoring, project_id: int, now: float, span: int) -> Timeline:
-    """At most ``MOST_POINTS`` points spread over the last ``span`` seconds (0: all kept)."""
-    span = span or monitoring.history_length
+    """At most ``MOST_POINTS`` points spread over the last ``span`` seconds (0: all kept), or
+    over the project's life if it is younger."""
+    span = min(span or monitoring.history_length, int(now) - (monitoring.born(project_id) or 0))
     boundaries = max(1, span // monitoring.interval)
     every = math.ceil(boundaries / MOST_POINTS)
     points = monitoring.points(project_id, int(now), int(now) - span, MOST_POINTS + 1, every)

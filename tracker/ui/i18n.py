@@ -223,7 +223,7 @@ FRENCH = {
     "pages": "pages",
     # the dashboard's figures
     "Failure rate": "Taux d'échec",
-    "last": "derniers",
+    "over the last": "sur",
     "workers with submit access add them with": "les travailleurs ayant l'accès en soumission en ajoutent avec",  # noqa: E501
     "or use the console": "ou par la console",
     "last hour": "dernière heure",

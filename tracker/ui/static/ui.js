@@ -24,7 +24,7 @@
       return { type: "line", options: Object.assign({ scales: scales }, quiet),
         data: { labels: values.labels, datasets: keys.map(function (key, i) {
           var line = { label: names[i] || key, data: values[key] || [], borderColor: COLORS[i],
-            backgroundColor: COLORS[i], pointRadius: 0, tension: 0.2 };
+            backgroundColor: COLORS[i], pointRadius: values.labels.length > 40 ? 0 : 3, tension: 0.2 };
           if (key === "failure") {  // the share of releases that failed, on its own axis
             Object.assign(line, { yAxisID: "share", borderDash: [6, 3], spanGaps: true });
           }

@@ -47,7 +47,7 @@ FEED_WAIT = 8  # seconds, as LIVE_WAIT in dashboard.py
 RECENT = 2000  # positions the Events page looks back over when it opens
 KEEP = 200  # rows the open Events page keeps: older ones leave as new ones come (ui.js)
 TASK_LINKS = 5  # task links shown per event; a batch says how many more it holds
-_SHOWN_AS_LINKS = {"project_id", "worker_id", "task_id", "task_ids", "tasks", "at", "actor"}
+_NOT_FACTS = {"project_id", "worker_id", "task_id", "task_ids", "tasks", "at", "actor", "v"}
 
 
 @dataclass
@@ -220,7 +220,7 @@ def described(record: dict[str, Any]) -> Described:
     tasks += [t["task_id"] for t in data.get("tasks", ()) if isinstance(t, dict) and "task_id" in t]
     plain = (str, int, float, bool)
     facts = [(name, str(value)) for name, value in data.items()
-             if name not in _SHOWN_AS_LINKS and isinstance(value, plain)]  # fmt: skip
+             if name not in _NOT_FACTS and isinstance(value, plain) and value != ""]  # fmt: skip
     return Described(
         record=record,
         project=_int_or_none(data.get("project_id")),
