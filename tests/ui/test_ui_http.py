@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiohttp import ClientResponse
 
+from tests.conftest import Clock
 from tests.unit import given
 from tests.waiting import eventually, suspended_count
 from tests.world import COOKIE, PASSWORD, Caller, MakeClient, World
@@ -509,3 +510,43 @@ async def test_every_refused_form_comes_back_with_what_was_typed(world: World) -
         {"secret": "x" * 100_000, "back": f"/ui/project/{p}/secret"},
     )
     assert "secret" not in fields
+
+
+def figures_of(html: str) -> str:
+    """The dashboard's figures and charts, as the page writes them."""
+    return html[html.index('<div id="figures"') : html.index('<div class="latest">')]
+
+
+def figure(html: str, name: str) -> str:
+    found = re.search(rf'<dd id="{name}"[^>]*>([^<]*)</dd>', html)
+    assert found, f"no figure {name}"
+    return found.group(1)
+
+
+async def test_the_dashboard_says_what_closed_recently_the_same_after_a_restart(
+    world: World, clock: Clock
+) -> None:
+    for n in range(10):
+        await world.submit(f"r{n}")
+    clock.advance(600)
+    for _ in range(3):  # 3 closed now, in the window; 1 failed of 4 releases
+        await world.release((await world.task())["id"])
+    await world.release((await world.task())["id"], result=1)
+    clock.advance(160)  # the boundary at least 5 minutes back (120 s apart) is 6 min back
+    html = await page(world.admin, f"/ui/project/{world.project}")
+    assert "(over the last 6 min)" in html
+    assert (
+        figure(html, "rate") == f"{3 / 360:.2f}" and figure(html, "eta") == "00h12m00s"
+    )  # 6 new tasks
+    assert figure(html, "failure-rate") == "25.0 %"
+    await world.restart()  # folded from the log: the same figures and charts
+    again = await page(world.admin, f"/ui/project/{world.project}")
+    assert figures_of(again) == figures_of(html)
+
+    clock.advance(600)  # nothing closed in the last 5 minutes: no rate, no ETA
+    html = await page(world.admin, f"/ui/project/{world.project}")
+    assert (figure(html, "rate"), figure(html, "eta"), figure(html, "failure-rate")) == (
+        "0.00",
+        "—",
+        "—",
+    )

@@ -249,6 +249,23 @@ FRENCH = {
     "You are not permitted to create a project with this configuration": "Vous ne pouvez pas créer de projet avec cette configuration",  # noqa: E501
     "The passwords differ": "Les mots de passe diffèrent",
     "Invalid username/password": "Nom d'utilisateur ou mot de passe invalide",
+    "Unauthorized": "Non autorisé",
+    "Invalid request": "Requête invalide",
+    "Invalid register request": "Inscription invalide",
+    "Invalid project": "Projet invalide",
+    "Invalid task": "Tâche invalide",
+    "Invalid worker": "Travailleur invalide",
+    "Manager not found": "Gestionnaire introuvable",
+    "This username is already taken": "Ce nom d'utilisateur est déjà pris",
+    "Too many requests": "Trop de requêtes",
+    "Busy, try again shortly": "Occupé, réessayer dans un instant",
+    "Storage unavailable": "Stockage indisponible",
+    "Request body too large": "Requête trop grande",
+    "unauthorized task submit": "soumission de tâche non autorisée",
+    "Worker did not have access to this project": "Le travailleur n'avait pas accès à ce projet",
+    "Unauthorized (You need RoleEdit on the project you wish to chain tasks to)": "Non autorisé (il faut le rôle Modifier sur le projet vers lequel enchaîner les tâches)",  # noqa: E501
+    "Unauthorized (only a tracker admin can make a project public)": "Non autorisé (seul un administrateur peut rendre un projet public)",  # noqa: E501
+    "A live task of this project already has this hash (hash_u64 / unique_string)": "Une tâche active de ce projet a déjà ce hash (hash_u64 / unique_string)",  # noqa: E501
     "The audit page is for tracker admins": "La page d'audit est réservée aux administrateurs",
     "You need the Read role on this task's project": "Il faut le rôle Lecture sur le projet de cette tâche",  # noqa: E501
     "You need ROLE_MANAGE_ACCESS on this project": "Il faut le rôle Gérer les permissions sur ce projet",  # noqa: E501
@@ -284,6 +301,8 @@ FRENCH_PATTERNS = {
     "{name} must be between {low} and {high}": "{name} doit être entre {low} et {high}",
     "{name} must be zero or more": "{name} doit être positif ou nul",
     "Invalid project: {reason}": "Projet invalide : {reason}",
+    "Invalid register request: a username of {low} to {high} bytes and a password of {plow} to {phigh} bytes": "Inscription invalide : un nom d'utilisateur de {low} à {high} octets et un mot de passe de {plow} à {phigh} octets",  # noqa: E501
+    "Could not parse request: {why}": "Requête illisible : {why}",
 }
 
 CATALOGUES = {"en": {}, "fr": FRENCH}
