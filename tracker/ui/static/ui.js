@@ -53,6 +53,7 @@
     var style = getComputedStyle(document.documentElement);
     Chart.defaults.color = style.getPropertyValue("--muted").trim() || Chart.defaults.color;
     Chart.defaults.borderColor = style.getPropertyValue("--line").trim() || Chart.defaults.borderColor;
+    Chart.defaults.elements.arc.borderColor = style.getPropertyValue("--card").trim() || "#fff";
   }
 
   function draw(root) {

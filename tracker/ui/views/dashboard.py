@@ -39,7 +39,8 @@ LIVE_WAIT = 8.0  # seconds a live fragment waits for a new durable event (a stop
 # ends the wait at once: AuditServices.durable_after)
 LIVE_PAUSE = 1.0  # at most one refresh a second, however busy the log
 
-# name -> (command, how the API counts what it did, snackbar label, confirmation title)
+# name -> (command, how the page counts what it did, snackbar label, confirmation title); the
+# reclaim counts the assignments taken back, not the API's affected_tasks (every NEW task)
 ACTIONS: dict[str, tuple[type, Any, str, str]] = {
     "reset_failed": (ResetFailedTasks, maintenance.tasks_touched, "Reset failed tasks",
                      "Reset failed tasks"),
