@@ -550,3 +550,18 @@ async def test_the_dashboard_says_what_closed_recently_the_same_after_a_restart(
         "—",
         "—",
     )
+
+
+async def test_the_events_page_links_what_each_event_concerns(world: World) -> None:
+    await world.submit("r")
+    task = await world.task()
+    await world.release(task["id"], result=1, reason="boom")
+    html = await page(world.admin, f"/ui/events?project={world.project}")
+    released = html[html.index("<td>TaskReleased</td>") :].split("</tr>")[0]
+    worker = world.workers[0].worker["id"]
+    for link in (f'href="/ui/project/{world.project}"', f'href="/ui/workers?info={worker}#info"',
+                 f'href="/ui/task/{task["id"]}"'):  # fmt: skip
+        assert link in released, released
+    assert "<code>boom</code>" in released and "<code>failed</code>" in released
+    assert '{"' not in html.split('id="events"')[1]  # no raw JSON in the rows
+    assert 'data-keep="200"' in html  # the open page keeps a window (ui.js)
