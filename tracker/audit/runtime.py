@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -63,6 +64,10 @@ class AuditServices:
         # Polls an in-memory counter (the durable position); costs nothing while waiting.
         while self.durable <= after and time.monotonic() < until and not self.stopping:  # noqa: ASYNC110
             await asyncio.sleep(_POLL)
+
+    async def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` (pacing, not a condition), or less if the app starts stopping."""
+        await self.durable_after(sys.maxsize, time.monotonic() + seconds)
 
     async def index_up_to_date(self) -> int:
         return await self.index.catch_up(self.durable)

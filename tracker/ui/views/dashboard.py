@@ -3,7 +3,6 @@ maintenance actions (each destructive one behind a confirmation page)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -163,8 +162,8 @@ async def live(request: web.Request) -> web.Response:
     after = render.query_int(request, "after")
     services = request.app[AUDIT]
     await services.durable_after(after, time.monotonic() + LIVE_WAIT)
-    if after and not services.stopping:
-        await asyncio.sleep(LIVE_PAUSE)  # pacing the refreshes, not a wait for a condition
+    if after:
+        await services.pause(LIVE_PAUSE)
     project = readable_project(request)  # again: it may have changed (or gone) meanwhile
     return render.fragment(
         request, "fragments/figures.html", {"project": project, **(await figures(request, project))}
