@@ -402,7 +402,7 @@ async def test_a_stopping_app_ends_its_open_long_polls_at_once(world: World) -> 
                      what="the three long polls waiting")  # fmt: skip
     started = time.monotonic()
     await world.client.server.close()  # the app's shutdown, as SIGTERM does in tracker serve
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 1.0  # about 0.15 s here; 8 s and more before
     assert [(await poll).status for poll in polls] == [200, 200, 200]
     await world.client.close()
 
