@@ -405,7 +405,7 @@ async def test_the_task_list_is_for_those_who_may_read_the_history(world: World)
     refused = await page(carol, path, status=403)
     assert "Read role" in refused
     kept = await page(world.admin, f"{path}?state=done&recipe=kept")
-    assert 'id="filter-error"' in kept and "state must be one of" in kept
+    assert 'id="filter-error"' in kept and "State must be one of" in kept
     assert 'value="kept"' in kept
 
 

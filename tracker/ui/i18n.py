@@ -312,6 +312,10 @@ FRENCH_TASKS = {
     "Every live task": "Toutes les tâches en cours",
     "Recipe contains": "La recette contient",
     "Priority from": "Priorité de",
+    "Priority to": "Priorité jusqu'à",
+    "Submitted to": "Soumises jusqu'au",
+    "Page": "Page",
+    "Rows per page": "Lignes par page",
     "to": "à",
     "Submitted from": "Soumises du",
     "Sort": "Tri",
@@ -359,7 +363,7 @@ FRENCH_TASK_PATTERNS = {
     "{name} is longer than {count} characters": "{name} dépasse {count} caractères",
     "{name} must be a time after 1970 (Unix seconds or ISO 8601)": "{name} doit être une heure après 1970 (secondes Unix ou ISO 8601)",  # noqa: E501
     "{name} must be Unix seconds or an ISO 8601 time (2026-12-08T02:50)": "{name} doit être en secondes Unix ou une heure ISO 8601 (2026-12-08T02:50)",  # noqa: E501
-    "Invalid cursor: take it from the previous page's `next`, with the same sort": "Curseur invalide : prenez-le dans le `next` de la page précédente, avec le même tri",  # noqa: E501
+    "Invalid cursor: take it from the previous page's `next`, with the same sort": "Curseur invalide : reprenez celui de la page précédente, avec le même tri",  # noqa: E501
 }
 
 CATALOGUES = {"en": {}, "fr": {**FRENCH, **FRENCH_TASKS}}
