@@ -38,7 +38,8 @@ class Follower:
 
     async def _listen(self) -> None:
         try:
-            self._conn = await asyncpg.connect(self._store.dsn, timeout=self._poll * 5)
+            self._conn = await asyncpg.connect(self._store.dsn, timeout=self._poll * 5,
+                                               server_settings=self._store.settings)  # fmt: skip
             await self._conn.add_listener(self._store.channel, self._heard)
         except UNREACHABLE as exc:
             self._listening.failed(exc)

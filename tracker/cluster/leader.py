@@ -76,7 +76,8 @@ class Leadership:
             self._drop()
 
     async def _connect(self) -> Any:
-        settings = {"idle_session_timeout": str(max(1, round(self._lease * 1000)))}
+        lease = str(max(1, round(self._lease * 1000)))
+        settings = {**self._store.settings, "idle_session_timeout": lease}
         return await asyncpg.connect(self._store.dsn, timeout=self._lease,
                                      server_settings=settings)  # fmt: skip
 

@@ -20,6 +20,8 @@ short query on a pooled connection, so a long replay holds no transaction open.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -41,8 +43,10 @@ UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceEr
 
 
 def server_settings(cluster: Cluster) -> dict[str, str]:
-    """The session settings that bound what a node holds on the server (see ``open``)."""
+    """The session settings that bound what a node holds on the server (see ``open``), and
+    the node's name in ``pg_stat_activity`` (host and pid: which sessions are whose)."""
     return {
+        "application_name": f"tracker {socket.gethostname()} {os.getpid()}"[:63],
         "idle_in_transaction_session_timeout": _ms(cluster.turn_timeout),
         "statement_timeout": _ms(cluster.statement_timeout),
         "tcp_keepalives_idle": "5",  # a peer gone without a word (a partition) is noticed
@@ -60,7 +64,7 @@ class PostgresEventStore:
                  cluster: Cluster | None = None) -> None:  # fmt: skip
         self._pool = pool
         self._wait = cluster.statement_timeout if cluster else None  # for a pooled connection
-        self.cluster = cluster
+        self.settings = server_settings(cluster) if cluster else {}  # of every session it opens
         self.dsn = dsn
         self.table_oid = table_oid
         self.channel = sql.channel(table_oid)
@@ -78,7 +82,7 @@ class PostgresEventStore:
         that vanished. The client waits as long for a pooled connection or an answer.
         """
         settings = server_settings(cluster) if cluster else {}
-        timeout = cluster.statement_timeout + 1 if cluster else 60
+        timeout = cluster.statement_timeout + 1 if cluster else 60  # the client's own bound
         pool = await _pool(dsn, cluster.pool_size if cluster else 4, timeout, **settings)
         try:
             async with pool.acquire() as conn:
