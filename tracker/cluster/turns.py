@@ -106,7 +106,7 @@ class TurnCommitter:
     @property
     def trouble(self) -> str:
         """Why this node cannot serve the log's state now ('' when it can)."""
-        return self._settlement.trouble or self._reading.reason
+        return self._settlement.trouble
 
     def check(self) -> None:
         if self.failure is not None or self._closing or self._settlement.trouble:

@@ -259,12 +259,14 @@ async def _pool(dsn: str, max_connections: int, timeout: float,  # noqa: ASYNC10
                 **settings: str) -> asyncpg.Pool:  # fmt: skip
     try:
         pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=max_connections, server_settings=settings or None,
+            dsn, min_size=0, max_size=max_connections, server_settings=settings or None,
             command_timeout=timeout, timeout=timeout, reset=_keep_session,
         )  # fmt: skip
+        assert pool is not None
+        async with pool.acquire():  # reachable (no floor of connections kept: asyncpg would
+            pass  # log a traceback each time it fails to restore one while the server is down)
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise ConnectionError(f"cannot reach PostgreSQL at {redacted(dsn)}: {exc}") from exc
-    assert pool is not None
     return pool
 
 
