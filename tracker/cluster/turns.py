@@ -31,6 +31,8 @@ log, and tries again with a growing pause. Only a log that does not continue the
 Between turns the loop folds what other nodes appended (woken by NOTIFY, see
 :mod:`tracker.cluster.follower`, or asked by a read that must not see older state than the
 log's head) without taking the lock: positions commit in order, so reading by position is safe.
+A notification that comes while turns run back to back (under load) waits ``LINGER`` for the
+next turn, which folds those rows anyway, instead of reading them twice.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ from tracker.projections.state import State
 log = logging.getLogger(__name__)
 
 Reply = Callable[[State, list[Event]], Any]
+#: Seconds after a turn during which another node's notification waits for the next turn (a
+#: commit is announced to every node; under load the next turn folds it anyway).
+LINGER = 0.005
 Rebuild = Callable[[], Awaitable[State]]
 
 
@@ -88,6 +93,7 @@ class TurnCommitter:
         self._behind = False  # another node appended (NOTIFY) or a reader asked to catch up
         self._wakeup = asyncio.Event()
         self._closing = False
+        self._last_turn = 0.0  # monotonic
         self._settlement = Settlement(store, rebuild)
         self._reading = Outage("read the log to catch up")
         self.failure: BaseException | None = None
@@ -168,7 +174,8 @@ class TurnCommitter:
         self._wakeup.set()
 
     async def run(self) -> None:
-        """The writer loop: a turn while commands wait, else catch up when behind."""
+        """The writer loop: a turn while commands wait, else catch up when behind (at once
+        for a reader that waits; for another node's notification, once turns pause)."""
         self._wakeup.set()  # after a restart, look at once
         try:
             while True:
@@ -176,7 +183,7 @@ class TurnCommitter:
                 self._wakeup.clear()
                 if self._queue:
                     await self._turn()
-                elif self._behind:
+                elif self._reach or self._behind and self._turns_paused():
                     await self._catch_up()
                 self._answer_readers()
                 if self._closing and not self._queue:
@@ -187,7 +194,18 @@ class TurnCommitter:
             self._refuse_readers()
             raise
 
+    def _turns_paused(self) -> bool:
+        """Whether no turn started for ``LINGER`` seconds (else look again then): while turns
+        run back to back, the next one folds what another node announced, and a catch-up
+        before it would read those rows twice."""
+        wait = self._last_turn + LINGER - time.monotonic()
+        if wait <= 0:
+            return True
+        asyncio.get_running_loop().call_later(wait, self._wakeup.set)
+        return False
+
     async def _turn(self) -> None:
+        self._last_turn = time.monotonic()
         queued, self._queue = self._queue, []
         self._in_turn = queued
         self._behind = False
