@@ -6,7 +6,7 @@
 Each scenario (``--list`` names them) runs on a fresh schema of a PostgreSQL server of the
 script's own (initdb and pg_ctl in a temporary directory, on a free port: the shared server is
 never touched), with eight workers under steady load; the harness is ``tests/faults/``, which
-the CI tests (tests/integration/test_cluster_faults.py) run a few scenarios of. Each prints a
+the CI tests (tests/integration/test_cluster_fault_scenarios.py) run a few scenarios of. Each prints a
 Markdown table (longest stall per node, first write after the fault, latencies, exits, how
 late kept tasks came back, and the checks: every acknowledged submit closed exactly once, no
 task held by two workers, every node's digests equal to a fresh replay), then a summary.

@@ -1,8 +1,9 @@
 """Nodes on a PostgreSQL of the harness's own, the roles they hold, and the faults dealt them.
 
 Each node is a ``tracker serve`` process (tests/processes.py) whose sessions carry its name as
-``application_name`` (a server setting in its DSN), so PostgreSQL's own views say which node a
-session, and a lock, belongs to:
+``application_name`` (``node-N``, a server setting in its DSN; or ``tracker HOST PID`` where the
+node names its sessions itself), so PostgreSQL's own views say which node a session, and a
+lock, belongs to:
 
 - the **turn holder** is the node whose session holds the log's append lock (an advisory lock
   keyed ``(APPEND_LOCK, the table's oid)``, granted, in ``pg_locks``);
@@ -30,14 +31,19 @@ LOST = "this node no longer runs the scheduler's jobs"
 AUDIT_TOKEN = "a-fault-harness-audit-token-0123456789"
 ENV = {"TRACKER_AUDIT_TOKEN": AUDIT_TOKEN, "TRACKER_LOG_LEVEL": "info"}
 
+#: The session names (application_name) of the sessions holding the writer's turn.
 HOLDER = """
 SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1 AND l.objsubid = 2
 """
-TERMINATE = """
-SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
-WHERE application_name = $1 AND pid <> pg_backend_pid()
+#: ... of the sessions running a statement, or holding the writer's turn or waiting for it.
+BUSY = """
+SELECT a.application_name FROM pg_stat_activity a WHERE a.state = 'active'
+    OR EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory'
+               AND l.classid::bigint = $1 AND l.objsubid = 2)
 """
+SESSIONS = "SELECT pid, application_name FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+TERMINATE = "SELECT count(*) FILTER (WHERE pg_terminate_backend(p)) FROM unnest($1::int[]) p"
 
 
 @dataclass
@@ -86,9 +92,17 @@ class Cluster:
 
     # --- roles -------------------------------------------------------------------------
 
+    def node_of(self, session: str | None) -> int | None:
+        """The node a session belongs to, by its name: ``node-N`` as the harness's DSN sets
+        it, or ending in the node's pid (``tracker HOST PID``, when the node names its own)."""
+        for n, node in enumerate(self.nodes):
+            mine = node.process is not None and (session or "").endswith(f" {node.pid}")
+            if session == f"node-{n}" or mine:
+                return n
+        return None
+
     async def turn_holder(self) -> int | None:
-        name = await self.admin.fetchval(HOLDER, sql.APPEND_LOCK)
-        return int(name.rsplit("-", 1)[1]) if name and name.startswith("node-") else None
+        return self.node_of(await self.admin.fetchval(HOLDER, sql.APPEND_LOCK))
 
     def leader(self) -> int | None:
         for n, node in enumerate(self.nodes):
@@ -117,11 +131,16 @@ class Cluster:
         await eventually(caught, within=within, every=0.001, what=f"node-{node} in its turn")
 
     async def freeze_out_of_turn(self, node: int, within: float = 60) -> None:
-        """SIGSTOP ``node`` at a moment it does not hold the writer's turn."""
+        """SIGSTOP ``node`` at a moment none of its sessions runs a statement, holds the
+        writer's turn or waits for it (looked at twice, after what was in flight arrived)."""
+
+        async def idle() -> bool:
+            busy = await self.admin.fetch(BUSY, sql.APPEND_LOCK)
+            return all(self.node_of(row[0]) != node for row in busy)
 
         async def caught() -> bool:
             self.nodes[node].pause()
-            if await self.turn_holder() != node:
+            if await idle() and await idle():
                 return True
             self.nodes[node].resume()
             return False
@@ -141,7 +160,9 @@ class Cluster:
 
     async def terminate_sessions(self, node: int) -> int:
         """``pg_terminate_backend`` every session of ``node``: how many there were."""
-        return int(await self.admin.fetchval(TERMINATE, f"node-{node}"))
+        sessions = await self.admin.fetch(SESSIONS)
+        mine = [pid for pid, name in sessions if self.node_of(name) == node]
+        return int(await self.admin.fetchval(TERMINATE, mine))
 
     async def reconnect_admin(self) -> None:
         """A new admin session, after PostgreSQL restarted."""

@@ -146,7 +146,7 @@ SCENARIOS = {s.name: s for s in [
     Scenario("restart-postgres", restart_postgres(0.2), stall_bound=None),
     Scenario("postgres-down-20", restart_postgres(20), stall_bound=None),
 ]}  # fmt: skip
-#: The scenarios CI runs (tests/integration/test_cluster_faults.py): a few minutes in all.
+#: The scenarios CI runs (tests/integration/test_cluster_fault_scenarios.py): a few minutes in all.
 IN_CI = ("freeze-turn-holder-20", "freeze-leader-20", "terminate-sessions-10", "restart-postgres")
 
 
