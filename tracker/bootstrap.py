@@ -29,9 +29,12 @@ async def open_tracker(settings: Settings, clock: Clock = time.time) -> Tracker:
     any) and the rest of the log replayed on top; ``start`` it to take commands."""
     directory = data_dir(settings)  # noqa: ASYNC240 (once, at start)
     if settings.database.conn_str:
-        shared = await PostgresEventStore.open(settings.database.conn_str)
+        shared = await PostgresEventStore.open(settings.database.conn_str,
+                                               cluster=settings.cluster)  # fmt: skip
         state = await _rebuilt(shared, settings)
-        return Tracker(shared, ClusterWriter(shared, state, clock), clock)
+        writer = ClusterWriter(shared, state, clock, lambda: rebuild(shared, settings),
+                               settings.cluster)  # fmt: skip
+        return Tracker(shared, writer, clock)
     local = await SQLiteEventStore.open(directory / LOG_FILE)
     state = await _rebuilt(local, settings)
     return Tracker(local, SingleWriter(local, state, clock), clock)

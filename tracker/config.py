@@ -175,6 +175,24 @@ class Passwords(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     argon2_parallelism: Count = 4
 
 
+class Cluster(Section):
+    # Several nodes on one PostgreSQL log (database.conn_str): how long a frozen or cut-off
+    # node can hold the others up, and how long a request waits for a log it cannot reach.
+    # PostgreSQL ends a writer's turn (its transaction holds the log's lock) that stays idle
+    # this long: idle_in_transaction_session_timeout. A node frozen in its turn stalls the
+    # other nodes' writes about this long.
+    turn_timeout: Duration = 2.0
+    # The longest one statement may run (statement_timeout; waits for the log's lock
+    # included), and the longest a request waits for the log: past it, 503 with Retry-After.
+    statement_timeout: Duration = 5.0
+    # The scheduler's lease: PostgreSQL ends the leader's lock session after it stayed idle
+    # this long (idle_session_timeout); the leader renews it every quarter of it and acts only
+    # while its last renewal is younger than this (monotonic clock). Others try as often.
+    lease: Duration = 2.0
+    # Connections of this node's pool to the log (writer turns, catch-up, head reads).
+    pool_size: Count = 4
+
+
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     server: Server = msgspec.field(default_factory=Server)
     database: Database = msgspec.field(default_factory=Database)
@@ -189,6 +207,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     metrics: Metrics = msgspec.field(default_factory=Metrics)
     checkpoint: Checkpoint = msgspec.field(default_factory=Checkpoint)
     audit: Audit = msgspec.field(default_factory=Audit)
+    cluster: Cluster = msgspec.field(default_factory=Cluster)
 
     @property
     def host(self) -> str:
@@ -309,6 +328,7 @@ def _check(settings: Settings) -> None:
     _check_tokens(settings.metrics, settings.audit)
     _check_logs(settings.database, settings.log)
     _check_intervals(settings)
+    _check_cluster(settings.cluster)
 
 
 def _check_conn_str(database: Database) -> None:
@@ -347,6 +367,15 @@ def _check_intervals(settings: Settings) -> None:
         raise ConfigError("maintenance.reset_timed_out_tasks_interval must be positive")
     if not 0 < settings.tasks.default_max_assign_time <= 2**31 - 1:
         raise ConfigError("tasks.default_max_assign_time must be positive (it is what 0 means)")
+
+
+def _check_cluster(cluster: Cluster) -> None:
+    """PostgreSQL reads 0 as "no limit", and takes milliseconds."""
+    for name in ("turn_timeout", "statement_timeout", "lease"):
+        if getattr(cluster, name) < 0.1:
+            raise ConfigError(f"cluster.{name} must be at least 100ms")
+    if cluster.statement_timeout <= cluster.turn_timeout:
+        raise ConfigError("cluster.statement_timeout must be longer than cluster.turn_timeout")
 
 
 def _check_tokens(metrics: Metrics, audit: Audit) -> None:

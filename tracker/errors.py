@@ -12,6 +12,7 @@ class TrackerError(Exception):
     """Something the caller asked for was refused."""
 
     message: str = "Bad request"
+    retry_after: int = 0  # seconds a client should wait before trying again (0: no hint)
 
     def __init__(self, message: str | None = None) -> None:
         if message is not None:
@@ -68,6 +69,9 @@ class Busy(TrackerError):
 
 
 class StorageUnavailable(TrackerError):
-    """The log could not be written; the tracker refuses work until restarted."""
+    """The log cannot be written or read now: a node that cannot reach a shared log (or is
+    settling a failed turn) refuses what needs it until it can; a log that failed for good
+    stops the tracker."""
 
     message = "Storage unavailable"
+    retry_after = 1

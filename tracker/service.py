@@ -77,6 +77,11 @@ class Writer(Protocol):
         """Whether this node runs the tracker's own periodic commands now (one node does)."""
         ...
 
+    def trouble(self) -> str:
+        """Why the tracker cannot serve the log's state now, in one line ('' when it can): a
+        cluster node that cannot reach the log, is settling a failed turn, or restarts a task."""
+        ...
+
 
 class Tracker:
     def __init__(self, store: EventStore, writer: Writer, clock: Clock = time.time) -> None:

@@ -74,3 +74,6 @@ class SingleWriter:
 
     def leads(self) -> bool:
         return True  # the only node
+
+    def trouble(self) -> str:
+        return ""  # a failed commit stops the tracker (``failed``)

@@ -59,8 +59,9 @@ class Checkpointer:
 
     async def write(self) -> Written | None:
         async with self._lock:
+            state = self.tracker.state
             try:
-                written = await self.checkpoints.write(self.tracker.state, self._anchor)
+                written = await self.checkpoints.write(state, lambda at: self._anchor(state, at))
             except Unsupported as exc:
                 self.unsupported = True
                 log.error(
@@ -79,8 +80,10 @@ class Checkpointer:
             )  # fmt: skip
             return written
 
-    async def _anchor(self, position: int) -> bytes:
+    async def _anchor(self, state: State, position: int) -> bytes:
         await self.tracker.durable(position)
+        if self.tracker.state is not state:  # a cluster node rebuilt them: they may hold
+            raise StorageUnavailable("the read models were rebuilt from the log meanwhile")
         row = await row_at(self.reader, position)
         if row is None:
             raise StorageUnavailable("the log does not hold the checkpoint's position")

@@ -1,22 +1,25 @@
 """Following a shared log: LISTEN wakes the writer loop when another node appends, a periodic
 look covers a notification lost with a dropped connection, and :class:`HeadReads` lets a read
 wait until this node has folded every event committed before it arrived.
+
+Neither can wedge the node: the follower is a kept task (restarted if it dies, see
+:class:`tracker.background.Kept`), a head query that fails or raises anything fails only the
+reads waiting for it (503), and no read waits longer than ``wait`` seconds for its head.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from typing import Any
 
 import asyncpg
 
-from tracker.cluster.turns import TurnCommitter
+from tracker.background import Kept
+from tracker.cluster.outages import Outage
+from tracker.cluster.turns import TurnCommitter, consume, within
 from tracker.errors import StorageUnavailable
-from tracker.events.postgres import PostgresEventStore
-
-log = logging.getLogger(__name__)
+from tracker.events.postgres import UNREACHABLE, PostgresEventStore
 
 
 class Follower:
@@ -26,15 +29,28 @@ class Follower:
         self._committer = committer
         self._poll = poll
         self._conn: Any = None
-        self._task: asyncio.Task[None] | None = None
+        self._listening = Outage("LISTEN for new events")
+        self.task = Kept("log follower", self._watch)
 
     async def start(self) -> None:
         await self._listen()
-        self._task = asyncio.create_task(self._watch(), name="log-follower")
+        self.task.start()
 
     async def _listen(self) -> None:
-        self._conn = await asyncpg.connect(self._store.dsn)
-        await self._conn.add_listener(self._store.channel, self._heard)
+        try:
+            self._conn = await asyncpg.connect(self._store.dsn, timeout=self._poll * 5,
+                                               server_settings=self._store.settings)  # fmt: skip
+            await self._conn.add_listener(self._store.channel, self._heard)
+        except UNREACHABLE as exc:
+            self._listening.failed(exc)
+            await self._drop()
+        else:
+            self._listening.worked()
+
+    async def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.terminate()
+        self._conn = None
 
     def _heard(self, conn: Any, pid: int, channel: str, payload: str) -> None:
         with contextlib.suppress(ValueError):
@@ -47,20 +63,15 @@ class Follower:
             await asyncio.sleep(self._poll)
             self._committer.behind()  # a cheap look (one indexed query) in case a NOTIFY was lost
             if self._conn is None or self._conn.is_closed():
-                try:
-                    await self._listen()
-                except (OSError, asyncpg.PostgresError) as exc:
-                    log.warning("cannot LISTEN for new events: %r", exc,
-                                extra={"action": "listen_failed"})  # fmt: skip
-                    self._conn = None
+                await self._drop()
+                await self._listen()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self.task.stop()
         if self._conn is not None and not self._conn.is_closed():
-            await self._conn.close()
+            with contextlib.suppress(*UNREACHABLE):
+                await asyncio.wait_for(self._conn.close(), self._poll)
+        await self._drop()
 
 
 class HeadReads:
@@ -71,38 +82,43 @@ class HeadReads:
     one query per round trip to the database, not one per read.
     """
 
-    def __init__(self, store: PostgresEventStore, committer: TurnCommitter) -> None:
+    def __init__(self, store: PostgresEventStore, committer: TurnCommitter,
+                 wait: float = 5.0) -> None:  # fmt: skip
         self._store = store
         self._committer = committer
+        self._wait = wait
         self._next: asyncio.Future[int] | None = None  # the head query readers now wait for
         self._running = False
+        self._reading = Outage("read the log's head")
         self.queries = 0
 
     async def caught_up(self) -> None:
-        loop = asyncio.get_running_loop()
+        self._committer.check()
         if self._next is None:
-            self._next = loop.create_future()
+            self._next = asyncio.get_running_loop().create_future()
             if not self._running:
-                loop.create_task(self._query_heads())
-        head = await asyncio.shield(self._next)
+                self._running = True
+                asyncio.get_running_loop().create_task(self._query_heads())
+        head = await within(self._next, self._wait)
         await self._committer.reach(head)
 
     async def _query_heads(self) -> None:
-        self._running = True
         try:
             while self._next is not None:
                 waiting, self._next = self._next, None  # later readers wait for the next query
                 try:
                     head = await self._store.head()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                    log.warning("cannot read the log's head: %r", exc,
-                                extra={"action": "head_failed"})  # fmt: skip
-                    waiting.set_exception(StorageUnavailable())  # a 503, and the node serves on
+                except Exception as exc:  # any failure fails these reads (503), never the node
+                    self._reading.failed(exc)
+                    waiting.set_exception(StorageUnavailable())
+                    waiting.add_done_callback(consume)
                     continue
-                except BaseException as exc:
-                    waiting.set_exception(exc)
-                    raise
+                self._reading.worked()
                 self.queries += 1
                 waiting.set_result(head)
         finally:
             self._running = False
+            if self._next is not None:  # cancelled: nobody waits forever for the next query
+                self._next.set_exception(StorageUnavailable())
+                self._next.add_done_callback(consume)
+                self._next = None

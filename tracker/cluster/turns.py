@@ -16,9 +16,17 @@ commands are only *queued*; one writer loop takes turns at the log, each turn:
 
 Every decision is made under the lock against the whole log, so the tracker-wide rules (no
 task held twice, unique hashes and strings, distinct verifiers, first manager is admin) hold
-across nodes, and in normal operation no append is ever refused. The primary key still refuses
-one as a safety net; then, as when a commit fails, the read models hold events the log does
-not, so the writer fails every waiter, refuses further work, and the node must be restarted.
+across nodes, and in normal operation no append is ever refused.
+
+A turn that fails (its session ended because the node froze past ``cluster.turn_timeout``, the
+connection lost, PostgreSQL restarting, the primary key refusing a row) leaves read models
+that may hold events the log does not. Its outcome is then *settled by reading the log*
+(:mod:`tracker.cluster.settling`): if the row at the turn's last position carries the hash the
+turn computed, the hash chain proves every row of the turn committed and its callers get their
+answers; if not, the read models are rebuilt in-process from the checkpoint and the log, and
+its callers get 503. Until it is settled the node answers 503 to everything that needs the
+log, and tries again with a growing pause. Only a log that does not continue the read models
+(:class:`LogInconsistent`, or a damaged log found by the rebuild) stops the node.
 
 Between turns the loop folds what other nodes appended (woken by NOTIFY, see
 :mod:`tracker.cluster.follower`, or asked by a read that must not see older state than the
@@ -29,24 +37,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import asyncpg
-
+from tracker.cluster.outages import Outage, describe
+from tracker.cluster.settling import LogInconsistent, Settlement
 from tracker.commands.base import Command
 from tracker.commands.decide import decide
 from tracker.errors import StorageUnavailable
 from tracker.events.base import Event
 from tracker.events.codec import decode
 from tracker.events.group_commit import BatchSizes
-from tracker.events.postgres import PostgresEventStore
+from tracker.events.postgres import UNREACHABLE, PostgresEventStore, Turn
 from tracker.events.store import StoredRow
 from tracker.projections.state import State
 
 log = logging.getLogger(__name__)
 
 Reply = Callable[[State, list[Event]], Any]
+Rebuild = Callable[[], Awaitable[State]]
 
 
 class _Queued:
@@ -57,13 +66,18 @@ class _Queued:
 
 
 class TurnCommitter:
-    """The writer loop of a node on a shared log (the counterpart of ``GroupCommitter``)."""
+    """The writer loop of a node on a shared log (the counterpart of ``GroupCommitter``).
 
-    def __init__(self, store: PostgresEventStore, state: State,
-                 clock: Callable[[], float]) -> None:  # fmt: skip
+    ``wait`` bounds every wait a caller makes on it (a queued command, a read catching up):
+    past it the caller gets ``StorageUnavailable`` (503), never an endless wait.
+    """
+
+    def __init__(self, store: PostgresEventStore, state: State, clock: Callable[[], float],
+                 rebuild: Rebuild, wait: float = 5.0) -> None:  # fmt: skip
         self._store = store
         self._state = state
         self._clock = clock
+        self._wait = wait
         self._durable = state.position
         self._queue: list[_Queued] = []
         self._in_turn: list[asyncio.Future[Any]] = []
@@ -71,6 +85,8 @@ class TurnCommitter:
         self._behind = False  # another node appended (NOTIFY) or a reader asked to catch up
         self._wakeup = asyncio.Event()
         self._closing = False
+        self._settlement = Settlement(store, rebuild)
+        self._reading = Outage("read the log to catch up")
         self.failure: BaseException | None = None
         self.batch_sizes = BatchSizes()
         self.caught_up_events = 0  # folded from other nodes
@@ -83,17 +99,31 @@ class TurnCommitter:
     def durable_position(self) -> int:
         return self._durable
 
+    @property
+    def rebuilds(self) -> int:
+        return self._settlement.rebuilds
+
+    @property
+    def trouble(self) -> str:
+        """Why this node cannot serve the log's state now ('' when it can)."""
+        return self._settlement.trouble or self._reading.reason
+
     def check(self) -> None:
-        if self.failure is not None or self._closing:
+        if self.failure is not None or self._closing or self._settlement.trouble:
             raise StorageUnavailable()
 
     async def execute(self, command: Command, reply: Reply | None) -> Any:
         """Queue ``command`` for the next turn; its answer (or refusal) once durable."""
         self.check()
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Queued(command, reply, future))
+        item = _Queued(command, reply, asyncio.get_running_loop().create_future())
+        self._queue.append(item)
         self._wakeup.set()
-        return await future
+        try:
+            return await within(item.future, self._wait)
+        except StorageUnavailable:
+            if item in self._queue:  # never decided: it never will be
+                self._queue.remove(item)
+            raise
 
     def behind(self) -> None:
         """The log moved on (a NOTIFY from another node): fold what it holds, soon."""
@@ -108,15 +138,19 @@ class TurnCommitter:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._reach.append((position, future))
         self.behind()
-        await future
+        await within(future, self._wait)
 
-    async def settle(self) -> None:
-        """Return once everything queued or in a turn so far is durable (or refused)."""
-        pending = [*self._in_turn, *(queued.future for queued in self._queue)]
-        if pending:
-            await asyncio.wait(pending)
-        if self.failure is not None:
-            raise StorageUnavailable()
+    async def durable(self, position: int) -> None:
+        """Return once this node's events up to ``position`` are in the log;
+        ``StorageUnavailable`` if they never will be (the read models were rebuilt without
+        them) or the log cannot be reached."""
+        rebuilds = self.rebuilds
+        while self._durable < position:
+            if self.failure is not None or not self._in_turn:
+                raise StorageUnavailable()
+            await asyncio.wait(self._in_turn)
+            if self.rebuilds != rebuilds:
+                raise StorageUnavailable()
 
     def close(self) -> None:
         """Stop taking work; ``run`` returns once everything queued is answered."""
@@ -125,6 +159,7 @@ class TurnCommitter:
 
     async def run(self) -> None:
         """The writer loop: a turn while commands wait, else catch up when behind."""
+        self._wakeup.set()  # after a restart, look at once
         try:
             while True:
                 await self._wakeup.wait()
@@ -137,44 +172,74 @@ class TurnCommitter:
                 if self._closing and not self._queue:
                     self._refuse_readers()
                     return
-        except BaseException as exc:
-            self._fail(exc)
+        except BaseException:
+            self._refuse(self._queue)
+            self._refuse_readers()
             raise
 
     async def _turn(self) -> None:
         queued, self._queue = self._queue, []
         self._in_turn = [item.future for item in queued]
         self._behind = False
-        state, outcomes, events = self._state, [], []
+        turn: Turn | None = None
+        outcomes: list[Any] | None = None
         try:
             async with self._store.turn() as turn:
-                self._fold(await turn.rows_after(state.position))
-                if state.position != turn.head:
-                    raise RuntimeError(f"read models at {state.position}, log at {turn.head}")
-                for item in queued:
-                    decided = _decide(state, item, self._clock())
-                    if isinstance(decided, list):
-                        events.extend(decided)
-                        outcomes.append(_reply(state, item, decided))
-                    else:
-                        outcomes.append(decided)
-                if await turn.append(events) != state.position:
-                    raise RuntimeError("the turn appended other positions than it applied")
-        except BaseException as exc:
-            log.critical("log turn failed; refusing further work", exc_info=True,
-                         extra={"action": "log_append_failed"})  # fmt: skip
-            self._fail(exc)
+                outcomes = await self._decide_in(turn, queued)
+        except LogInconsistent:
             raise
+        except Exception as exc:  # a lost session, a timeout, a refused row, or a bug
+            if not await self._settle(queued, turn, exc):
+                outcomes = None
         finally:
             self._in_turn = []
-        self._durable = state.position
-        if events:
-            self.batch_sizes.add(len(events))
+        if outcomes is None:
+            self._refuse(queued)
+            return
+        self._durable = self._state.position
         for item, outcome in zip(queued, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 item.future.set_exception(outcome)
             else:
                 item.future.set_result(outcome)
+
+    async def _decide_in(self, turn: Turn, queued: list[_Queued]) -> list[Any]:
+        """Catch up, decide every queued command, append their events (they commit when the
+        turn ends): each command's answer, or why it was refused."""
+        state, outcomes, events = self._state, [], []
+        self._fold(await turn.rows_after(state.position))
+        if state.position != turn.head:
+            raise LogInconsistent(f"read models at {state.position}, the log at {turn.head}")
+        self._durable = state.position  # other nodes' rows: committed
+        now = self._clock()
+        for item in queued:
+            decided = _decide(state, item, now)
+            if isinstance(decided, list):
+                events.extend(decided)
+                outcomes.append(_reply(state, item, decided))
+            else:
+                outcomes.append(decided)
+        if events:
+            await turn.append(events)
+            self.batch_sizes.add(len(events))
+        return outcomes
+
+    async def _settle(self, queued: list[_Queued], turn: Turn | None, exc: Exception) -> bool:
+        """The turn failed: whether its events are in the log after all, found out by reading
+        it. If they are not, the read models are rebuilt from the checkpoint and the log."""
+        log.warning("log turn failed: %s", describe(exc), extra={"action": "turn_failed"})
+        if self._state.position == self._durable:  # nothing decided was applied
+            return False
+        tried = turn is not None and turn.head == self._state.position  # its rows were sent
+        proof = (turn.head, turn.head_hash) if turn is not None and tried else None
+        self._refuse_readers()
+        settled = await self._settlement.settle(self._state, proof, lambda: self._closing)
+        if settled is None:  # closing before it could be settled: the node stops anyway
+            self.failure = StorageUnavailable()
+            return False
+        committed, self._state = settled is self._state, settled
+        self._durable = settled.position
+        return committed
 
     async def _catch_up(self) -> None:
         """Fold what other nodes committed. A failed read leaves the read models as they were
@@ -183,12 +248,20 @@ class TurnCommitter:
         try:
             async for rows in self._store.read(self._state.position):
                 self._fold(rows)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("cannot read the log to catch up: %r", exc,
-                        extra={"action": "catch_up_failed"})  # fmt: skip
+        except UNREACHABLE as exc:
+            self._reading.failed(exc)
             self._refuse_readers()
+        else:
+            self._reading.worked()
         finally:
             self._durable = self._state.position
+
+    def _refuse(self, queued: list[_Queued]) -> None:
+        for item in queued:
+            if not item.future.done():
+                item.future.set_exception(StorageUnavailable())
+        if queued is self._queue:
+            self._queue = []
 
     def _refuse_readers(self) -> None:
         for _, future in self._reach:
@@ -200,7 +273,9 @@ class TurnCommitter:
         apply, state = self._state.apply, self._state
         for row in rows:
             if row.position != state.position + 1:
-                raise RuntimeError(f"read models at {state.position}, next row {row.position}")
+                raise LogInconsistent(
+                    f"the read models are at {state.position}, the log's next row at {row.position}"
+                )
             apply(decode(row.data))
         self.caught_up_events += len(rows)
 
@@ -218,15 +293,20 @@ class TurnCommitter:
         if still:
             self.behind()  # the NOTIFY that woke a reader may come after its query: look again
 
-    def _fail(self, exc: BaseException) -> None:
-        if self.failure is None:
-            self.failure = exc
-        waiters = [*self._in_turn, *(q.future for q in self._queue),
-                   *(future for _, future in self._reach)]  # fmt: skip
-        for future in waiters:
-            if not future.done():
-                future.set_exception(StorageUnavailable())
-        self._queue, self._reach = [], []
+
+async def within(future: asyncio.Future[Any], seconds: float) -> Any:
+    """``future``'s result, or ``StorageUnavailable`` if it takes longer than ``seconds``."""
+    try:
+        return await asyncio.wait_for(asyncio.shield(future), seconds)
+    except TimeoutError:
+        future.add_done_callback(consume)  # its outcome, when it comes, is nobody's
+        raise StorageUnavailable() from None
+
+
+def consume(future: asyncio.Future[Any]) -> None:
+    """Retrieve ``future``'s outcome, so that a failure nobody awaits is not logged as lost."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _decide(state: State, item: _Queued, now: float) -> list[Event] | BaseException:

@@ -9,28 +9,30 @@ lease on the scheduler's jobs (:mod:`tracker.cluster.leader`).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
-from tracker.background import watch
+from tracker.background import Kept
 from tracker.cluster.follower import Follower, HeadReads
 from tracker.cluster.leader import Leadership
-from tracker.cluster.turns import TurnCommitter
+from tracker.cluster.settling import LogInconsistent
+from tracker.cluster.turns import Rebuild, TurnCommitter
 from tracker.commands.base import Command
+from tracker.config import Cluster
 from tracker.events.base import Event
-from tracker.events.group_commit import BatchSizes, until_durable
+from tracker.events.group_commit import BatchSizes
 from tracker.events.postgres import PostgresEventStore
 from tracker.projections.state import State
 from tracker.service import Clock, Failed, Reply, T
+from tracker.startup.replay import DamagedLog
 
 
 class ClusterWriter:
-    def __init__(self, store: PostgresEventStore, state: State, clock: Clock) -> None:
-        self.turns = TurnCommitter(store, state, clock)
-        self.reads = HeadReads(store, self.turns)
+    def __init__(self, store: PostgresEventStore, state: State, clock: Clock, rebuild: Rebuild,
+                 cluster: Cluster | None = None) -> None:  # fmt: skip
+        cluster = cluster or Cluster()
+        self.turns = TurnCommitter(store, state, clock, rebuild, cluster.statement_timeout)
+        self.reads = HeadReads(store, self.turns, cluster.statement_timeout)
         self.follower = Follower(store, self.turns)
-        self.leadership = Leadership(store)
-        self._loop: asyncio.Task[None] | None = None
+        self.leadership = Leadership(store, cluster.lease)
+        self._loop: Kept | None = None
 
     @property
     def state(self) -> State:
@@ -45,8 +47,9 @@ class ClusterWriter:
         return self.turns.batch_sizes
 
     async def start(self, failed: Failed) -> None:
-        self._loop = asyncio.create_task(self.turns.run(), name="writer-turns")
-        watch(self._loop, failed)
+        self._loop = Kept("writer loop", self.turns.run, failed=failed,
+                          fatal=(LogInconsistent, DamagedLog))  # fmt: skip
+        self._loop.start()
         await self.follower.start()
         await self.leadership.start()
 
@@ -55,8 +58,7 @@ class ClusterWriter:
         await self.follower.close()
         self.turns.close()
         if self._loop is not None:
-            with contextlib.suppress(Exception):
-                await self._loop  # a failed writer already logged why
+            await self._loop.ended()
 
     async def execute(self, command: Command, reply: Reply[T] | None = None) -> T | list[Event]:
         return await self.turns.execute(command, reply)  # type: ignore[no-any-return]
@@ -65,7 +67,12 @@ class ClusterWriter:
         await self.reads.caught_up()
 
     async def durable(self, position: int) -> None:
-        await until_durable(self.turns, position)
+        await self.turns.durable(position)
 
     def leads(self) -> bool:
-        return self.leadership.is_leader
+        return self.leadership.leads()
+
+    def trouble(self) -> str:
+        tasks = (self._loop, self.follower.task, self.leadership.task)
+        found = [self.turns.trouble, *(task.trouble for task in tasks if task is not None)]
+        return "; ".join(reason for reason in found if reason)

@@ -20,22 +20,51 @@ short query on a pooled connection, so a long replay holds no transaction open.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 
+from tracker.config import Cluster
 from tracker.dsn import redacted, schema_of
 from tracker.errors import Conflict
 from tracker.events import postgres_sql as sql
 from tracker.events.base import Event
 from tracker.events.store import GENESIS, StoredRow, chain_rows
 
+#: What a database that cannot be reached (or a session it ended) raises through asyncpg: a
+#: refused or lost connection, a server error (the session terminated, a timeout, shutdown),
+#: the client's own deadline, and a connection asyncpg found closed under it.
+UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+               asyncpg.InternalClientError)  # fmt: skip
+
+
+def server_settings(cluster: Cluster) -> dict[str, str]:
+    """The session settings that bound what a node holds on the server (see ``open``), and
+    the node's name in ``pg_stat_activity`` (host and pid: which sessions are whose)."""
+    return {
+        "application_name": f"tracker {socket.gethostname()} {os.getpid()}"[:63],
+        "idle_in_transaction_session_timeout": _ms(cluster.turn_timeout),
+        "statement_timeout": _ms(cluster.statement_timeout),
+        "tcp_keepalives_idle": "5",  # a peer gone without a word (a partition) is noticed
+        "tcp_keepalives_interval": "2",  # in about 11 s
+        "tcp_keepalives_count": "3",
+    }
+
+
+def _ms(seconds: float) -> str:
+    return str(max(1, round(seconds * 1000)))
+
 
 class PostgresEventStore:
-    def __init__(self, pool: asyncpg.Pool, table_oid: int, dsn: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, table_oid: int, dsn: str,
+                 cluster: Cluster | None = None) -> None:  # fmt: skip
         self._pool = pool
+        self._wait = cluster.statement_timeout if cluster else None  # for a pooled connection
+        self.settings = server_settings(cluster) if cluster else {}  # of every session it opens
         self.dsn = dsn
         self.table_oid = table_oid
         self.channel = sql.channel(table_oid)
@@ -43,9 +72,18 @@ class PostgresEventStore:
         self.leader_key = (sql.LEADER_LOCK, sql.int4(table_oid))
 
     @classmethod
-    async def open(cls, dsn: str, *, max_connections: int = 4) -> PostgresEventStore:
-        """Connect, create the schema and the log's tables if missing, run pending migrations."""
-        pool = await _pool(dsn, max_connections)
+    async def open(cls, dsn: str, *, cluster: Cluster | None = None) -> PostgresEventStore:
+        """Connect, create the schema and the log's tables if missing, run pending migrations.
+
+        With ``cluster`` (a node sharing the log), every session is bounded on the server: a
+        transaction left idle past ``turn_timeout`` (a frozen or cut-off node in its turn) is
+        ended with its session, which releases the log's lock; a statement (a wait for the
+        lock included) past ``statement_timeout`` is cancelled; TCP keepalives find a peer
+        that vanished. The client waits as long for a pooled connection or an answer.
+        """
+        settings = server_settings(cluster) if cluster else {}
+        timeout = cluster.statement_timeout + 1 if cluster else 60  # the client's own bound
+        pool = await _pool(dsn, cluster.pool_size if cluster else 4, timeout, **settings)
         try:
             async with pool.acquire() as conn:
                 await migrate(conn, schema_of(dsn))
@@ -53,12 +91,12 @@ class PostgresEventStore:
         except BaseException:
             await pool.close()
             raise
-        return cls(pool, oid, dsn)
+        return cls(pool, oid, dsn, cluster)
 
     @classmethod
     async def open_reader(cls, dsn: str, *, max_connections: int = 2) -> PostgresEventStore:
         """Read-only sessions on an existing log (audit tools, the change feed, indexes)."""
-        pool = await _pool(dsn, max_connections, default_transaction_read_only="on")
+        pool = await _pool(dsn, max_connections, 60, default_transaction_read_only="on")
         try:
             async with pool.acquire() as conn:
                 oid = await conn.fetchval(sql.TABLE_OID)
@@ -77,7 +115,7 @@ class PostgresEventStore:
         The transaction commits when the block ends without an exception (it is rolled back
         otherwise), which releases the lock; only then are the appended rows durable.
         """
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire(timeout=self._wait) as conn, conn.transaction():
             await conn.execute(sql.TAKE_LOCK, *self._append_key)
             tip = await conn.fetchrow(sql.TIP)
             yield Turn(conn, self.channel, tip[0] if tip else 0, bytes(tip[1]) if tip else GENESIS)
@@ -96,7 +134,7 @@ class PostgresEventStore:
     ) -> AsyncIterator[list[StoredRow]]:
         position = max(after, 0)
         while True:
-            async with self._pool.acquire() as conn:
+            async with self._pool.acquire(timeout=self._wait) as conn:
                 found = await conn.fetch(sql.READ, position, batch_size)
             if not found:
                 return
@@ -110,7 +148,7 @@ class PostgresEventStore:
     ) -> AsyncIterator[list[bytes]]:
         position = max(after, 0)
         while True:
-            async with self._pool.acquire() as conn:
+            async with self._pool.acquire(timeout=self._wait) as conn:
                 found = await conn.fetch(sql.READ_PAYLOADS, position, batch_size)
             if not found:
                 return
@@ -120,7 +158,7 @@ class PostgresEventStore:
             position += len(found)  # positions are gapless
 
     async def head(self) -> int:
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=self._wait) as conn:
             return int(await conn.fetchval(sql.HEAD))
 
     @asynccontextmanager
@@ -130,7 +168,7 @@ class PostgresEventStore:
         commit in position order under the append lock, so what it sees is a prefix of the log.
         """
         async with (
-            self._pool.acquire() as conn,
+            self._pool.acquire(timeout=self._wait) as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
             tip = await conn.fetchrow(sql.TIP)
@@ -183,9 +221,10 @@ class Turn:
         rows = chain_rows(events, self.head, self.head_hash)
         columns = ([r.position for r in rows], [r.type for r in rows],
                    [r.data for r in rows], [r.hash for r in rows])  # fmt: skip
+        self.head, self.head_hash = rows[-1].position, rows[-1].hash  # if the turn commits:
+        # set first, so that a turn whose commit failed knows which row would prove it did
         await self._conn.execute(sql.INSERT_AND_NOTIFY, *columns, self._channel,
                                  str(rows[-1].position))  # fmt: skip
-        self.head, self.head_hash = rows[-1].position, rows[-1].hash
         return self.head
 
     async def copy_rows(self, rows: Sequence[StoredRow]) -> None:
@@ -216,11 +255,12 @@ async def migrate(conn: Any, schema: str | None) -> None:
                 await conn.execute(sql.RECORD_VERSION, number)
 
 
-async def _pool(dsn: str, max_connections: int, **settings: str) -> asyncpg.Pool:
+async def _pool(dsn: str, max_connections: int, timeout: float,  # noqa: ASYNC109 (asyncpg's)
+                **settings: str) -> asyncpg.Pool:  # fmt: skip
     try:
         pool = await asyncpg.create_pool(
             dsn, min_size=1, max_size=max_connections, server_settings=settings or None,
-            command_timeout=60, reset=_keep_session,
+            command_timeout=timeout, timeout=timeout, reset=_keep_session,
         )  # fmt: skip
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise ConnectionError(f"cannot reach PostgreSQL at {redacted(dsn)}: {exc}") from exc

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tracker.errors import Busy, RateLimited, TrackerError
+from tracker.errors import RateLimited, TrackerError
 from tracker.http import envelope, statuses
 from tracker.http.auth import CREDENTIALS, resolve
 from tracker.http.context import CALLER
@@ -99,7 +99,7 @@ def refusal(exc: TrackerError, route: str = "") -> web.Response:
     if isinstance(exc, RateLimited):
         return envelope.fail(status, exc.message, delay=exc.delay)
     response = envelope.fail(status, exc.message)
-    if isinstance(exc, Busy):
+    if exc.retry_after:  # busy, or a log that cannot be reached now
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 

@@ -3,7 +3,8 @@
 Both are open, like ``GET /``: a load balancer or supervisor calls them without credentials,
 so they say nothing secret (a phase and log positions) and cost a dictionary lookup (on a
 shared PostgreSQL log, ``/readyz`` also folds up to the log's head, and a node that cannot
-within ``CATCH_UP_BOUND`` seconds, or cannot read the log, is not ready). While
+within ``CATCH_UP_BOUND`` seconds, cannot read the log, is settling a failed turn or restarting
+one of its background tasks is not ready, and says which). While
 ``tracker serve`` replays the log, a small app answers on the same socket: ``/healthz`` 200,
 ``/readyz`` 503, anything else 503 with a retry hint.
 """
@@ -36,8 +37,8 @@ async def readyz(request: web.Request) -> web.Response:
     readiness = request.app[READINESS]
     tracker = request.app.get(TRACKER)
     lag = ""
-    if tracker is not None and readiness.ready:
-        lag = await _caught_up(tracker)  # several nodes: within CATCH_UP_BOUND of the log
+    if tracker is not None and readiness.ready:  # several nodes: reaching the log, and
+        lag = tracker.writer.trouble() or await _caught_up(tracker)  # within CATCH_UP_BOUND
     if tracker is None:
         body = readiness.report()
     else:
