@@ -147,12 +147,6 @@ class Cluster:
 
         await eventually(caught, within=within, every=0.01, what=f"node-{node} out of turn")
 
-    async def kill_in_turn(self, node: int, within: float = 60) -> None:
-        """SIGKILL ``node`` while it holds the writer's turn (frozen first, to be sure)."""
-        await self.freeze_in_turn(node, within)
-        self.down.add(node)
-        self.nodes[node].kill()
-
     async def restart(self, node: int) -> None:
         """Start a node that was stopped or killed on purpose; return once it is ready."""
         await self.nodes[node].astart()

@@ -39,9 +39,9 @@ def recovery(writes: list[float], end: float) -> float | None:
     return writes[at] - end if at < len(writes) else None
 
 
-def expiry_lateness(record: Record, start: float, end: float) -> list[float]:
-    """For each task kept whose deadline fell in ``[start, end]``: how late it was handed out
-    again (a task never handed out again counts as ``inf``)."""
+def expiry_lateness(record: Record, start: float, end: float) -> list[tuple[float, float]]:
+    """For each task kept whose deadline fell in ``[start, end]``: the deadline and how late
+    the task was handed out again (``inf``: never)."""
     taken: dict[int, list[float]] = defaultdict(list)
     for holding in record.holdings:
         taken[holding.task].append(holding.got)
@@ -50,7 +50,7 @@ def expiry_lateness(record: Record, start: float, end: float) -> list[float]:
         deadline = holding.got + HOLD
         if holding.released is None and start <= deadline <= end:
             again = [t for t in taken[holding.task] if t > holding.got]
-            late.append(min(again) - deadline if again else float("inf"))
+            late.append((deadline, min(again) - deadline if again else float("inf")))
     return late
 
 

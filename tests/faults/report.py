@@ -15,7 +15,13 @@ class Figures:
     stalls: list[float]  # per node
     recoveries: list[float | None]  # per node
     latencies: list[Latency]  # per node
-    lateness: list[float]  # per kept task whose deadline fell in the window
+    lateness: list[tuple[float, float]]  # (deadline, how late) per kept task in the window
+
+    @property
+    def latest(self) -> tuple[float, float]:
+        """The latest kept task's lateness, and its deadline from the fault's start."""
+        deadline, late = max(self.lateness, key=lambda d: d[1], default=(0.0, 0.0))
+        return late, deadline - self.outcome.fault.start
 
     @property
     def others(self) -> list[int]:
@@ -34,7 +40,7 @@ class Figures:
         found += [f"node-{n} did not write within {scenario.recovery_bound:g} s of the fault's "
                   f"end ({_seconds(r)})" for n, r in enumerate(self.recoveries)
                   if r is None or r > scenario.recovery_bound]  # fmt: skip
-        late = max(self.lateness, default=0.0)
+        late = self.latest[0]
         if scenario.expiry_bound is not None and late > scenario.expiry_bound:
             found.append(f"a kept task came back {_seconds(late)} after its deadline "
                          f"(bound {scenario.expiry_bound:g})")  # fmt: skip
@@ -64,12 +70,12 @@ class Figures:
 
     def checks(self) -> list[str]:
         out, verdict = self.outcome, self.outcome.verdict
-        late = self.lateness
+        late, when = self.latest
         exits = ", ".join(f"node-{e.node} {e.status} ({e.line[-120:]})" for e in out.exits)
         return [
             f"unexpected exits: {exits or 'none'}; statuses at SIGTERM: {out.statuses}",
-            f"kept tasks handed out again after their deadline: {len(late)}, latest "
-            f"{_seconds(max(late, default=0.0))} late",
+            f"kept tasks handed out again after their deadline: {len(self.lateness)}, latest "
+            f"{_seconds(late)} late (its deadline {when:+.1f} s from the fault's start)",
             f"acknowledged submits: {verdict.acked}, not closed exactly once: "
             f"{len(verdict.not_once)}",
             f"a task held by two workers: {'yes' if verdict.held_twice_in_log else 'no'} in "
@@ -84,7 +90,7 @@ class Figures:
         recovered = _seconds(max(known)) if len(known) == len(self.recoveries) else "never"
         verdict = "pass" if not self.failures() else "FAIL"
         checks = "yes" if not self.outcome.verdict.failures() else "no"
-        late = _seconds(max(self.lateness, default=0.0))
+        late = _seconds(self.latest[0])
         return (f"| {self.outcome.scenario.name} | {max(others):.2f} | {recovered} | "
                 f"{len(self.outcome.exits)} | {late} | {checks} | {verdict} |")  # fmt: skip
 

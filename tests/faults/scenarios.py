@@ -54,55 +54,42 @@ async def _leader(cluster: Cluster) -> int:
     return (await eventually(found, within=30, what="a leader"))[0]
 
 
-def freeze_turn_holder(seconds: float) -> Callable[[Cluster], Awaitable[Fault]]:
+#: Whom a role names (given the leader), how the harness catches it, and how that reads.
+ROLES: dict[str, tuple[Callable[[Cluster, int], int], Callable[[Cluster, int], Awaitable[None]],
+                       str]] = {
+    "turn-holder": (Cluster.other, Cluster.freeze_in_turn, "not the leader, in its writer turn"),
+    "leader": (lambda _, leader: leader, Cluster.freeze_out_of_turn, "the leader, out of turn"),
+}  # fmt: skip
+
+
+async def _caught(cluster: Cluster, role: str) -> tuple[int, str]:
+    """The node ``role`` names, SIGSTOPped at a moment that fits it; how that reads."""
+    victim_of, catch, how = ROLES[role]
+    victim = victim_of(cluster, await _leader(cluster))
+    await catch(cluster, victim)
+    return victim, f"node-{victim} ({how})"
+
+
+def freeze(role: str, seconds: float) -> Callable[[Cluster], Awaitable[Fault]]:
     async def deal(cluster: Cluster) -> Fault:
-        victim = cluster.other(await _leader(cluster))
-        await cluster.freeze_in_turn(victim)
+        victim, who = await _caught(cluster, role)
         start = time.monotonic()
         await asyncio.sleep(seconds)  # frozen that long: time passing is the scenario
         cluster.nodes[victim].resume()
-        what = f"node-{victim} (not the leader) SIGSTOPped in its writer turn for {seconds:g} s"
-        return Fault(victim, start, time.monotonic(), what)
+        return Fault(victim, start, time.monotonic(), f"{who} SIGSTOPped for {seconds:g} s")
 
     return deal
 
 
-def kill_turn_holder(down: float) -> Callable[[Cluster], Awaitable[Fault]]:
+def kill(role: str, down: float) -> Callable[[Cluster], Awaitable[Fault]]:
     async def deal(cluster: Cluster) -> Fault:
-        victim = cluster.other(await _leader(cluster))
-        await cluster.kill_in_turn(victim)
-        start = time.monotonic()
-        await asyncio.sleep(down)  # kept down that long: time passing is the scenario
-        await cluster.restart(victim)
-        what = f"node-{victim} (not the leader) SIGKILLed in its writer turn, {down:g} s down"
-        return Fault(victim, start, time.monotonic(), what)
-
-    return deal
-
-
-def freeze_leader(seconds: float) -> Callable[[Cluster], Awaitable[Fault]]:
-    async def deal(cluster: Cluster) -> Fault:
-        victim = await _leader(cluster)
-        await cluster.freeze_out_of_turn(victim)
-        start = time.monotonic()
-        await asyncio.sleep(seconds)  # frozen that long: time passing is the scenario
-        cluster.nodes[victim].resume()
-        what = f"node-{victim} (the leader) SIGSTOPped out of its turn for {seconds:g} s"
-        return Fault(victim, start, time.monotonic(), what)
-
-    return deal
-
-
-def kill_leader(down: float) -> Callable[[Cluster], Awaitable[Fault]]:
-    async def deal(cluster: Cluster) -> Fault:
-        victim = await _leader(cluster)
+        victim, who = await _caught(cluster, role)  # stopped at that moment, then killed
         cluster.down.add(victim)
         cluster.nodes[victim].kill()
         start = time.monotonic()
         await asyncio.sleep(down)  # kept down that long: time passing is the scenario
         await cluster.restart(victim)
-        what = f"node-{victim} (the leader) SIGKILLed, {down:g} s down"
-        return Fault(victim, start, time.monotonic(), what)
+        return Fault(victim, start, time.monotonic(), f"{who} SIGKILLed, {down:g} s down")
 
     return deal
 
@@ -135,12 +122,12 @@ def restart_postgres(down: float) -> Callable[[Cluster], Awaitable[Fault]]:
 
 
 SCENARIOS = {s.name: s for s in [
-    Scenario("freeze-turn-holder-20", freeze_turn_holder(20)),
-    Scenario("freeze-turn-holder-70", freeze_turn_holder(70)),
-    Scenario("kill-turn-holder", kill_turn_holder(5)),
-    Scenario("freeze-leader-20", freeze_leader(20), expiry_bound=8.0),
-    Scenario("freeze-leader-70", freeze_leader(70), expiry_bound=8.0),
-    Scenario("kill-leader", kill_leader(5), expiry_bound=8.0),
+    Scenario("freeze-turn-holder-20", freeze("turn-holder", 20)),
+    Scenario("freeze-turn-holder-70", freeze("turn-holder", 70)),
+    Scenario("kill-turn-holder", kill("turn-holder", 5)),
+    Scenario("freeze-leader-20", freeze("leader", 20), expiry_bound=8.0),
+    Scenario("freeze-leader-70", freeze("leader", 70), expiry_bound=8.0),
+    Scenario("kill-leader", kill("leader", 5), expiry_bound=8.0),
     Scenario("terminate-sessions-10", terminate_sessions(10)),
     Scenario("terminate-sessions-50", terminate_sessions(50)),
     Scenario("restart-postgres", restart_postgres(0.2), stall_bound=None),
