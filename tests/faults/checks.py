@@ -6,6 +6,9 @@
   whose releases were both ``updated``, with overlapping times: each worker held it from before
   its answer came until after its release was sent);
 - every node's read models have the digest of a fresh replay of the log, at the log's head.
+
+It also reads, from the log's own times, how late the scheduler took back each assignment
+whose deadline passed (``AssignmentExpired.at`` against the ``TaskAssigned.deadline`` it ends).
 """
 
 from __future__ import annotations
@@ -21,7 +24,13 @@ from tests.integration.test_sigkill import holders_over_time
 from tests.waiting import eventually
 from tracker.events.postgres import PostgresEventStore
 from tracker.events.store import read_events
-from tracker.events.tasks import Outcome, TaskReleased, TaskSubmitted
+from tracker.events.tasks import (
+    AssignmentExpired,
+    Outcome,
+    TaskAssigned,
+    TaskReleased,
+    TaskSubmitted,
+)
 from tracker.projections import digest
 from tracker.projections.state import State
 from tracker.startup.replay import replay
@@ -37,6 +46,7 @@ class Verdict:
     held_twice_seen: list[tuple[Holding, Holding]] = field(default_factory=list)
     digests_differ: list[str] = field(default_factory=list)  # node names
     head: int = 0
+    expiries: list[tuple[float, float]] = field(default_factory=list)  # (deadline, s late)
 
     def failures(self) -> list[str]:
         found = []
@@ -63,6 +73,7 @@ async def judge(cluster: Cluster, record: Record, session: aiohttp.ClientSession
         await store.close()
     verdict.head = expected.position
     verdict.not_once = closed_not_once(events, record)
+    verdict.expiries = expiry_lateness(events)
     try:
         holders_over_time(events)
     except AssertionError as twice:
@@ -85,6 +96,19 @@ def closed_not_once(events: list, record: Record) -> list[tuple[str, int]]:
     return [(recipe, closed[task_of[recipe]] if recipe in task_of else 0)
             for recipe in record.acked
             if recipe not in task_of or closed[task_of[recipe]] != 1]  # fmt: skip
+
+
+def expiry_lateness(events: list) -> list[tuple[float, float]]:
+    """(deadline, seconds late) of every assignment the scheduler took back (Unix times)."""
+    deadlines: dict[int, float] = {}
+    late = []
+    for event in events:
+        if isinstance(event, TaskAssigned):
+            deadlines[event.task_id] = event.deadline
+        elif isinstance(event, AssignmentExpired):
+            deadline = deadlines[event.task_id]
+            late.append((deadline, event.at - deadline))
+    return late
 
 
 def seen_twice(holdings: list[Holding]) -> list[tuple[Holding, Holding]]:

@@ -3,8 +3,6 @@
 - **stall**: a node's longest gap between acknowledged writes in ``[start - 1, end + after]``
   (the edges count: no write from the window's start to the first one is a gap too);
 - **recovery**: from ``end`` to the node's first acknowledged write after it;
-- **expiry lateness**: for tasks a worker took and kept, how long after the deadline
-  (``max_assign_time`` after the answer that handed it out) another worker got it;
 - **latency**: a node's answered requests' p50, p99 and longest, and how many went unanswered.
 """
 
@@ -12,10 +10,9 @@ from __future__ import annotations
 
 import bisect
 import statistics
-from collections import defaultdict
 from dataclasses import dataclass
 
-from tests.faults.load import HOLD, Record
+from tests.faults.load import Record
 
 
 @dataclass(frozen=True)
@@ -37,21 +34,6 @@ def recovery(writes: list[float], end: float) -> float | None:
     """Seconds from ``end`` to the first write after it (None: none came)."""
     at = bisect.bisect_right(writes, end)
     return writes[at] - end if at < len(writes) else None
-
-
-def expiry_lateness(record: Record, start: float, end: float) -> list[tuple[float, float]]:
-    """For each task kept whose deadline fell in ``[start, end]``: the deadline and how late
-    the task was handed out again (``inf``: never)."""
-    taken: dict[int, list[float]] = defaultdict(list)
-    for holding in record.holdings:
-        taken[holding.task].append(holding.got)
-    late = []
-    for holding in record.holdings:
-        deadline = holding.got + HOLD
-        if holding.released is None and start <= deadline <= end:
-            again = [t for t in taken[holding.task] if t > holding.got]
-            late.append((deadline, min(again) - deadline if again else float("inf")))
-    return late
 
 
 def latency(record: Record, node: int, start: float, end: float) -> Latency:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
-from tests.faults.measures import Latency, expiry_lateness, latency, recovery, stall
+from tests.faults.measures import Latency, latency, recovery, stall
 from tests.faults.scenarios import Outcome
 
 
@@ -15,11 +16,11 @@ class Figures:
     stalls: list[float]  # per node
     recoveries: list[float | None]  # per node
     latencies: list[Latency]  # per node
-    lateness: list[tuple[float, float]]  # (deadline, how late) per kept task in the window
+    lateness: list[tuple[float, float]]  # (deadline, how late) per expiry in the window
 
     @property
     def latest(self) -> tuple[float, float]:
-        """The latest kept task's lateness, and its deadline from the fault's start."""
+        """The latest expiry's lateness, and its deadline from the fault's start."""
         deadline, late = max(self.lateness, key=lambda d: d[1], default=(0.0, 0.0))
         return late, deadline - self.outcome.fault.start
 
@@ -42,7 +43,7 @@ class Figures:
                   if r is None or r > scenario.recovery_bound]  # fmt: skip
         late = self.latest[0]
         if scenario.expiry_bound is not None and late > scenario.expiry_bound:
-            found.append(f"a kept task came back {_seconds(late)} after its deadline "
+            found.append(f"an assignment was taken back {_seconds(late)} after its deadline "
                          f"(bound {scenario.expiry_bound:g})")  # fmt: skip
         return found + out.verdict.failures()
 
@@ -74,8 +75,8 @@ class Figures:
         exits = ", ".join(f"node-{e.node} {e.status} ({e.line[-120:]})" for e in out.exits)
         return [
             f"unexpected exits: {exits or 'none'}; statuses at SIGTERM: {out.statuses}",
-            f"kept tasks handed out again after their deadline: {len(self.lateness)}, latest "
-            f"{_seconds(late)} late (its deadline {when:+.1f} s from the fault's start)",
+            f"assignments taken back by the scheduler: {len(self.lateness)}, the latest "
+            f"{_seconds(late)} after its deadline ({when:+.1f} s from the fault's start)",
             f"acknowledged submits: {verdict.acked}, not closed exactly once: "
             f"{len(verdict.not_once)}",
             f"a task held by two workers: {'yes' if verdict.held_twice_in_log else 'no'} in "
@@ -96,7 +97,7 @@ class Figures:
 
 
 SUMMARY_HEAD = (
-    "| scenario | longest stall, other node (s) | recovery (s) | exits | latest expiry (s) "
+    "| scenario | longest stall, other node (s) | recovery (s) | exits | latest expiry "
     "| log checks | verdict |\n|---|---|---|---|---|---|---|"
 )
 
@@ -105,12 +106,17 @@ def measure(outcome: Outcome) -> Figures:
     fault, record = outcome.fault, outcome.load.record
     start, end = fault.start - 1.0, fault.end + outcome.after
     nodes = range(record.nodes)
+    offset = time.time() - time.monotonic()  # the log's Unix times to this run's monotonic ones
     return Figures(
         outcome,
         stalls=[stall(record.writes[n], start, end) for n in nodes],
         recoveries=[recovery(record.writes[n], fault.end) for n in nodes],
         latencies=[latency(record, n, start, end) for n in nodes],
-        lateness=expiry_lateness(record, fault.start - 2.0, end),
+        lateness=[
+            (deadline - offset, late)
+            for deadline, late in outcome.verdict.expiries
+            if start <= deadline - offset <= end
+        ],  # fmt: skip
     )
 
 
