@@ -5,12 +5,13 @@
 
 Each scenario (``--list`` names them) runs on a fresh schema of a PostgreSQL server of the
 script's own (initdb and pg_ctl in a temporary directory, on a free port: the shared server is
-never touched), with eight workers under steady load; the harness is ``tests/faults/``, which
-the CI tests (tests/integration/test_cluster_fault_scenarios.py) run a few scenarios of. Each prints a
-Markdown table (longest stall per node, first write after the fault, latencies, exits, how
-late kept tasks came back, and the checks: every acknowledged submit closed exactly once, no
-task held by two workers, every node's digests equal to a fresh replay), then a summary.
-Exit status 1 if any scenario broke a bound. ``--keep`` keeps the nodes' data and logs.
+never touched), with eight workers under steady load; the harness is ``tests/faults/``, of
+which tests/integration/test_cluster_fault_scenarios.py runs a few scenarios in CI. Each
+prints a Markdown table (longest stall per node, first write after the fault, latencies,
+exits, how late the scheduler took back assignments, and the checks: every acknowledged submit
+closed exactly once, no task held by two workers, every node's digests equal to a fresh
+replay), then a summary. Exit status 1 if any scenario broke a bound (or its run broke).
+``--keep`` keeps the nodes' data and logs.
 """
 
 from __future__ import annotations
@@ -37,8 +38,13 @@ async def run_all(names: list[str], where: Path, warmup: float, after: float) ->
     try:
         for name in names:
             print(f"  .. {name}", file=sys.stderr, flush=True)
-            figures = measure(await run(SCENARIOS[name], servers, postgres,
-                                        warmup=warmup, after=after))  # fmt: skip
+            try:
+                figures = measure(await run(SCENARIOS[name], servers, postgres,
+                                            warmup=warmup, after=after))  # fmt: skip
+            except Exception as broke:  # the run itself broke (a node wedged, say): say so
+                print(f"### {name}\n\n**FAIL**: the run broke: {broke!r}\n", flush=True)
+                servers.stop_all()
+                continue
             print(figures.table(), flush=True)
             done.append(figures)
     finally:
@@ -61,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     where = Path(tempfile.mkdtemp(prefix="tracker-faults-"))
     try:
-        done = asyncio.run(run_all(args.scenario or list(SCENARIOS), where, args.warmup,
-                                   args.after))  # fmt: skip
+        names = args.scenario or list(SCENARIOS)
+        done = asyncio.run(run_all(names, where, args.warmup, args.after))
     finally:
         if args.keep:
             print(f"  .. nodes' data and logs kept in {where}", file=sys.stderr)
@@ -72,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + SUMMARY_HEAD + "\n" + "\n".join(f.summary_row() for f in done))
     if args.markdown:
         args.markdown.write_text(text + "\n")
-    return 1 if any(f.failures() for f in done) else 0
+    return 1 if len(done) < len(names) or any(f.failures() for f in done) else 0
 
 
 if __name__ == "__main__":

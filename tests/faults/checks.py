@@ -80,8 +80,9 @@ async def judge(cluster: Cluster, record: Record, session: aiohttp.ClientSession
         verdict.held_twice_in_log = str(twice)
     models = digest.compute(expected)
     for node in cluster.nodes:
-        if await node_digest(session, node.url, expected.position) != models:
-            verdict.digests_differ.append(node.name)
+        found = await node_digest(session, node.url, expected.position)
+        if found != models:
+            verdict.digests_differ.append(node.name + (" (no answer)" if found is None else ""))
     return verdict
 
 
@@ -126,14 +127,21 @@ def seen_twice(holdings: list[Holding]) -> list[tuple[Holding, Holding]]:
     return twice
 
 
-async def node_digest(session: aiohttp.ClientSession, url: str, head: int) -> dict:
-    """The node's digests once its read models have reached ``head``."""
+async def node_digest(session: aiohttp.ClientSession, url: str, head: int) -> dict | None:
+    """The node's digests once its read models have reached ``head`` (None: it never did, or
+    never answered: a wedged node)."""
 
     async def at_head() -> dict | None:
-        async with session.get(url + "/audit/digest", headers=BEARER) as response:
-            if response.status != 200:
-                return None
-            content = (await response.json())["content"]
+        try:
+            async with session.get(url + "/audit/digest", headers=BEARER) as response:
+                if response.status != 200:
+                    return None
+                content = (await response.json())["content"]
+        except (aiohttp.ClientError, TimeoutError):
+            return None
         return dict(content["models"]) if content["position"] == head else None
 
-    return await eventually(at_head, within=60, every=0.1, what=f"{url} at position {head}")
+    try:
+        return await eventually(at_head, within=30, every=0.1, what=f"{url} at {head}")
+    except AssertionError:
+        return None
