@@ -72,7 +72,7 @@ class Figures:
     def checks(self) -> list[str]:
         out, verdict = self.outcome, self.outcome.verdict
         late, when = self.latest
-        exits = ", ".join(f"node-{e.node} {e.status} ({e.line[-120:]})" for e in out.exits)
+        exits = ", ".join(f"node-{e.node} {e.status} ({e.line[:160]})" for e in out.exits)
         return [
             f"unexpected exits: {exits or 'none'}; statuses at SIGTERM: {out.statuses}",
             f"assignments taken back by the scheduler: {len(self.lateness)}, the latest "
