@@ -2,7 +2,7 @@
 ordinary commands, so running a job twice (or late, after a restart) is harmless.
 
 Jobs are named, never overlap (``max_instances=1``, ``coalesce``), and a job that raises is
-logged with its name; it runs again at its next interval.
+logged with its name, in one line; it runs again at its next interval.
 
 The tracker's own jobs (expiring assignments, ending sessions) run on one node at a time: each
 tick asks the tracker whether this node leads (always, on a log of its own; on a shared log,
@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from tracker.config import Settings
@@ -28,7 +27,6 @@ log = logging.getLogger(__name__)
 class Scheduler:
     def __init__(self, tracker: Tracker, settings: Settings) -> None:
         self._scheduler = AsyncIOScheduler()
-        self._scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
         self.add("expire-assignments", _led(tracker, tracker.expire_due),
                  settings.maintenance.reset_timed_out_tasks_interval)  # fmt: skip
         self.add("end-expired-sessions", _led(tracker, tracker.end_expired_sessions),
@@ -36,7 +34,7 @@ class Scheduler:
 
     def add(self, name: str, job, seconds: float) -> None:  # type: ignore[no-untyped-def]
         self._scheduler.add_job(
-            job, "interval", seconds=seconds, id=name, name=name, max_instances=1,
+            _logged(name, job), "interval", seconds=seconds, id=name, name=name, max_instances=1,
             coalesce=True, misfire_grace_time=None,
         )  # fmt: skip
 
@@ -49,10 +47,20 @@ class Scheduler:
     def shutdown(self) -> None:
         self._scheduler.shutdown(wait=False)
 
-    @staticmethod
-    def _failed(event: JobExecutionEvent) -> None:
-        log.error("scheduled job %s failed: %r", event.job_id, event.exception,
-                  extra={"action": "job_failed", "job": event.job_id})  # fmt: skip
+
+def _logged(name: str, job):  # type: ignore[no-untyped-def]
+    """``job``, its failure logged in one line (a log that cannot be reached fails jobs every
+    interval until it is back: no traceback each time)."""
+
+    async def logged():  # type: ignore[no-untyped-def]
+        try:
+            return await job()
+        except Exception as exc:
+            log.error("scheduled job %s failed: %r", name, exc,
+                      extra={"action": "job_failed", "job": name})  # fmt: skip
+            return None
+
+    return logged
 
 
 def _led(tracker: Tracker, job: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[int]]:

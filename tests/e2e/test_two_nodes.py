@@ -21,6 +21,9 @@ from tests.e2e.scripted_run import audit_settings
 from tests.world import Caller, MakeClient, World
 from tracker import bootstrap, config
 from tracker.cluster.writer import ClusterWriter
+from tracker.http.middleware import DECIDED_IN_THE_TURN
+from tracker.http.openapi import table
+from tracker.http.openapi.operation import WORKER
 from tracker.projections import digest
 
 
@@ -286,3 +289,35 @@ async def test_a_replay_rebuilds_the_same_buckets_as_the_nodes_hold(
                          for k in ("assign", "submit")]  # fmt: skip
     finally:
         await fresh.store.close()
+
+
+async def test_a_workers_task_routes_are_decided_in_the_turn_without_a_head_query(
+    nodes: list[World],
+) -> None:
+    """On b, with its follower stopped: a task route of a worker b does not know yet catches
+    up first (one head query) and finds it; once known, its task routes read no head (the
+    turn folds what a committed, under the log's lock) and still see a's latest writes."""
+    a, b = nodes
+    await cluster_writer(b).follower.close()
+    admin = await a.register("admin")
+    project = await a.create_project("alpha", by=admin)
+    worker = await a.new_worker("w1")
+    await a.grant(worker, project, by=admin)
+    reads = cluster_writer(b).reads
+    assert (await a.submit("r1", by=worker, project=project)).ok
+    before = reads.queries
+    first = await on(b, worker).get(f"/task/get/{project}")  # the worker made on a
+    assert first.ok and first.content["task"]["recipe"] == "r1", first
+    assert reads.queries == before + 1
+    closing = {"task_id": first.content["task"]["id"], "result": 0}
+    released = await on(b, worker).post("/task/release", closing)
+    assert released.ok, released
+    assert (await a.submit("r2", by=worker, project=project)).ok
+    second = await on(b, worker).get(f"/task/get/{project}")
+    assert second.ok and second.content["task"]["recipe"] == "r2", second
+    assert reads.queries == before + 1  # neither the release nor this one read the head
+
+
+def test_the_routes_decided_in_the_turn_are_a_workers_task_routes() -> None:
+    routes = {op.path for op in table.OPERATIONS if op.tag == "task" and op.security == (WORKER,)}
+    assert routes == DECIDED_IN_THE_TURN

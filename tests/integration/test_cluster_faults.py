@@ -21,11 +21,10 @@ import asyncpg
 import pytest
 
 from tests.e2e.scripted_run import AUDIT_TOKEN
+from tests.integration.test_cluster import replayed, same_models
 from tests.integration.test_sigkill import call, prepare
 from tests.processes import Server, Servers
 from tests.waiting import eventually
-from tracker import bootstrap, config
-from tracker.projections import digest
 
 pytestmark = pytest.mark.slow
 
@@ -92,22 +91,15 @@ async def recipes_in_log(operator: Any) -> list[bytes]:
 
 async def same_as_a_fresh_replay(session: aiohttp.ClientSession, nodes: list[Server],
                                  pg_dsn: str, tmp_path: Path) -> None:  # fmt: skip
-    settings = config.build({"database": {"conn_str": pg_dsn, "data_dir": str(tmp_path / "x")},
-                             "checkpoint": {"enabled": False}})  # fmt: skip
-    fresh = await bootstrap.open_tracker(settings)
-    try:
-        expected = digest.compute(fresh.state)
-        for node in nodes:
+    expected = await replayed(pg_dsn, tmp_path / "x")
+    for node in nodes:
 
-            async def caught_up(node: Server = node) -> bool:
-                token = {"Authorization": f"Bearer {AUDIT_TOKEN}"}
-                async with session.get(node.url + "/audit/digest", headers=token) as answer:
-                    found = (await answer.json())["content"]
-                return found["position"] == fresh.state.position and found["models"] == expected
+        async def caught_up(node: Server = node) -> bool:
+            token = {"Authorization": f"Bearer {AUDIT_TOKEN}"}
+            async with session.get(node.url + "/audit/digest", headers=token) as answer:
+                return same_models((await answer.json())["content"], expected)
 
-            await eventually(caught_up, within=10, what=f"{node.name} equal to a fresh replay")
-    finally:
-        await fresh.store.close()
+        await eventually(caught_up, within=10, what=f"{node.name} equal to a fresh replay")
 
 
 async def test_a_node_frozen_in_its_turn_stalls_the_other_briefly_and_rebuilds_when_it_wakes(

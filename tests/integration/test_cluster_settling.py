@@ -1,5 +1,6 @@
 """A failed turn settled by reading the log (tracker/cluster/settling.py), on the real server;
-and the session bound that ends a frozen turn (cluster.turn_timeout).
+the session bound that ends a frozen turn (cluster.turn_timeout); and the deadline of every
+wait on the writer (tracker/cluster/turns.py).
 
 The proof a turn keeps is the position and hash of its last row: the same hash there means
 the whole turn committed (the hash chain), anything else that it did not, and then the read
@@ -19,6 +20,9 @@ from tests.integration.test_store_contract import some_events
 from tests.waiting import eventually
 from tracker import config
 from tracker.cluster.settling import Settlement
+from tracker.cluster.turns import TurnCommitter
+from tracker.commands.managers import EndExpiredSessions
+from tracker.errors import StorageUnavailable
 from tracker.events.postgres import UNREACHABLE, PostgresEventStore
 from tracker.events.reading import row_at
 from tracker.projections.state import State
@@ -100,3 +104,26 @@ async def test_a_settlement_that_cannot_read_the_log_gives_up_when_the_node_clos
     closing.set()
     assert await asyncio.wait_for(settled, 5) is None
     assert settling.trouble == ""
+
+
+async def test_no_caller_waits_past_the_deadline(store: PostgresEventStore, tmp_path: Path) -> None:
+    """With no writer loop running (as if it were stuck), a queued command and a read that
+    must catch up get 503 from the first sweep past ``wait`` (the writer sweeps every
+    second); the command is dropped, never decided."""
+    settings = config.build({"database": {"data_dir": str(tmp_path)}})
+    turns = TurnCommitter(store, State(), time.time, lambda: rebuild(store, settings), wait=0.2)
+    await store.append(some_events(1), 0)
+    command = asyncio.ensure_future(turns.execute(EndExpiredSessions(), None))
+    read = asyncio.ensure_future(turns.reach(1))
+
+    def swept() -> bool:
+        turns.overdue()
+        return command.done() and read.done()
+
+    await eventually(swept, within=5)
+    for waiter in (command, read):
+        with pytest.raises(StorageUnavailable):
+            await waiter
+    turns.close()
+    await turns.run()  # nothing left to decide
+    assert await store.head() == 1

@@ -4,7 +4,8 @@ wait until this node has folded every event committed before it arrived.
 
 Neither can wedge the node: the follower is a kept task (restarted if it dies, see
 :class:`tracker.background.Kept`), a head query that fails or raises anything fails only the
-reads waiting for it (503), and no read waits longer than ``wait`` seconds for its head.
+reads waiting for it (503), and the query itself has the client's deadline
+(``cluster.statement_timeout``, for a pooled connection and for the answer).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import asyncpg
 
 from tracker.background import Kept
 from tracker.cluster.outages import Outage
-from tracker.cluster.turns import TurnCommitter, consume, within
+from tracker.cluster.turns import TurnCommitter, consume
 from tracker.errors import StorageUnavailable
 from tracker.events.postgres import UNREACHABLE, PostgresEventStore
 
@@ -82,11 +83,9 @@ class HeadReads:
     one query per round trip to the database, not one per read.
     """
 
-    def __init__(self, store: PostgresEventStore, committer: TurnCommitter,
-                 wait: float = 5.0) -> None:  # fmt: skip
+    def __init__(self, store: PostgresEventStore, committer: TurnCommitter) -> None:
         self._store = store
         self._committer = committer
-        self._wait = wait
         self._next: asyncio.Future[int] | None = None  # the head query readers now wait for
         self._running = False
         self._reading = Outage("read the log's head")
@@ -99,7 +98,7 @@ class HeadReads:
             if not self._running:
                 self._running = True
                 asyncio.get_running_loop().create_task(self._query_heads())
-        head = await within(self._next, self._wait)
+        head = await asyncio.shield(self._next)  # resolved by the query, bounded by its timeout
         await self._committer.reach(head)
 
     async def _query_heads(self) -> None:

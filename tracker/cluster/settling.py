@@ -17,10 +17,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from tracker.cluster.outages import FIRST_PAUSE, Outage, next_pause
+from tracker.cluster.outages import FIRST_PAUSE, Outage, describe, next_pause
 from tracker.events.postgres import UNREACHABLE, PostgresEventStore
 from tracker.events.reading import row_at
 from tracker.projections.state import State
+from tracker.startup.replay import DamagedLog
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,10 @@ class Settlement:
                     return await self._settled(state, proof)
                 except UNREACHABLE as exc:
                     self._outage.failed(exc)
+                except DamagedLog:
+                    raise
+                except Exception as exc:  # the read models cannot be trusted, nor rebuilt
+                    raise LogInconsistent(f"cannot settle a failed turn: {describe(exc)}") from exc
                 await asyncio.sleep(pause)  # a backoff, not a wait for a condition
                 pause = next_pause(pause)
             return None

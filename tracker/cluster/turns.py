@@ -31,12 +31,15 @@ log, and tries again with a growing pause. Only a log that does not continue the
 Between turns the loop folds what other nodes appended (woken by NOTIFY, see
 :mod:`tracker.cluster.follower`, or asked by a read that must not see older state than the
 log's head) without taking the lock: positions commit in order, so reading by position is safe.
+A notification that comes while turns run back to back (under load) waits ``LINGER`` for the
+next turn, which folds those rows anyway, instead of reading them twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -55,21 +58,26 @@ from tracker.projections.state import State
 log = logging.getLogger(__name__)
 
 Reply = Callable[[State, list[Event]], Any]
+#: Seconds after a turn during which another node's notification waits for the next turn (a
+#: commit is announced to every node; under load the next turn folds it anyway).
+LINGER = 0.005
 Rebuild = Callable[[], Awaitable[State]]
 
 
 class _Queued:
-    __slots__ = ("command", "reply", "future")
+    __slots__ = ("command", "reply", "future", "since")
 
     def __init__(self, command: Command, reply: Reply | None, future: asyncio.Future[Any]) -> None:
         self.command, self.reply, self.future = command, reply, future
+        self.since = time.monotonic()
 
 
 class TurnCommitter:
     """The writer loop of a node on a shared log (the counterpart of ``GroupCommitter``).
 
     ``wait`` bounds every wait a caller makes on it (a queued command, a read catching up):
-    past it the caller gets ``StorageUnavailable`` (503), never an endless wait.
+    past it the caller gets ``StorageUnavailable`` (503), never an endless wait. The writer
+    calls :meth:`overdue` every second for that (one sweep costs less than a timer per call).
     """
 
     def __init__(self, store: PostgresEventStore, state: State, clock: Callable[[], float],
@@ -80,11 +88,12 @@ class TurnCommitter:
         self._wait = wait
         self._durable = state.position
         self._queue: list[_Queued] = []
-        self._in_turn: list[asyncio.Future[Any]] = []
-        self._reach: list[tuple[int, asyncio.Future[None]]] = []  # (position, waiter)
+        self._in_turn: list[_Queued] = []
+        self._reach: list[tuple[int, asyncio.Future[None], float]] = []  # (position, waiter, since)
         self._behind = False  # another node appended (NOTIFY) or a reader asked to catch up
         self._wakeup = asyncio.Event()
         self._closing = False
+        self._last_turn = 0.0  # monotonic
         self._settlement = Settlement(store, rebuild)
         self._reading = Outage("read the log to catch up")
         self.failure: BaseException | None = None
@@ -106,7 +115,7 @@ class TurnCommitter:
     @property
     def trouble(self) -> str:
         """Why this node cannot serve the log's state now ('' when it can)."""
-        return self._settlement.trouble or self._reading.reason
+        return self._settlement.trouble
 
     def check(self) -> None:
         if self.failure is not None or self._closing or self._settlement.trouble:
@@ -118,12 +127,7 @@ class TurnCommitter:
         item = _Queued(command, reply, asyncio.get_running_loop().create_future())
         self._queue.append(item)
         self._wakeup.set()
-        try:
-            return await within(item.future, self._wait)
-        except StorageUnavailable:
-            if item in self._queue:  # never decided: it never will be
-                self._queue.remove(item)
-            raise
+        return await item.future
 
     def behind(self) -> None:
         """The log moved on (a NOTIFY from another node): fold what it holds, soon."""
@@ -136,9 +140,21 @@ class TurnCommitter:
             return
         self.check()
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._reach.append((position, future))
+        self._reach.append((position, future, time.monotonic()))
         self.behind()
-        await within(future, self._wait)
+        await future
+
+    def overdue(self) -> None:
+        """503 for every caller that waited longer than ``wait``: a queued command (dropped:
+        it will not be decided), a command whose turn is not settled yet (its outcome then
+        unknown to the caller), a read still catching up."""
+        since = time.monotonic() - self._wait
+        self._refuse([item for item in (*self._queue, *self._in_turn) if item.since < since])
+        self._queue = [item for item in self._queue if item.since >= since]
+        for _, future, asked in self._reach:
+            if asked < since and not future.done():
+                future.set_exception(StorageUnavailable())
+        self._reach = [waiter for waiter in self._reach if waiter[2] >= since]
 
     async def durable(self, position: int) -> None:
         """Return once this node's events up to ``position`` are in the log;
@@ -148,7 +164,7 @@ class TurnCommitter:
         while self._durable < position:
             if self.failure is not None or not self._in_turn:
                 raise StorageUnavailable()
-            await asyncio.wait(self._in_turn)
+            await asyncio.wait([item.future for item in self._in_turn])
             if self.rebuilds != rebuilds:
                 raise StorageUnavailable()
 
@@ -158,7 +174,8 @@ class TurnCommitter:
         self._wakeup.set()
 
     async def run(self) -> None:
-        """The writer loop: a turn while commands wait, else catch up when behind."""
+        """The writer loop: a turn while commands wait, else catch up when behind (at once
+        for a reader that waits; for another node's notification, once turns pause)."""
         self._wakeup.set()  # after a restart, look at once
         try:
             while True:
@@ -166,7 +183,7 @@ class TurnCommitter:
                 self._wakeup.clear()
                 if self._queue:
                     await self._turn()
-                elif self._behind:
+                elif self._reach or self._behind and self._turns_paused():
                     await self._catch_up()
                 self._answer_readers()
                 if self._closing and not self._queue:
@@ -177,9 +194,20 @@ class TurnCommitter:
             self._refuse_readers()
             raise
 
+    def _turns_paused(self) -> bool:
+        """Whether no turn started for ``LINGER`` seconds (else look again then): while turns
+        run back to back, the next one folds what another node announced, and a catch-up
+        before it would read those rows twice."""
+        wait = self._last_turn + LINGER - time.monotonic()
+        if wait <= 0:
+            return True
+        asyncio.get_running_loop().call_later(wait, self._wakeup.set)
+        return False
+
     async def _turn(self) -> None:
+        self._last_turn = time.monotonic()
         queued, self._queue = self._queue, []
-        self._in_turn = [item.future for item in queued]
+        self._in_turn = queued
         self._behind = False
         turn: Turn | None = None
         outcomes: list[Any] | None = None
@@ -198,6 +226,8 @@ class TurnCommitter:
             return
         self._durable = self._state.position
         for item, outcome in zip(queued, outcomes, strict=True):
+            if item.future.done():  # answered 503 meanwhile (overdue)
+                continue
             if isinstance(outcome, BaseException):
                 item.future.set_exception(outcome)
             else:
@@ -264,7 +294,7 @@ class TurnCommitter:
             self._queue = []
 
     def _refuse_readers(self) -> None:
-        for _, future in self._reach:
+        for _, future, _ in self._reach:
             if not future.done():
                 future.set_exception(StorageUnavailable())
         self._reach = []
@@ -283,24 +313,15 @@ class TurnCommitter:
         if not self._reach:
             return
         position, still = self._state.position, []
-        for wanted, future in self._reach:
-            if wanted <= position:
-                if not future.done():
-                    future.set_result(None)
+        for waiter in self._reach:
+            if waiter[0] <= position:
+                if not waiter[1].done():
+                    waiter[1].set_result(None)
             else:
-                still.append((wanted, future))
+                still.append(waiter)
         self._reach = still
         if still:
             self.behind()  # the NOTIFY that woke a reader may come after its query: look again
-
-
-async def within(future: asyncio.Future[Any], seconds: float) -> Any:
-    """``future``'s result, or ``StorageUnavailable`` if it takes longer than ``seconds``."""
-    try:
-        return await asyncio.wait_for(asyncio.shield(future), seconds)
-    except TimeoutError:
-        future.add_done_callback(consume)  # its outcome, when it comes, is nobody's
-        raise StorageUnavailable() from None
 
 
 def consume(future: asyncio.Future[Any]) -> None:

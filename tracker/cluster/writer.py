@@ -9,6 +9,8 @@ lease on the scheduler's jobs (:mod:`tracker.cluster.leader`).
 
 from __future__ import annotations
 
+import asyncio
+
 from tracker.background import Kept
 from tracker.cluster.follower import Follower, HeadReads
 from tracker.cluster.leader import Leadership
@@ -29,10 +31,11 @@ class ClusterWriter:
                  cluster: Cluster | None = None) -> None:  # fmt: skip
         cluster = cluster or Cluster()
         self.turns = TurnCommitter(store, state, clock, rebuild, cluster.statement_timeout)
-        self.reads = HeadReads(store, self.turns, cluster.statement_timeout)
+        self.reads = HeadReads(store, self.turns)
         self.follower = Follower(store, self.turns)
         self.leadership = Leadership(store, cluster.lease)
         self._loop: Kept | None = None
+        self._deadlines = Kept("deadlines", self._answer_overdue)
 
     @property
     def state(self) -> State:
@@ -50,6 +53,7 @@ class ClusterWriter:
         self._loop = Kept("writer loop", self.turns.run, failed=failed,
                           fatal=(LogInconsistent, DamagedLog))  # fmt: skip
         self._loop.start()
+        self._deadlines.start()
         await self.follower.start()
         await self.leadership.start()
 
@@ -59,6 +63,7 @@ class ClusterWriter:
         self.turns.close()
         if self._loop is not None:
             await self._loop.ended()
+        await self._deadlines.stop()
 
     async def execute(self, command: Command, reply: Reply[T] | None = None) -> T | list[Event]:
         return await self.turns.execute(command, reply)  # type: ignore[no-any-return]
@@ -72,7 +77,12 @@ class ClusterWriter:
     def leads(self) -> bool:
         return self.leadership.leads()
 
+    async def _answer_overdue(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)  # the sweep's pace, not a wait for a condition
+            self.turns.overdue()
+
     def trouble(self) -> str:
-        tasks = (self._loop, self.follower.task, self.leadership.task)
+        tasks = (self._loop, self._deadlines, self.follower.task, self.leadership.task)
         found = [self.turns.trouble, *(task.trouble for task in tasks if task is not None)]
         return "; ".join(reason for reason in found if reason)

@@ -42,6 +42,9 @@ UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceEr
                asyncpg.InternalClientError)  # fmt: skip
 
 
+OLDEST_FOR_A_CLUSTER = 14  # idle_session_timeout ends a frozen leader's lease
+
+
 def server_settings(cluster: Cluster) -> dict[str, str]:
     """The session settings that bound what a node holds on the server (see ``open``), and
     the node's name in ``pg_stat_activity`` (host and pid: which sessions are whose)."""
@@ -86,6 +89,11 @@ class PostgresEventStore:
         pool = await _pool(dsn, cluster.pool_size if cluster else 4, timeout, **settings)
         try:
             async with pool.acquire() as conn:
+                if cluster and conn.get_server_version().major < OLDEST_FOR_A_CLUSTER:
+                    raise ConnectionError(
+                        f"{redacted(dsn)} runs PostgreSQL {conn.get_server_version().major}; "
+                        f"nodes need {OLDEST_FOR_A_CLUSTER} or newer (idle_session_timeout)"
+                    )
                 await migrate(conn, schema_of(dsn))
                 oid = await conn.fetchval(sql.TABLE_OID)
         except BaseException:
@@ -259,12 +267,14 @@ async def _pool(dsn: str, max_connections: int, timeout: float,  # noqa: ASYNC10
                 **settings: str) -> asyncpg.Pool:  # fmt: skip
     try:
         pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=max_connections, server_settings=settings or None,
+            dsn, min_size=0, max_size=max_connections, server_settings=settings or None,
             command_timeout=timeout, timeout=timeout, reset=_keep_session,
         )  # fmt: skip
+        assert pool is not None
+        async with pool.acquire():  # reachable (no floor of connections kept: asyncpg would
+            pass  # log a traceback each time it fails to restore one while the server is down)
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise ConnectionError(f"cannot reach PostgreSQL at {redacted(dsn)}: {exc}") from exc
-    assert pool is not None
     return pool
 
 

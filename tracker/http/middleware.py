@@ -23,10 +23,16 @@ from tracker.http.auth import CREDENTIALS, resolve
 from tracker.http.context import CALLER
 from tracker.http.keys import READINESS, TRACKER
 from tracker.http.metrics import METHODS, METRICS, route_label
+from tracker.queries.caller import Caller
 
 log = logging.getLogger(__name__)
 
 _HEALTH = ("/healthz", "/readyz")
+#: A worker's task routes: every answer comes from a command decided in the writer's turn.
+DECIDED_IN_THE_TURN = frozenset({
+    "/task/submit", "/task/bulk_submit", "/task/get/{project}", "/task/bulk_get/{project}",
+    "/task/release", "/task/bulk_release", "/task/touch",
+})  # fmt: skip
 
 Handler = Callable[[Any], Awaitable[web.StreamResponse]]
 
@@ -72,13 +78,7 @@ async def _refusals_answered(request: Any, handler: Handler, route: str) -> web.
     if request.app[READINESS].phase == "failed" and request.path not in _HEALTH:
         return envelope.fail(503, "Storage unavailable")  # reads too: the state is ahead of the log
     try:
-        tracker = request.app[TRACKER]
-        if request.path not in _HEALTH:  # the read models hold what was committed before this
-            await tracker.caught_up()  # request: a client that switches nodes never reads
-            # older state than it wrote
-        # who is calling: resolved once, against the caught-up read models (tracker.http.auth)
-        request[CALLER] = resolve(request.headers, request.cookies, tracker.state,
-                                  request.app[CREDENTIALS], tracker.clock)  # fmt: skip
+        request[CALLER] = await _caller(request, route)
         return await handler(request)
     except TrackerError as exc:
         return refusal(exc, route)
@@ -91,6 +91,25 @@ async def _refusals_answered(request: Any, handler: Handler, route: str) -> web.
         raise
     except Exception:
         return internal_error(request.path)
+
+
+async def _caller(request: Any, route: str) -> Caller:
+    """Who is calling (``tracker.http.auth``), resolved once, against read models that hold
+    what the log committed before this request: a client that switches nodes never reads
+    older state than it wrote. A worker's task route skips that catch-up (on a shared log, a
+    head query) unless the worker is unknown here yet: its answer is decided, and built, in
+    the writer's turn, which folds every committed event first; and a worker, once created,
+    keeps its secret for good, so read models that know it resolve it as the newest would."""
+    tracker = request.app[TRACKER]
+    credentials = request.app[CREDENTIALS]
+    if route in DECIDED_IN_THE_TURN:
+        caller = resolve(request.headers, request.cookies, tracker.state, credentials,
+                         tracker.clock)  # fmt: skip
+        if caller.worker is not None:
+            return caller
+    if request.path not in _HEALTH:
+        await tracker.caught_up()
+    return resolve(request.headers, request.cookies, tracker.state, credentials, tracker.clock)
 
 
 def refusal(exc: TrackerError, route: str = "") -> web.Response:
