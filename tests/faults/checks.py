@@ -20,6 +20,7 @@ import aiohttp
 
 from tests.faults.cluster import AUDIT_TOKEN, Cluster
 from tests.faults.load import Holding, Record
+from tests.integration.test_cluster import replayed
 from tests.integration.test_sigkill import holders_over_time
 from tests.waiting import eventually
 from tracker.events.postgres import PostgresEventStore
@@ -31,9 +32,6 @@ from tracker.events.tasks import (
     TaskReleased,
     TaskSubmitted,
 )
-from tracker.projections import digest
-from tracker.projections.state import State
-from tracker.startup.replay import replay
 
 BEARER = {"Authorization": f"Bearer {AUDIT_TOKEN}"}
 
@@ -67,21 +65,21 @@ async def judge(cluster: Cluster, record: Record, session: aiohttp.ClientSession
     store = await PostgresEventStore.open_reader(cluster.dsn)
     try:
         events = [recorded.event async for recorded in read_events(store)]
-        expected = State()
-        await replay(store, expected)
     finally:
         await store.close()
-    verdict.head = expected.position
+    expected = await replayed(
+        cluster.dsn, cluster.nodes[0].data_dir.parent / f"{cluster.schema}-replay"
+    )
+    verdict.head = expected["position"]
     verdict.not_once = closed_not_once(events, record)
     verdict.expiries = expiry_lateness(events)
     try:
         holders_over_time(events)
     except AssertionError as twice:
         verdict.held_twice_in_log = str(twice)
-    models = digest.compute(expected)
     for node in cluster.nodes:
-        found = await node_digest(session, node.url, expected.position)
-        if found != models:
+        found = await node_digest(session, node.url, verdict.head)
+        if found != expected["models"]:
             verdict.digests_differ.append(node.name + (" (no answer)" if found is None else ""))
     return verdict
 
