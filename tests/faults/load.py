@@ -100,9 +100,12 @@ class Load:
         try:
             async with self.session.request(method, self.nodes[node].url + path, json=body,
                                             headers=headers) as response:  # fmt: skip
-                status, answer = response.status, await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError):
-            pass
+                status = response.status
+                answer = await response.json(content_type=None)
+        except ValueError:  # answered, but not with JSON
+            answer = {}
+        except (aiohttp.ClientError, TimeoutError):
+            status = None  # no answer, or not all of it
         took = time.monotonic() - sent
         self.record.requests.append(Request(node, path.split("/")[2], sent, took, status))
         return None if status is None else (status, answer)
