@@ -250,3 +250,27 @@ async def test_a_read_that_cannot_reach_the_log_gets_503_within_the_statement_ti
     assert waited < 3 + 2, waited
     await eventually(lambda: ready(session, a), within=10, what="a ready again")
     assert a.running
+
+
+async def test_a_log_that_does_not_continue_the_read_models_stops_the_node_in_one_line(
+    nodes: list[Server], session: aiohttp.ClientSession, operator: Any
+) -> None:
+    """Rows the node folded are taken out of the log behind its back (the append-only
+    trigger disabled): its next turn finds the log shorter than its read models. That is no
+    fault to ride out: the write is answered 503, and the node exits with status 1 and one
+    line naming the positions, no traceback."""
+    a, _ = nodes
+    await a.astart()
+    project, workers = await prepare(session, a.url)
+    head = await operator.fetchval("SELECT max(position) FROM events")
+    await operator.execute("ALTER TABLE events DISABLE TRIGGER events_no_update; "
+                           f"DELETE FROM events WHERE position > {head - 2}")  # fmt: skip
+    status, body, _ = await submit(session, a, workers[0], project, "after the cut")
+    assert (status, body["ok"]) == (503, False)
+    assert a.wait() == 1
+    last = a.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"tracker: the event log failed (LogInconsistent: read models at {head}, the log at "
+        f"{head - 2}); stopped (a restart rebuilds the tracker from the log)"
+    ), a.stderr[-2000:]
+    assert "Traceback" not in a.stderr

@@ -215,6 +215,7 @@ class TurnCommitter:
             async with self._store.turn() as turn:
                 outcomes = await self._decide_in(turn, queued)
         except LogInconsistent:
+            self._refuse(queued)
             raise
         except Exception as exc:  # a lost session, a timeout, a refused row, or a bug
             if not await self._settle(queued, turn, exc):

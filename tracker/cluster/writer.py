@@ -5,6 +5,11 @@ A :class:`ClusterWriter` is the node's part of the cluster, behind the same
 turns at the log (:mod:`tracker.cluster.turns`), the follower that hears other nodes' appends
 and the head reads that let a read catch up first (:mod:`tracker.cluster.follower`), and the
 lease on the scheduler's jobs (:mod:`tracker.cluster.leader`).
+
+Each of its background tasks is kept (:class:`tracker.background.Kept`): a death is logged in
+one line, shown on ``/readyz`` (``trouble``) and the task started again; only a log that does
+not continue the read models stops the node. A sweep every second answers 503 to any caller
+that waited longer than ``cluster.statement_timeout``.
 """
 
 from __future__ import annotations

@@ -55,6 +55,8 @@ def server_settings(cluster: Cluster) -> dict[str, str]:
         "tcp_keepalives_idle": "5",  # a peer gone without a word (a partition) is noticed
         "tcp_keepalives_interval": "2",  # in about 11 s
         "tcp_keepalives_count": "3",
+        # data the node does not take (cut off, or frozen while its answer is being sent)
+        "tcp_user_timeout": _ms(cluster.statement_timeout * 2),
     }
 
 
