@@ -175,7 +175,10 @@ class Server:
         argv = self.argv or command(*self._serve_args())
         env = environment(**self.env)
         with self._file("out").open("wb") as out, self._file("err").open("wb") as err:
-            self.process = subprocess.Popen(argv, cwd=self.cwd, env=env, stdout=out, stderr=err)
+            # A session of its own: a node stopped with SIGSTOP must not be sent SIGHUP (and
+            # SIGCONT) by the kernel when the run's process group is orphaned (its shell exits).
+            self.process = subprocess.Popen(argv, cwd=self.cwd, env=env, stdout=out, stderr=err,
+                                            start_new_session=True)  # fmt: skip
         return self
 
     def _serve_args(self) -> list[str]:
