@@ -7,7 +7,9 @@ the failed set, so maintenance actions never scan other projects' tasks.
 
 from __future__ import annotations
 
+import bisect
 import heapq
+from collections import deque
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -18,6 +20,7 @@ from tracker.projections.queue import Queue
 
 NEW = 1
 FAILED = 2
+CLOSED_KEPT = 1000  # closed tasks a project keeps for the task browser, newest last
 
 _NO_HASHES: Mapping[int, int] = MappingProxyType({})
 # Outcomes bound once: an enum member looked up on its class costs a few hundred ns (3.11).
@@ -40,10 +43,13 @@ class Task(msgspec.Struct, omit_defaults=True, gc=False):
     assign_time: float = 0.0
     deadline: float = 0.0
     votes: dict[int, int] | None = None  # worker id -> verification value
+    submitted: float = 0.0  # Unix time of its submission
+    reason: str = ""  # the reason its last failed attempt gave (see TaskReleased.reason)
 
 
 class ProjectTasks:
-    __slots__ = ("queue", "assigned", "failed", "hashes", "votes", "voted_tasks", "voted_queued")
+    __slots__ = ("queue", "assigned", "failed", "hashes", "votes", "voted_tasks", "voted_queued",
+                 "by_priority", "unindexed", "closed")  # fmt: skip
 
     def __init__(self) -> None:
         self.queue = Queue()
@@ -55,6 +61,12 @@ class ProjectTasks:
         # worker id -> queued tasks it has voted on (absent when none): a worker that voted on
         # every queued task learns there is nothing for it without a scan of the queue
         self.voted_queued: dict[int, int] = {}
+        # for the task browser: priority -> ids of the project's tasks of that priority, in id
+        # order. Entries of tasks that left (closed, deleted) stay until ``unindexed`` (their
+        # count) outnumbers the live tasks; then the lists are rebuilt (``_reindex``).
+        self.by_priority: dict[int, list[int]] = {}
+        self.unindexed = 0
+        self.closed: deque[Task] = deque(maxlen=CLOSED_KEPT)  # the last closed, newest last
 
     @property
     def live(self) -> int:
@@ -185,16 +197,44 @@ def _forget(board: TaskBoard, task: Task, tasks: ProjectTasks | None = None) -> 
     if task.votes:
         tasks.votes -= len(task.votes)
         tasks.voted_tasks -= 1
+    tasks.unindexed += 1
+    if tasks.unindexed > 1024 and tasks.unindexed > tasks.live:
+        _reindex(board, tasks)
+
+
+def _reindex(board: TaskBoard, tasks: ProjectTasks) -> None:
+    """Drop the browser index's entries of tasks that left (amortized O(1) per task)."""
+    live = board.tasks
+    for priority, ids in list(tasks.by_priority.items()):
+        kept = [i for i in ids if i in live and live[i].priority == priority]
+        if kept:
+            tasks.by_priority[priority] = kept
+        else:
+            del tasks.by_priority[priority]
+    tasks.unindexed = 0
+
+
+def index_priority(board: TaskBoard, tasks: ProjectTasks, task: Task, old: int) -> None:
+    """Move a task whose priority changed from ``old`` in the browser index (its old entry
+    is left stale, as a closed task's is)."""
+    bisect.insort(tasks.by_priority.setdefault(task.priority, []), task.id)
+    tasks.unindexed += 1
+    if tasks.unindexed > 1024 and tasks.unindexed > tasks.live:
+        _reindex(board, tasks)
 
 
 def submitted(board: TaskBoard, e: ev.TaskSubmitted) -> None:
     task = Task(
         e.task_id, e.project_id, e.priority, e.max_retries, e.max_assign_time,
-        e.verification_count, e.recipe, e.hash,
+        e.verification_count, e.recipe, e.hash, submitted=e.at,
     )  # fmt: skip
     board.tasks[e.task_id] = task
     tasks = board.of(e.project_id)
     tasks.queue.push(e.priority, e.task_id)
+    ids = tasks.by_priority.get(e.priority)
+    if ids is None:
+        ids = tasks.by_priority[e.priority] = []
+    ids.append(e.task_id)
     if e.hash:
         tasks.hashes[e.hash] = e.task_id
     if e.task_id >= board.next_id:
@@ -203,14 +243,19 @@ def submitted(board: TaskBoard, e: ev.TaskSubmitted) -> None:
 
 def bulk_submitted(board: TaskBoard, e: ev.TasksSubmitted) -> None:
     tasks, project_id = board.of(e.project_id), e.project_id
-    push, hashes, by_id = tasks.queue.push, tasks.hashes, board.tasks
+    push, hashes, by_id, at = tasks.queue.push, tasks.hashes, board.tasks, e.at
+    by_priority = tasks.by_priority
     task_id = e.first_task_id
     for new in e.tasks:
         by_id[task_id] = Task(
             task_id, project_id, new.priority, new.max_retries, new.max_assign_time,
-            new.verification_count, new.recipe, new.hash,
+            new.verification_count, new.recipe, new.hash, submitted=at,
         )  # fmt: skip
         push(new.priority, task_id)
+        ids = by_priority.get(new.priority)
+        if ids is None:
+            ids = by_priority[new.priority] = []
+        ids.append(task_id)
         if new.hash:
             hashes[new.hash] = task_id
         task_id += 1
@@ -263,11 +308,12 @@ def _compact_deadlines(board: TaskBoard) -> None:
 
 
 def _release(board: TaskBoard, tasks: ProjectTasks, task: Task, outcome: ev.Outcome,
-             worker_id: int, verification: int) -> None:  # fmt: skip
+             worker_id: int, verification: int, reason: str) -> None:  # fmt: skip
     """One task's release (``tasks``: its project's); the caller then prunes the heap once."""
     if outcome is _CLOSED:
         del tasks.assigned[task.id]
         _forget(board, task, tasks)
+        tasks.closed.append(task)
         return
     if outcome is _VOTED:
         if not task.votes:
@@ -277,8 +323,10 @@ def _release(board: TaskBoard, tasks: ProjectTasks, task: Task, outcome: ev.Outc
         tasks.votes += 1
     elif outcome is _RETRY:
         task.retries += 1
+        task.reason = reason
     elif outcome is _FAILED:
         task.retries += 1
+        task.reason = reason
         task.status = FAILED
         del tasks.assigned[task.id]
         task.assignee = 0
@@ -289,7 +337,8 @@ def _release(board: TaskBoard, tasks: ProjectTasks, task: Task, outcome: ev.Outc
 
 def released(board: TaskBoard, e: ev.TaskReleased) -> None:
     task = board.tasks[e.task_id]
-    _release(board, board.of(task.project_id), task, e.outcome, e.worker_id, e.verification)
+    tasks = board.of(task.project_id)
+    _release(board, tasks, task, e.outcome, e.worker_id, e.verification, e.reason)
     _prune_deadlines(board)
 
 
@@ -297,7 +346,9 @@ def batch_released(board: TaskBoard, e: ev.TasksReleased) -> None:
     by_id, tasks, worker_id = board.tasks, board.of(e.project_id), e.worker_id
     for release in e.tasks:
         task = by_id[release.task_id]
-        _release(board, tasks, task, release.outcome, worker_id, release.verification)
+        _release(
+            board, tasks, task, release.outcome, worker_id, release.verification, release.reason
+        )
     _prune_deadlines(board)
 
 
@@ -333,6 +384,9 @@ def deleted(board: TaskBoard, e: ev.ProjectTasksDeleted) -> None:
     tasks.voted_queued.clear()
     tasks.assigned.clear()
     tasks.failed.clear()
+    tasks.by_priority.clear()
+    tasks.closed.clear()
+    tasks.unindexed = 0
     _prune_deadlines(board)
 
 
