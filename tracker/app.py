@@ -30,6 +30,7 @@ from tracker.http.routes import (
     meta,
     project_admin,
     projects,
+    task_actions,
     tasks,
     webhook,
     workers,
@@ -43,7 +44,7 @@ from tracker.service import Clock
 from tracker.ui import setup as setup_ui
 
 ROUTES = (meta, health, workers, tasks, projects, access, accounts, managers, project_admin,
-          maintenance, webhook, monitoring_routes, log_routes, metrics, audit_routes,
+          maintenance, task_actions, webhook, monitoring_routes, log_routes, metrics, audit_routes,
           openapi)  # fmt: skip
 
 

@@ -94,9 +94,9 @@ def test_nothing_to_do_is_a_409_naming_the_state_needed() -> None:
     error = refusal(state, RetryTasks(manager_id=1, project=1, task_ids=[1, 2, 99, 5]))
     assert isinstance(error, NothingToDo)
     assert (status_of(error), error.message) == (
-        409, "Nothing to do: no named task of project 1 is failed")  # fmt: skip
+        409, "Nothing to do: no task asked for in project 1 is failed now")  # fmt: skip
     same = ChangePriority(manager_id=1, project=1, task_ids=[1, 4], priority=0)
-    assert refusal(state, same).message.endswith("is queued at another priority")
+    assert refusal(state, same).message.endswith("is queued at another priority now")
 
 
 def test_no_task_named_and_a_priority_out_of_range_are_bad_requests() -> None:

@@ -131,24 +131,24 @@ ACTIONS: dict[type[TaskAction], Action] = {
 def act(state: State, command: TaskAction, now: float) -> list[Event]:
     """The one event of the action on the named tasks that it can touch now."""
     require_role(state, command.manager_id, command.project, ROLE_MAINTENANCE)
-    if not command.task_ids:
+    if not command.task_ids and not command.confirmed:
         raise NoTaskNamed()
     if isinstance(command, ChangePriority) and not PRIORITY_MIN <= command.priority <= PRIORITY_MAX:
         raise InvalidPriority()
     action = ACTIONS[type(command)]
-    touched = _touchable(state, command, action.needs)
+    touched = touchable(state, command)
     if not touched:
-        raise NothingToDo(f"Nothing to do: no named task of project {command.project} is "
-                          f"{action.wanted}")  # fmt: skip
+        raise NothingToDo(f"Nothing to do: no task asked for in project {command.project} is "
+                          f"{action.wanted} now")  # fmt: skip
     if command.confirmed and len(touched) > command.confirmed:
         raise MoreThanConfirmed(f"{len(touched)} tasks match now, more than the "
                                 f"{command.confirmed} confirmed: confirm again")  # fmt: skip
     return [action.event(command, now, touched)]
 
 
-def _touchable(state: State, command: TaskAction, needs: Needs) -> list[int]:
+def touchable(state: State, command: TaskAction) -> list[int]:
     """The named tasks (each once, in the order named) the action can touch now."""
-    board, project = state.tasks.tasks, command.project
+    board, project, needs = state.tasks.tasks, command.project, ACTIONS[type(command)].needs
     found = []
     for task_id in dict.fromkeys(command.task_ids):
         task = board.get(task_id)

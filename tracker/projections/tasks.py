@@ -403,8 +403,9 @@ def reprioritized(board: TaskBoard, e: ev.TasksReprioritized) -> None:
     for task_id in e.task_ids:
         task = board.tasks[task_id]
         _dequeue(tasks, task)
-        task.priority = e.priority
+        old, task.priority = task.priority, e.priority
         _enqueue(tasks, task)
+        index_priority(board, tasks, task, old)
 
 
 HANDLERS = {

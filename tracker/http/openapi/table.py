@@ -18,7 +18,16 @@ from tracker.http.openapi.operation import (
     Op,
     Query,
 )
-from tracker.http.routes import access, accounts, managers, meta, project_admin, projects, tasks
+from tracker.http.routes import (
+    access,
+    accounts,
+    managers,
+    meta,
+    project_admin,
+    projects,
+    task_actions,
+    tasks,
+)
 from tracker.http.routes import logs as log_routes
 from tracker.http.routes import workers as worker_routes
 from tracker.webhook import Push
@@ -48,6 +57,23 @@ def _log(level: str) -> Op:
     return Op("POST", f"/log/{level}", "logs", f"Write a worker log line at level {level}",
               _WORK, log_routes.LineBody, ok_status=204, errors=WRITES,
               description="Every failure, the worker check included, is a 400.")  # fmt: skip
+
+
+_TASK_ACTIONS = (
+    ("retry", "Queue failed tasks again now, their attempts counted from zero"),
+    ("cancel", "Delete queued tasks"),
+    ("priority", "Give queued tasks another priority"),
+    ("take_back", "Take assigned tasks back from their workers and queue them again"),
+)
+
+
+def _task_action(name: str, summary: str) -> Op:
+    return Op("POST", f"/project/tasks/{{id}}/{name}", "project", summary, _MANAGE,
+              task_actions.ActionBody, task_actions.Touched, errors=(*WRITES, 403, 404),
+              description="The tasks are `task_ids`, or every task `filter` matches with "
+              "`confirm` the count shown (`/project/tasks/{id}/count`); 409 when none is in "
+              "the state the action needs, or when the filter matches more than `confirm`.",
+              )  # fmt: skip
 
 
 OPERATIONS: tuple[Op, ...] = (
@@ -120,6 +146,10 @@ OPERATIONS: tuple[Op, ...] = (
     Op("POST", "/project/reclaim_assigned_tasks/{id}", "project",
        "Take back every assigned task", _MANAGE, content=shapes.Affected,
        errors=(*WRITES, 403, 404)),
+    *(_task_action(name, summary) for name, summary in _TASK_ACTIONS),
+    Op("POST", "/project/tasks/{id}/count", "project",
+       "How many tasks an action on every task matching a filter would touch", _OPEN,
+       task_actions.CountBody, task_actions.Count, errors=(400, 403, 404, 413)),
     # access
     Op("POST", "/project/request_access", "access", "Ask for access to a project", _WORK,
        access.RequestBody, errors=(*WRITES, 401, 403, 404), refusal_200=True),
