@@ -7,7 +7,6 @@ the failed set, so maintenance actions never scan other projects' tasks.
 
 from __future__ import annotations
 
-import bisect
 import heapq
 from collections import deque
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from types import MappingProxyType
 import msgspec
 
 from tracker.events import tasks as ev
+from tracker.projections.browse import TaskIndex
 from tracker.projections.queue import Queue
 
 NEW = 1
@@ -49,7 +49,7 @@ class Task(msgspec.Struct, omit_defaults=True, gc=False):
 
 class ProjectTasks:
     __slots__ = ("queue", "assigned", "failed", "hashes", "votes", "voted_tasks", "voted_queued",
-                 "by_priority", "unindexed", "closed")  # fmt: skip
+                 "index", "closed")  # fmt: skip
 
     def __init__(self) -> None:
         self.queue = Queue()
@@ -61,11 +61,7 @@ class ProjectTasks:
         # worker id -> queued tasks it has voted on (absent when none): a worker that voted on
         # every queued task learns there is nothing for it without a scan of the queue
         self.voted_queued: dict[int, int] = {}
-        # for the task browser: priority -> ids of the project's tasks of that priority, in id
-        # order. Entries of tasks that left (closed, deleted) stay until ``unindexed`` (their
-        # count) outnumbers the live tasks; then the lists are rebuilt (``_reindex``).
-        self.by_priority: dict[int, list[int]] = {}
-        self.unindexed = 0
+        self.index = TaskIndex()  # for the task browser
         self.closed: deque[Task] = deque(maxlen=CLOSED_KEPT)  # the last closed, newest last
 
     @property
@@ -88,6 +84,11 @@ class TaskBoard:
 
     def get(self, task_id: int) -> Task | None:
         return self.tasks.get(task_id)
+
+    def priority_of(self, task_id: int) -> int | None:
+        """A live task's priority, None if the task is not live."""
+        task = self.tasks.get(task_id)
+        return None if task is None else task.priority
 
     def of(self, project_id: int) -> ProjectTasks:
         tasks = self.projects.get(project_id)
@@ -197,30 +198,14 @@ def _forget(board: TaskBoard, task: Task, tasks: ProjectTasks | None = None) -> 
     if task.votes:
         tasks.votes -= len(task.votes)
         tasks.voted_tasks -= 1
-    tasks.unindexed += 1
-    if tasks.unindexed > 1024 and tasks.unindexed > tasks.live:
-        _reindex(board, tasks)
+    tasks.index.left(tasks.live, board.priority_of)
 
 
-def _reindex(board: TaskBoard, tasks: ProjectTasks) -> None:
-    """Drop the browser index's entries of tasks that left (amortized O(1) per task)."""
-    live = board.tasks
-    for priority, ids in list(tasks.by_priority.items()):
-        kept = [i for i in ids if i in live and live[i].priority == priority]
-        if kept:
-            tasks.by_priority[priority] = kept
-        else:
-            del tasks.by_priority[priority]
-    tasks.unindexed = 0
-
-
-def index_priority(board: TaskBoard, tasks: ProjectTasks, task: Task, old: int) -> None:
-    """Move a task whose priority changed from ``old`` in the browser index (its old entry
-    is left stale, as a closed task's is)."""
-    bisect.insort(tasks.by_priority.setdefault(task.priority, []), task.id)
-    tasks.unindexed += 1
-    if tasks.unindexed > 1024 and tasks.unindexed > tasks.live:
-        _reindex(board, tasks)
+def moved_priority(board: TaskBoard, task: Task) -> None:
+    """Re-index a live task whose priority a reducer just changed (the task browser's index;
+    the queue is the reducer's own business)."""
+    tasks = board.of(task.project_id)
+    tasks.index.moved(task.id, task.priority, tasks.live, board.priority_of)
 
 
 def submitted(board: TaskBoard, e: ev.TaskSubmitted) -> None:
@@ -231,10 +216,7 @@ def submitted(board: TaskBoard, e: ev.TaskSubmitted) -> None:
     board.tasks[e.task_id] = task
     tasks = board.of(e.project_id)
     tasks.queue.push(e.priority, e.task_id)
-    ids = tasks.by_priority.get(e.priority)
-    if ids is None:
-        ids = tasks.by_priority[e.priority] = []
-    ids.append(e.task_id)
+    tasks.index.add(e.task_id, e.priority, e.at)
     if e.hash:
         tasks.hashes[e.hash] = e.task_id
     if e.task_id >= board.next_id:
@@ -244,7 +226,7 @@ def submitted(board: TaskBoard, e: ev.TaskSubmitted) -> None:
 def bulk_submitted(board: TaskBoard, e: ev.TasksSubmitted) -> None:
     tasks, project_id = board.of(e.project_id), e.project_id
     push, hashes, by_id, at = tasks.queue.push, tasks.hashes, board.tasks, e.at
-    by_priority = tasks.by_priority
+    add = tasks.index.add
     task_id = e.first_task_id
     for new in e.tasks:
         by_id[task_id] = Task(
@@ -252,10 +234,7 @@ def bulk_submitted(board: TaskBoard, e: ev.TasksSubmitted) -> None:
             new.verification_count, new.recipe, new.hash, submitted=at,
         )  # fmt: skip
         push(new.priority, task_id)
-        ids = by_priority.get(new.priority)
-        if ids is None:
-            ids = by_priority[new.priority] = []
-        ids.append(task_id)
+        add(task_id, new.priority, at)
         if new.hash:
             hashes[new.hash] = task_id
         task_id += 1
@@ -384,9 +363,8 @@ def deleted(board: TaskBoard, e: ev.ProjectTasksDeleted) -> None:
     tasks.voted_queued.clear()
     tasks.assigned.clear()
     tasks.failed.clear()
-    tasks.by_priority.clear()
+    tasks.index.clear()
     tasks.closed.clear()
-    tasks.unindexed = 0
     _prune_deadlines(board)
 
 
