@@ -31,6 +31,7 @@ from tracker.projections import project_status
 from tracker.projections.monitoring import FAILED as FAILED_COUNT
 from tracker.projections.monitoring import NEW as NEW_COUNT
 from tracker.projections.tasks import NEW
+from tracker.queries.tasks import Sort, TaskFilter, page
 
 NOW = T0 + 100
 MAINTENANCE, ALL_BUT_MAINTENANCE = 16, 15
@@ -163,6 +164,10 @@ def test_a_new_priority_moves_queued_tasks_to_their_new_lane() -> None:
     assert state.tasks.tasks[4].priority == 5
     assert list(state.tasks.projects[1].queue) == [4, 1]
     assert status.view()["tasks"]["queued"] == 2
+    listed = page(state, TaskFilter(project=1), Sort.PRIORITY).tasks  # the task browser's index
+    assert [(row.id, row.priority) for row in listed] == [(4, 5), (1, 0), (2, 0), (3, 0)]
+    rows = page(state, TaskFilter(project=1, priority_min=1), Sort.ID).tasks
+    assert [row.id for row in rows] == [4]
 
 
 def test_take_back_queues_the_task_again_and_the_worker_holds_nothing() -> None:

@@ -381,9 +381,9 @@ def reprioritized(board: TaskBoard, e: ev.TasksReprioritized) -> None:
     for task_id in e.task_ids:
         task = board.tasks[task_id]
         _dequeue(tasks, task)
-        old, task.priority = task.priority, e.priority
+        task.priority = e.priority
         _enqueue(tasks, task)
-        index_priority(board, tasks, task, old)
+        moved_priority(board, task)
 
 
 HANDLERS = {
