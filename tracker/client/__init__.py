@@ -54,13 +54,14 @@ from tracker.client.shapes import (
     WorkerStats,
 )
 from tracker.client.sync import Client
+from tracker.client.task_actions import Acted, TaskFilter
 
 __all__ = [
-    "Account", "Assignees", "AsyncClient", "Backoff", "BadRequest", "Client", "ClientError",
-    "Conflict", "ConnectFailed", "ConnectionLost", "Forbidden", "Info", "InternalServerError",
-    "Level", "LogEntry", "LogPage", "Manager", "ManagerRole", "NewTask", "NoTaskAvailable",
-    "NotFound", "Project", "ProjectSettings", "ProtocolError", "RateLimited", "Refused",
-    "Release", "Released", "RequestTooLarge", "Result", "Role", "ServerError", "Snapshot",
-    "Task", "Touched", "TransportError", "Unauthorized", "UsageError", "Worker", "WorkerAccess",
-    "WorkerAuthFailed", "WorkerIdentity", "WorkerPaused", "WorkerStats",
+    "Account", "Acted", "Assignees", "AsyncClient", "Backoff", "BadRequest", "Client",
+    "ClientError", "Conflict", "ConnectFailed", "ConnectionLost", "Forbidden", "Info",
+    "InternalServerError", "Level", "LogEntry", "LogPage", "Manager", "ManagerRole", "NewTask",
+    "NoTaskAvailable", "NotFound", "Project", "ProjectSettings", "ProtocolError", "RateLimited",
+    "Refused", "Release", "Released", "RequestTooLarge", "Result", "Role", "ServerError",
+    "Snapshot", "Task", "TaskFilter", "Touched", "TransportError", "Unauthorized", "UsageError",
+    "Worker", "WorkerAccess", "WorkerAuthFailed", "WorkerIdentity", "WorkerPaused", "WorkerStats",
 ]  # fmt: skip
