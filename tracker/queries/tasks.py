@@ -25,10 +25,13 @@ from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
-from tracker.errors import InvalidRequest
+from tracker.commands.base import existing_project
+from tracker.errors import InvalidRequest, Unauthorized
 from tracker.projections.browse import TaskIndex
 from tracker.projections.state import State
 from tracker.projections.tasks import FAILED, ProjectTasks, Task
+from tracker.queries import auditing
+from tracker.queries.caller import Caller
 
 SCAN_BUDGET = 250_000  # tasks one page may examine (about 15-40 ms on a 2-core machine)
 CHUNK = 4096  # tasks read from the index at a time
@@ -108,10 +111,21 @@ def row(task: Task, closed: bool = False) -> TaskRow:
     )  # fmt: skip
 
 
+def find(state: State, project_id: int, task_id: int) -> TaskRow | None:
+    """The task as the browser lists it: live, or among the project's last closed tasks."""
+    task = state.tasks.get(task_id)
+    if task is not None:
+        return row(task)
+    tasks = state.tasks.projects.get(project_id)
+    closed = next((t for t in tasks.closed if t.id == task_id), None) if tasks else None
+    return None if closed is None else row(closed, closed=True)
+
+
 def page(state: State, where: TaskFilter, sort: Sort = Sort.ID, cursor: str | None = None,
-         limit: int = 50) -> Page:  # fmt: skip
+         limit: int = 50, budget: int = SCAN_BUDGET) -> Page:  # fmt: skip
     """One page of the project's tasks matching ``where``, in ``sort`` order, after
-    ``cursor`` (a page's ``next``). Reading rights are the caller's to check."""
+    ``cursor`` (a page's ``next``), having examined at most about ``budget`` tasks (a chunk
+    more). Reading rights are the caller's to check (``require_browser``)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}")
     after = decode_cursor(cursor, sort) if cursor else None
@@ -124,7 +138,7 @@ def page(state: State, where: TaskFilter, sort: Sort = Sort.ID, cursor: str | No
             if len(found) == limit:
                 return Page(tasks=found, next=encode_cursor(sort, key(task)))
         examined += len(chunk)
-        if examined >= SCAN_BUDGET:
+        if examined >= budget:
             return Page(tasks=found, next=encode_cursor(sort, last))
     return Page(tasks=found, next=None)
 
@@ -299,3 +313,14 @@ def decode_cursor(cursor: str, sort: Sort) -> Key:
     if name != sort.value or len(key) != (2 if sort is Sort.PRIORITY else 1):
         raise InvalidCursor()
     return key
+
+
+def require_browser(state: State, caller: Caller, project_id: int) -> None:
+    """Who may list a project's tasks: whoever may read its tasks' history (the audit token,
+    a tracker admin, a manager with the Read role on it): 401 for nobody, 404 for an unknown
+    project, 403 for anyone else. Recipes and failure reasons are the project's data, so
+    unlike the project itself a public project's tasks are not shown to everyone."""
+    auditing.require_reader(caller)
+    existing_project(state, project_id)
+    if not auditing.may_read_history(state, caller, project_id):
+        raise Unauthorized("You need the Read role on this project to list its tasks")

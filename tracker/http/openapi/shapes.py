@@ -12,11 +12,13 @@ from typing import Any
 
 import msgspec
 
+from tracker.audit.attempts import Attempt
 from tracker.http.routes.managers import ManagerRoleOn
 from tracker.http.routes.monitoring import WorkerStats
 from tracker.http.routes.tasks import Released
 from tracker.projections.monitoring import Snapshot
 from tracker.projections.projects import ProjectView
+from tracker.queries.tasks import TaskRow
 from tracker.queries.views import AssignedTasks, ManagerView, TaskView, WorkerAccessView, WorkerView
 
 
@@ -118,6 +120,16 @@ class TaskSummary(msgspec.Struct):
 class TaskHistory(msgspec.Struct):
     task: TaskSummary
     events: list[dict[str, Any]]
+    more: bool
+
+
+class TaskAttempts(msgspec.Struct):
+    """``GET /task/view/:id``: the history's summary, the task as the browser lists it (null
+    once it is neither live nor among the project's last closed tasks), and its attempts."""
+
+    task: TaskSummary
+    row: TaskRow | None
+    attempts: list[Attempt]
     more: bool
 
 

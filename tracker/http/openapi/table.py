@@ -30,6 +30,8 @@ from tracker.http.routes import (
 )
 from tracker.http.routes import logs as log_routes
 from tracker.http.routes import workers as worker_routes
+from tracker.http.task_filters import MAX_RECIPE
+from tracker.queries.tasks import MAX_LIMIT, Page, Sort, TaskState
 from tracker.webhook import Push
 
 _MANAGE = (MANAGER,)
@@ -50,6 +52,22 @@ def _int(low: int, high: int) -> dict:
     return {"type": "integer", "minimum": low, "maximum": high}
 
 
+_TASK_QUERY = (
+    Query("state", {"type": "string", "enum": [s.value for s in TaskState]},
+          description="one state; none: every live task"),
+    Query("worker", _int(1, 2**63 - 1), description="assignee, or the worker that closed it"),
+    Query("priority_min", _int(-(2**63), 2**63 - 1)),
+    Query("priority_max", _int(-(2**63), 2**63 - 1)),
+    Query("recipe", {"type": "string", "maxLength": MAX_RECIPE},
+          description="a substring of the recipe (case-sensitive)"),
+    Query("submitted_from", {"type": "string"},
+          description="Unix seconds or ISO 8601 (UTC without an offset), inclusive"),
+    Query("submitted_to", {"type": "string"}, description="as submitted_from, inclusive"),
+    Query("sort", {"type": "string", "enum": [s.value for s in Sort]},
+          description="id (oldest first, the default), -id (newest first), priority"),
+    Query("cursor", {"type": "string"}, description="the previous page's `next`"),
+    Query("limit", _int(1, MAX_LIMIT), description="rows per page (50)"),
+)  # fmt: skip
 _AFTER = Query("after", _int(0, 2**63 - 1), description="position after which to start")
 
 
@@ -190,6 +208,14 @@ OPERATIONS: tuple[Op, ...] = (
        _OPEN, content=shapes.Snapshots, errors=(400, 403),
        query=(Query("from", _int(1, 2_147_483_646), required=True),
               Query("to", _int(1, 2_147_483_646), required=True))),  # fmt: skip
+    Op("GET", "/project/tasks/{id}", "project", "A project's tasks, filtered, sorted, paged",
+       _AUDIT, content=Page, errors=(400, 401, 403, 404), query=_TASK_QUERY,
+       description="A tracker extension (the task browser). Every parameter is optional and "
+       "an empty one filters nothing. A page examines at most 250,000 tasks: a filter that "
+       "matches rarely may give a short or empty page whose `next` goes on from where it "
+       "stopped; `next` is null once the list is complete. Tasks submitted between two "
+       "pages never shift or repeat rows. `state=closed` lists the project's last 1,000 "
+       "closed tasks (older ones are in the log: `/task/history/{id}`)."),
     Op("GET", "/project/assignees/{id}", "monitoring", "Live tasks by assignee", _OPEN,
        content=shapes.Assignees, errors=(400, 403)),
     # logs
@@ -210,6 +236,12 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/task/history/{id}", "audit", "Every event of one task", _AUDIT,
        content=shapes.TaskHistory, errors=(400, 401, 403, 404, 503),
        query=(_AFTER, Query("limit", _int(1, 10_000)))),
+    Op("GET", "/task/view/{id}", "audit", "One task's attempts, each with its reason", _AUDIT,
+       content=shapes.TaskAttempts, errors=(400, 401, 403, 404, 503),
+       description="A tracker extension: each assignment of the task, how it ended (released "
+       "with a result and outcome, expired, taken back, deleted) and the reason its worker "
+       "gave; `row` is the task as `/project/tasks` lists it, null once it is neither live "
+       "nor among the project's last 1,000 closed tasks."),
     Op("GET", "/project/state/{id}", "audit", "A project's counts at a past position or time",
        _AUDIT, content=shapes.ProjectState, errors=(400, 401, 403, 404, 503),
        query=(Query("at", {"type": "string"}, description="a position, or an RFC 3339 time"),)),

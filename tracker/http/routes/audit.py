@@ -3,7 +3,8 @@
 Who may call (see docs/auditing.md):
 
 - ``GET /audit/digest``: a tracker admin session, or ``Authorization: Bearer <audit.token>``.
-- ``GET /task/history/:id`` and ``GET /project/state/:id``: the audit token, a tracker admin,
+- ``GET /task/history/:id``, ``GET /task/view/:id`` (its attempts, each with its reason)
+  and ``GET /project/state/:id``: the audit token, a tracker admin,
   or a manager with the READ role on the task's (the) project. 401 without credentials.
 - ``GET /events``: the audit token or a tracker admin see every event; any other manager sees
   the events that name a project (``project_id``) on which they hold READ *now*, and no
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tracker.audit import feed, history
+from tracker.audit import attempts, feed, history
 from tracker.audit.timetravel import resolve
 from tracker.checkpoints.pipeline import Pipeline
 from tracker.commands.base import ProjectNotFound
@@ -22,11 +23,12 @@ from tracker.errors import InvalidRequest, NotFound, StorageUnavailable, Unautho
 from tracker.http import context, envelope, parsing
 from tracker.http.keys import AUDIT
 from tracker.projections import digest
-from tracker.queries import auditing
+from tracker.queries import auditing, tasks
 
 routes = web.RouteTableDef()
 
 HISTORY_MAX_LAG = 200_000  # events the index may trail by before history answers 503
+ATTEMPT_EVENTS = 10_000  # events of a task read for its attempts (``more`` says if it had more)
 
 
 def _query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -68,13 +70,12 @@ async def audit_digest(request: web.Request) -> web.Response:
     return envelope.ok(content)
 
 
-@routes.get("/task/history/{id}")
-async def task_history(request: web.Request) -> web.Response:
+async def readable_history(request: web.Request, task_id: int, after: int,
+                           limit: int) -> history.History:  # fmt: skip
+    """The task's history, if the caller may read it (401, 404, 403, or 503 while the
+    history index is far behind the log)."""
     who = context.caller(request)
     auditing.require_reader(who)
-    task_id = parsing.path_id(request, "id", "Invalid task id")
-    after = _query_int(request, "after", 0, 0, 2**63 - 1)
-    limit = _query_int(request, "limit", 1000, 1, 10_000)
     services = request.app[AUDIT]
     if services.durable - services.index.position > HISTORY_MAX_LAG:
         raise StorageUnavailable(f"The task history index is being built ({services.index.position}"
@@ -85,7 +86,27 @@ async def task_history(request: web.Request) -> web.Response:
         raise NotFound("Task not found")
     if not auditing.may_read_history(context.tracker(request).state, who, found.summary.project):
         raise Unauthorized()
+    return found
+
+
+@routes.get("/task/history/{id}")
+async def task_history(request: web.Request) -> web.Response:
+    auditing.require_reader(context.caller(request))
+    task_id = parsing.path_id(request, "id", "Invalid task id")
+    after = _query_int(request, "after", 0, 0, 2**63 - 1)
+    limit = _query_int(request, "limit", 1000, 1, 10_000)
+    found = await readable_history(request, task_id, after, limit)
     return envelope.ok({"task": found.summary, "events": found.events, "more": found.more})
+
+
+@routes.get("/task/view/{id}")
+async def task_view(request: web.Request) -> web.Response:
+    auditing.require_reader(context.caller(request))
+    task_id = parsing.path_id(request, "id", "Invalid task id")
+    found = await readable_history(request, task_id, 0, ATTEMPT_EVENTS)
+    row = tasks.find(context.tracker(request).state, found.summary.project, task_id)
+    told = attempts.attempts(found.entries, task_id)
+    return envelope.ok({"task": found.summary, "row": row, "attempts": told, "more": found.more})
 
 
 @routes.get("/project/state/{id}")
