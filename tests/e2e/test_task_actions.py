@@ -48,16 +48,19 @@ async def submitted(world: World, recipe: str, **fields: Any) -> int:
     return world.tracker.state.tasks.next_id - 1
 
 
-async def act(caller: Caller, action: str, body: Any, project: int | str = 0,
+async def act(caller: Caller, action: str, body: Any, project: int | str = 0, query: str = "",
               **options: Any) -> Answer:  # fmt: skip
     project = project or caller.world.project
-    return await caller.post(f"/project/tasks/{project}/{action}", body, **options)
+    return await caller.post(f"/project/tasks/{project}/{action}{query}", body, **options)
 
 
-async def count(caller: Caller, action: str, where: dict[str, Any], **fields: Any) -> int:
-    path = f"/project/tasks/{caller.world.project}/count"
-    answer = await caller.post(path, {"action": action, "filter": where, **fields}, status=200)
-    return int(answer.content["count"])
+async def count(caller: Caller, action: str, query: str = "", **options: Any) -> Answer:
+    path = f"/project/tasks/{caller.world.project}/count?action={action}{query}"
+    return await caller.get(path, **options)
+
+
+async def counted(caller: Caller, action: str, query: str = "") -> int:
+    return int((await count(caller, action, query, status=200)).content["count"])
 
 
 async def history(world: World, task_id: int) -> dict[str, Any]:
@@ -127,14 +130,15 @@ async def test_all_matching_acts_on_the_count_confirmed_and_one_event_lists_them
     world: World,
 ) -> None:
     s = await shop(world)
-    where = {"recipe": "q", "state": "queued"}
-    assert await count(world.admin, "cancel", where) == 3
-    assert await count(world.admin, "cancel", {"recipe": "q1"}) == 1
-    assert await count(world.admin, "retry", {}) == 2  # a retry counts only failed tasks
-    assert await count(world.admin, "priority", {"recipe": "q"}, priority=0) == 0
+    where = "&recipe=q&state=queued"
+    assert await counted(world.admin, "cancel", where) == 3
+    assert await counted(world.admin, "cancel", "&recipe=q1") == 1
+    assert await counted(world.admin, "retry") == 2  # a retry counts only failed tasks
+    assert await counted(world.admin, "priority", "&recipe=q&priority=0") == 0
     before = await world.log_head()
 
-    answer = await act(world.admin, "priority", {"filter": where, "confirm": 3, "priority": 4})
+    answer = await act(world.admin, "priority", {"confirm": 3, "priority": 4},
+                       query="?recipe=q&state=queued")  # fmt: skip
 
     assert answer.content == {"touched": 3, "skipped": []}
     assert await world.log_head() == before + 1  # one event for the three
@@ -144,15 +148,14 @@ async def test_all_matching_acts_on_the_count_confirmed_and_one_event_lists_them
 
 async def test_all_matching_refuses_to_touch_more_than_confirmed(world: World) -> None:
     await shop(world)
-    where = {"recipe": "q"}
-    assert await count(world.admin, "cancel", where) == 3
+    assert await counted(world.admin, "cancel", "&recipe=q") == 3
     await submitted(world, "q3")  # one more matches since the count was shown
     before = await world.log_head()
-    answer = await act(world.admin, "cancel", {"filter": where, "confirm": 3})
+    answer = await act(world.admin, "cancel", {"confirm": 3}, query="?recipe=q")
     assert (answer.status, answer.message) == (
         409, "4 tasks match now, more than the 3 confirmed: confirm again")  # fmt: skip
     assert await world.log_head() == before
-    answer = await act(world.admin, "cancel", {"filter": where, "confirm": 4}, status=200)
+    answer = await act(world.admin, "cancel", {"confirm": 4}, query="?recipe=q", status=200)
     assert answer.content["touched"] == 4
     assert (await world.assign()).body == NO_TASK
 
@@ -162,7 +165,7 @@ async def test_all_matching_with_fewer_tasks_than_confirmed_acts_on_those_left(
 ) -> None:
     s = await shop(world)
     await world.task()  # q0 is assigned between the count and the confirmation
-    answer = await act(world.admin, "cancel", {"filter": {"recipe": "q"}, "confirm": 3})
+    answer = await act(world.admin, "cancel", {"confirm": 3}, query="?recipe=q")
     assert answer.content == {"touched": 2, "skipped": []}
     assert world.tracker.state.tasks.get(s.queued[0]) is not None
 
@@ -186,33 +189,56 @@ async def test_only_a_manager_with_the_maintenance_role_may_act(world: World, ac
     assert (await act(keeper, action, ids)).status == 200
 
 
+async def test_a_filter_needs_the_right_to_list_the_tasks_and_then_the_role_to_act(
+    world: World,
+) -> None:
+    await shop(world)
+    keeper, reader = await world.register("keeper"), await world.register("reader")
+    await world.set_role(world.project, keeper, MAINTENANCE)
+    await world.set_role(world.project, reader, ALL_BUT_MAINTENANCE)
+    before = await world.log_head()
+    for caller, status, counting in ((world.anonymous, 401, 401), (world.worker, 401, 401),
+                                     (keeper, 403, 403), (reader, 403, 200)):  # fmt: skip
+        answer = await act(caller, "cancel", {"confirm": 3}, query="?recipe=q")
+        assert (answer.status, answer.ok) == (status, False), (caller.name, answer)
+        assert (await count(caller, "cancel")).status == counting, caller.name
+    assert "Read role" in (await count(keeper, "cancel")).message
+    assert await world.log_head() == before
+    assert (await counted(reader, "cancel", "&recipe=q")) == 3  # a reader may count
+
+
 async def test_bad_input_is_a_400_that_says_what_is_wrong_and_appends_nothing(
     world: World,
 ) -> None:
     s = await shop(world)
     before = await world.log_head()
     admin, ids = world.admin, {"task_ids": s.queued}
-    cases: list[tuple[str, Any, str]] = [
-        ("cancel", {"task_ids": []}, "Name at least one task"),
-        ("cancel", {}, "Name at least one task"),
-        ("cancel", {"task_ids": "1,2"}, "Expected `array`, got `str` - at `$.task_ids`"),
-        ("cancel", {"task_ids": [1.5]}, "Expected `int`, got `float` - at `$.task_ids[0]`"),
-        ("cancel", {**ids, "filter": {}, "confirm": 3}, "send task_ids or a filter, not both"),
-        ("cancel", {"filter": {"recipe": "q"}}, "a filter needs confirm"),
-        ("cancel", {**ids, "confirm": 3}, "confirm goes with a filter"),
-        ("cancel", {"filter": {"recpie": "q"}, "confirm": 3}, "unknown field `recpie`"),
-        ("cancel", {"filter": {"state": "lost"}, "confirm": 3}, "Invalid enum value 'lost'"),
-        ("priority", {**ids, "priority": 40000},
+    cases: list[tuple[str, Any, str, str]] = [
+        ("cancel", {"task_ids": []}, "", "Name at least one task"),
+        ("cancel", {}, "", "Name at least one task"),
+        ("cancel", {"task_ids": "1,2"}, "", "Expected `array`, got `str` - at `$.task_ids`"),
+        ("cancel", {"task_ids": [1.5]}, "", "Expected `int`, got `float` - at `$.task_ids[0]`"),
+        ("cancel", {**ids, "confirm": 3}, "", "send task_ids or a filter, not both"),
+        ("cancel", ids, "?recipe=q", "send task_ids or a filter, not both"),
+        ("cancel", {}, "?recipe=q", "a filter needs confirm"),
+        ("cancel", {"confirm": -1}, "", "a filter needs confirm"),
+        ("cancel", {"confirm": 3}, "?recpie=q", "recpie is not a parameter"),
+        ("cancel", {"confirm": 3}, "?state=lost", "state must be one of queued,"),
+        ("cancel", {"confirm": 3}, "?recipe=q&limit=5", "limit is for listing"),
+        ("priority", {**ids, "priority": 40000}, "",
          "Invalid priority: it must be between -32768 and 32767"),
     ]  # fmt: skip
-    for action, body, message in cases:
-        answer = await act(admin, action, body)
-        assert (answer.status, answer.ok) == (400, False), (body, answer)
-        assert message in answer.message, (body, answer)
+    for action, body, query, message in cases:
+        answer = await act(admin, action, body, query=query)
+        assert (answer.status, answer.ok) == (400, False), (body, query, answer)
+        assert message in answer.message, (body, query, answer)
     assert (await act(admin, "cancel", None, data=b"{")).status == 400
     assert (await act(admin, "cancel", ids, project="x")).message == "Invalid project id"
-    counted = await admin.post(f"/project/tasks/{world.project}/count", {"action": "delete"})
-    assert counted.status == 400 and "Invalid enum value 'delete'" in counted.message
+    for query, message in (("delete", "action must be one of retry, cancel, priority, take_back"),
+                           ("priority&priority=x", "priority: strconv.ParseInt"),
+                           ("retry&cursor=abc", "cursor is for listing")):  # fmt: skip
+        answer = await count(admin, query)
+        assert answer.status == 400 and message in answer.message, answer
     assert await world.log_head() == before
 
 
@@ -243,7 +269,7 @@ async def test_after_a_restart_the_state_is_the_same_from_a_checkpoint_or_a_full
     await act(admin, "retry", {"task_ids": s.failed[:1]}, status=200)
     await act(admin, "cancel", {"task_ids": s.queued[:1]}, status=200)
     await act(admin, "priority", {"task_ids": s.queued[1:], "priority": -2}, status=200)
-    await act(admin, "take_back", {"filter": {}, "confirm": 2}, status=200)
+    await act(admin, "take_back", {"confirm": 2}, status=200)  # every assigned task
     await world.task()  # the queue is walked after a task changed lanes
     along = await statuses_along_the_log(world)  # time travel folds them as the live models
     assert along[-1][world.project] is not None

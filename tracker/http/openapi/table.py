@@ -68,6 +68,9 @@ _TASK_QUERY = (
     Query("cursor", {"type": "string"}, description="the previous page's `next`"),
     Query("limit", _int(1, MAX_LIMIT), description="rows per page (50)"),
 )  # fmt: skip
+_TASK_FILTER = tuple(q for q in _TASK_QUERY if q.name not in ("sort", "cursor", "limit"))
+_ACTION = Query("action", {"type": "string", "enum": ["retry", "cancel", "priority", "take_back"]},
+                required=True)  # fmt: skip
 _AFTER = Query("after", _int(0, 2**63 - 1), description="position after which to start")
 
 
@@ -87,10 +90,13 @@ _TASK_ACTIONS = (
 
 def _task_action(name: str, summary: str) -> Op:
     return Op("POST", f"/project/tasks/{{id}}/{name}", "project", summary, _MANAGE,
-              task_actions.ActionBody, task_actions.Touched, errors=(*WRITES, 403, 404),
-              description="The tasks are `task_ids`, or every task `filter` matches with "
-              "`confirm` the count shown (`/project/tasks/{id}/count`); 409 when none is in "
-              "the state the action needs, or when the filter matches more than `confirm`.",
+              task_actions.ActionBody, task_actions.Acted, errors=(*WRITES, 401, 403, 404),
+              query=_TASK_FILTER,
+              description="A tracker extension. The tasks are `task_ids`, or every task the "
+              "query's filter (the task list's parameters) matches, with `confirm` the count "
+              "shown by `/project/tasks/{id}/count`; 409 when none is in the state the action "
+              "needs, or when more than `confirm` match. A filter needs the right to list the "
+              "project's tasks.",
               )  # fmt: skip
 
 
@@ -165,9 +171,12 @@ OPERATIONS: tuple[Op, ...] = (
        "Take back every assigned task", _MANAGE, content=shapes.Affected,
        errors=(*WRITES, 403, 404)),
     *(_task_action(name, summary) for name, summary in _TASK_ACTIONS),
-    Op("POST", "/project/tasks/{id}/count", "project",
-       "How many tasks an action on every task matching a filter would touch", _OPEN,
-       task_actions.CountBody, task_actions.Count, errors=(400, 403, 404, 413)),
+    Op("GET", "/project/tasks/{id}/count", "project",
+       "How many tasks an action on every task matching a filter would touch", _AUDIT,
+       content=task_actions.Count, errors=(400, 401, 403, 404),
+       query=(_ACTION, Query("priority", _int(-(2**15), 2**15 - 1),
+                             description="for `priority`: tasks already at it do not count"),
+              *_TASK_FILTER)),
     # access
     Op("POST", "/project/request_access", "access", "Ask for access to a project", _WORK,
        access.RequestBody, errors=(*WRITES, 401, 403, 404), refusal_200=True),

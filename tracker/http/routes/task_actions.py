@@ -1,16 +1,18 @@
 """A manager's actions on chosen tasks: ``POST /project/tasks/:id/retry``, ``/cancel``,
 ``/priority`` and ``/take_back``, and the count a confirmation shows
-(``POST /project/tasks/:id/count``).
+(``GET /project/tasks/:id/count``).
 
-Each action names its tasks one of two ways: ``{"task_ids": [...]}`` (a selection), or
-``{"filter": {...}, "confirm": n}`` (every task the filter matches, ``n`` being the count the
-manager was shown). The answer says how many tasks were touched and which named ones were
-skipped because they were not (or no longer) in the state the action needs.
+An action names its tasks one of two ways: ``{"task_ids": [...]}`` (a selection), or the
+task list's filter as the query string (``GET /project/tasks/:id``'s parameters, blank: every
+task) with ``{"confirm": n}``, ``n`` being the count the manager was shown. The answer says
+how many tasks were touched and which ids were skipped: unknown, of another project, or not
+(or no longer) in the state the action needs. A filter is read like a list: the caller must
+be allowed to list the project's tasks, and that is checked before the filter is resolved.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable, Mapping
 
 import msgspec
 from aiohttp import web
@@ -18,87 +20,78 @@ from aiohttp import web
 from tracker.commands.task_actions import ChangePriority, TaskAction
 from tracker.errors import InvalidRequest
 from tracker.events.base import Event
-from tracker.http import context, envelope, parsing
+from tracker.http import context, envelope, parsing, task_filters
 from tracker.http.parsing import Int64
 from tracker.projections.state import State
-from tracker.queries import projects
+from tracker.queries import tasks
 from tracker.queries.task_actions import ACTIONS, targets
-from tracker.queries.tasks import TaskFilter, TaskState
+from tracker.queries.tasks import TaskFilter
 
 routes = web.RouteTableDef()
 
 _BAD_ID = "Invalid project id"
-Action = Literal["retry", "cancel", "priority", "take_back"]
-
-
-class FilterBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The task list's filter (``GET /project/tasks/:id``), the project aside."""
-
-    state: TaskState | None = None
-    worker: Int64 | None = None
-    priority_min: Int64 | None = None
-    priority_max: Int64 | None = None
-    recipe: str = ""
-    submitted_from: float | None = None
-    submitted_to: float | None = None
-
-    def of(self, project: int) -> TaskFilter:
-        return TaskFilter(project=project, **msgspec.structs.asdict(self))
+_NOT_A_FILTER = ("sort", "cursor", "limit")  # the list's paging: meaningless for an action
 
 
 class ActionBody(msgspec.Struct, kw_only=True):
     task_ids: list[Int64] = []
-    filter: FilterBody | None = None
     confirm: Int64 = 0  # with a filter: the count the manager confirmed
     priority: Int64 = 0  # ``/priority`` only: the new priority (-32768 to 32767)
 
 
-class CountBody(msgspec.Struct, kw_only=True):
-    action: Action
-    filter: FilterBody = msgspec.field(default_factory=FilterBody)
-    priority: Int64 = 0  # for ``priority``: tasks already at it are not counted
-
-
-class Touched(msgspec.Struct):
+class Acted(msgspec.Struct):
     touched: int  # tasks the action changed
-    skipped: list[int]  # named tasks it left alone: unknown, or not in the state it needs
+    skipped: list[int]  # named tasks it left alone
 
 
 class Count(msgspec.Struct):
     count: int
 
 
-def _command(request: web.Request, action: str, body: ActionBody) -> TaskAction:
-    """The command the body asks for; a filter is resolved to the ids it would touch now."""
-    project = parsing.path_id(request, "id", _BAD_ID)
-    kind, manager_id = ACTIONS[action], context.manager_id(request)
-    fields = {"priority": body.priority} if kind is ChangePriority else {}
-    command = kind(manager_id=manager_id, project=project, task_ids=body.task_ids, **fields)
-    if body.filter is None:
-        if body.confirm:
-            raise InvalidRequest("Invalid request: confirm goes with a filter")
-        return command
-    if body.task_ids:
-        raise InvalidRequest("Invalid request: send task_ids or a filter, not both")
-    if body.confirm < 1:
-        raise InvalidRequest("Invalid request: a filter needs confirm, the count shown "
-                             "(POST /project/tasks/:id/count)")  # fmt: skip
-    state = context.tracker(request).state
-    projects.readable(state, context.caller(request), project)
-    ids = targets(state, command, body.filter.of(project))
-    return msgspec.structs.replace(command, task_ids=ids, confirmed=body.confirm)
+def command_for(action: str, manager_id: int, project: int, task_ids: list[int],
+                priority: int = 0) -> TaskAction:  # fmt: skip
+    """The command of ``action`` (a name of ``ACTIONS``) on ``task_ids``."""
+    kind = ACTIONS[action]
+    fields = {"priority": priority} if kind is ChangePriority else {}
+    return kind(manager_id=manager_id, project=project, task_ids=task_ids, **fields)
+
+
+def task_filter(request: web.Request, project: int, query: Mapping[str, str],
+                ignore: tuple[str, ...] = ()) -> TaskFilter:  # fmt: skip
+    """The filter of ``query``, once the caller may list the project's tasks."""
+    tasks.require_browser(context.tracker(request).state, context.caller(request), project)
+    for name in _NOT_A_FILTER:
+        if name in query:
+            raise InvalidRequest(f"Could not parse request: {name} is for listing; an action "
+                                 "takes the filter alone")  # fmt: skip
+    return task_filters.listing(project, query, ignore).where
 
 
 async def _act(request: web.Request, action: str) -> web.Response:
+    project = parsing.path_id(request, "id", _BAD_ID)
     body = await parsing.body(request, ActionBody)
-    command = _command(request, action, body)
+    command = command_for(action, context.manager_id(request), project, body.task_ids,
+                          body.priority)  # fmt: skip
+    if request.query or body.confirm:
+        if body.task_ids:
+            raise InvalidRequest("Invalid request: send task_ids or a filter, not both")
+        if body.confirm < 1:
+            raise InvalidRequest("Invalid request: a filter needs confirm, the count shown by "
+                                 "GET /project/tasks/:id/count")  # fmt: skip
+        where = task_filter(request, project, request.query)
+        ids = targets(context.tracker(request).state, command, where)
+        command = msgspec.structs.replace(command, task_ids=ids, confirmed=body.confirm)
+    return envelope.ok(await context.tracker(request).execute(command, acted(command)))
 
-    def reply(state: State, events: list[Event]) -> Touched:
+
+def acted(command: TaskAction) -> Callable[[State, list[Event]], Acted]:
+    """The answer: the tasks the action's event lists, and the named ones it does not."""
+
+    def reply(state: State, events: list[Event]) -> Acted:
         touched = set(getattr(events[0], "task_ids", ()))
-        skipped = [i for i in dict.fromkeys(command.task_ids) if i not in touched]
-        return Touched(len(touched), skipped)
+        return Acted(len(touched), [i for i in dict.fromkeys(command.task_ids) if i not in touched])
 
-    return envelope.ok(await context.tracker(request).execute(command, reply))
+    return reply
 
 
 @routes.post("/project/tasks/{id}/retry")
@@ -121,14 +114,22 @@ async def take_back(request: web.Request) -> web.Response:
     return await _act(request, "take_back")
 
 
-@routes.post("/project/tasks/{id}/count")
+@routes.get("/project/tasks/{id}/count")
 async def count(request: web.Request) -> web.Response:
-    """How many tasks an action on every task the filter matches would touch now."""
+    """How many tasks ``action`` on every task the filter matches would touch now."""
     project = parsing.path_id(request, "id", _BAD_ID)
-    body = await parsing.body(request, CountBody)
-    state = context.tracker(request).state
-    projects.readable(state, context.caller(request), project)
-    kind = ACTIONS[body.action]
-    fields = {"priority": body.priority} if kind is ChangePriority else {}
-    command = kind(manager_id=0, project=project, task_ids=[], **fields)
-    return envelope.ok(Count(len(targets(state, command, body.filter.of(project)))))
+    where = task_filter(request, project, request.query, ignore=("action", "priority"))
+    action = request.query.get("action", "")
+    if action not in ACTIONS:
+        raise InvalidRequest(f"Could not parse request: action must be one of "
+                             f"{', '.join(ACTIONS)}")  # fmt: skip
+    priority = _priority(request.query.get("priority", "0"))
+    command = command_for(action, 0, project, [], priority)
+    return envelope.ok(Count(len(targets(context.tracker(request).state, command, where))))
+
+
+def _priority(text: str) -> int:
+    try:
+        return parsing.parse_int64(text.strip() or "0")
+    except ValueError as exc:
+        raise InvalidRequest(f"Could not parse request: priority: {exc}") from None
