@@ -22,6 +22,7 @@ from tracker.client import (
     Result,
     Role,
     Task,
+    TaskFilter,
     WorkerIdentity,
 )
 from tracker.client.api import Routes
@@ -45,6 +46,10 @@ ORIGINAL_ROUTES = {
 }  # fmt: skip
 #: The tracker's extensions, announced in ``GET /`` (the original answers 404 to them).
 EXTENSIONS = {"GET /task/bulk_get/:id", "POST /task/bulk_release", "POST /task/touch"}
+#: The tracker's actions on chosen tasks (tests/client/test_task_actions.py).
+TASK_ACTIONS = {"POST /project/tasks/:id/retry", "POST /project/tasks/:id/cancel",
+                "POST /project/tasks/:id/priority", "POST /project/tasks/:id/take_back",
+                "GET /project/tasks/:id/count"}  # fmt: skip
 
 SAMPLE_ARGS: dict[str, tuple] = {
     "update_project": (msgspec.convert({"id": 7, "name": "x"}, type=__import__(
@@ -54,6 +59,9 @@ SAMPLE_ARGS: dict[str, tuple] = {
     "bulk_submit": ([NewTask(project=7, recipe="r")],),
     "log": ("info", "scope", "message"),
     "bulk_release": ([Release(7, Result.OK)],),
+    "retry_tasks": (7, [8]), "cancel_tasks": (7, [8]), "set_priority": (7, [8], 1),
+    "take_back": (7, [8]), "count_matching": (7, "retry", TaskFilter(recipe="x")),
+    "act_on_matching": (7, "cancel", TaskFilter(), 3),
 }  # fmt: skip
 
 
@@ -81,7 +89,7 @@ def test_the_client_has_a_method_for_every_route_of_the_original_and_the_extensi
         if isinstance(endpoint, Endpoint):
             call = endpoint.build(*_sample(name, endpoint))
             covered.add(_template(call.method, call.path))
-    assert covered == ORIGINAL_ROUTES | EXTENSIONS
+    assert covered == ORIGINAL_ROUTES | EXTENSIONS | TASK_ACTIONS
 
 
 def test_worker_routes_through_the_sync_client(world: World) -> None:
