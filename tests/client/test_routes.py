@@ -12,6 +12,7 @@ import pytest
 from tests.client.conftest import World
 from tracker.client import (
     AsyncClient,
+    BadRequest,
     Client,
     Conflict,
     Level,
@@ -23,6 +24,7 @@ from tracker.client import (
     Role,
     Task,
     TaskFilter,
+    Unauthorized,
     WorkerIdentity,
 )
 from tracker.client.api import Routes
@@ -45,7 +47,8 @@ ORIGINAL_ROUTES = {
     "GET /manager/demote/:id", "POST /manager/set_role_for_project/:id",
 }  # fmt: skip
 #: The tracker's extensions, announced in ``GET /`` (the original answers 404 to them).
-EXTENSIONS = {"GET /task/bulk_get/:id", "POST /task/bulk_release", "POST /task/touch"}
+EXTENSIONS = {"GET /task/bulk_get/:id", "POST /task/bulk_release", "POST /task/touch",
+              "GET /project/tasks/:id", "GET /task/view/:id"}  # fmt: skip
 #: The tracker's actions on chosen tasks (tests/client/test_task_actions.py).
 TASK_ACTIONS = {"POST /project/tasks/:id/retry", "POST /project/tasks/:id/cancel",
                 "POST /project/tasks/:id/priority", "POST /project/tasks/:id/take_back",
@@ -59,6 +62,7 @@ SAMPLE_ARGS: dict[str, tuple] = {
     "bulk_submit": ([NewTask(project=7, recipe="r")],),
     "log": ("info", "scope", "message"),
     "bulk_release": ([Release(7, Result.OK)],),
+    "tasks": (7,),
     "retry_tasks": (7, [8]), "cancel_tasks": (7, [8]), "set_priority": (7, [8], 1),
     "take_back": (7, [8]), "count_matching": (7, "retry", TaskFilter(recipe="x")),
     "act_on_matching": (7, "cancel", TaskFilter(), 3),
@@ -232,3 +236,33 @@ def test_a_worker_route_without_an_identity_is_a_usage_error(world: World) -> No
     with pytest.raises(UsageError, match="needs a worker identity"), Client(world.server.url) as c:
         c.get_task(world.project)
     assert WorkerIdentity(1, "abc").secret not in repr(WorkerIdentity(1, "abc"))
+
+
+def test_the_task_browser_through_the_sync_client(world: World) -> None:
+    worker, admin, project = world.worker, world.admin, world.project
+    worker.bulk_submit([NewTask(project=project, recipe=f"job {i}", priority=i % 2)
+                        for i in range(5)])  # fmt: skip
+    failing = worker.get_task(project)
+    assert failing is not None and failing.recipe == "job 1"  # priority 1 first
+    assert worker.release(failing.id, Result.FAIL, reason="exit status 2: no such file")
+
+    failed = admin.tasks(project, state="failed")
+    assert [(t.id, t.state, t.reason) for t in failed.tasks] == [
+        (failing.id, "failed", "exit status 2: no such file")
+    ]
+    assert failed.next is None
+    first = admin.tasks(project, sort="-id", limit=2)
+    rest = admin.tasks(project, sort="-id", limit=50, cursor=first.next)
+    assert [t.id for t in first.tasks + rest.tasks] == [5, 4, 3, 2, 1]  # newest first
+    assert [t.recipe for t in admin.tasks(project, recipe="job 3").tasks] == ["job 3"]
+    assert [t.id for t in admin.tasks(project, priority_min=1).tasks] == [2, 4]
+
+    view = admin.task_view(failing.id)
+    assert view.task.state == "failed" and view.row is not None and view.row.retries == 1
+    assert [(a.worker, a.result, a.reason) for a in view.attempts] == [
+        (world.identity.id, "FAIL", "exit status 2: no such file")
+    ]
+    with pytest.raises(BadRequest, match="state must be one of"):
+        admin.tasks(project, state="done")
+    with pytest.raises(Unauthorized):
+        worker.tasks(project)

@@ -34,6 +34,7 @@ from tracker.client.session import Backoff, WorkerIdentity
 from tracker.client.shapes import (
     Account,
     Assignees,
+    Attempt,
     Info,
     Level,
     LogEntry,
@@ -48,6 +49,9 @@ from tracker.client.shapes import (
     Role,
     Snapshot,
     Task,
+    TaskAttempts,
+    TaskPage,
+    TaskRow,
     Touched,
     Worker,
     WorkerAccess,
@@ -57,11 +61,12 @@ from tracker.client.sync import Client
 from tracker.client.task_actions import Acted, TaskFilter
 
 __all__ = [
-    "Account", "Acted", "Assignees", "AsyncClient", "Backoff", "BadRequest", "Client",
+    "Account", "Acted", "Assignees", "AsyncClient", "Attempt", "Backoff", "BadRequest", "Client",
     "ClientError", "Conflict", "ConnectFailed", "ConnectionLost", "Forbidden", "Info",
     "InternalServerError", "Level", "LogEntry", "LogPage", "Manager", "ManagerRole", "NewTask",
     "NoTaskAvailable", "NotFound", "Project", "ProjectSettings", "ProtocolError", "RateLimited",
     "Refused", "Release", "Released", "RequestTooLarge", "Result", "Role", "ServerError",
-    "Snapshot", "Task", "TaskFilter", "Touched", "TransportError", "Unauthorized", "UsageError",
-    "Worker", "WorkerAccess", "WorkerAuthFailed", "WorkerIdentity", "WorkerPaused", "WorkerStats",
+    "Snapshot", "Task", "TaskAttempts", "TaskFilter", "TaskPage", "TaskRow", "Touched",
+    "TransportError", "Unauthorized", "UsageError", "Worker", "WorkerAccess", "WorkerAuthFailed",
+    "WorkerIdentity", "WorkerPaused", "WorkerStats",
 ]  # fmt: skip

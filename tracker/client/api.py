@@ -62,3 +62,5 @@ class Routes:
     count_matching = Endpoint(t.count_matching)
     act_on_matching = Endpoint(t.act_on_matching)
     logs = Endpoint(m.logs)
+    tasks = Endpoint(m.tasks)
+    task_view = Endpoint(m.task_view)

@@ -5,6 +5,8 @@ Manager calls are authenticated by the session cookie that ``login`` or ``regist
 
 from __future__ import annotations
 
+import urllib.parse
+
 import msgspec
 
 from tracker.client import calls
@@ -17,6 +19,8 @@ from tracker.client.shapes import (
     ManagerRole,
     Project,
     Snapshot,
+    TaskAttempts,
+    TaskPage,
     WorkerAccess,
 )
 
@@ -179,3 +183,25 @@ def logs(level: int, since: int = 1, *, limit: int = 0, after: str = "") -> Call
     if after:
         body["after"] = after
     return calls.post("/logs", body, calls.content_as(LogPage), idempotent=True)
+
+
+def tasks(project: int, *, state: str = "", worker: int = 0, priority_min: int | None = None,
+          priority_max: int | None = None, recipe: str = "", submitted_from: float | None = None,
+          submitted_to: float | None = None, sort: str = "id", cursor: str | None = None,
+          limit: int = 50) -> Call[TaskPage]:  # fmt: skip
+    """``GET /project/tasks/:id`` (this tracker only): a page of the project's tasks. Filters
+    left at their defaults match all; ``state`` none: every live task; ``sort``: ``id``,
+    ``-id`` or ``priority``; ``cursor``: the previous page's ``next``. A page may be short
+    (even empty) while ``next`` is set: a rarely matching filter is searched a stretch at a
+    time."""
+    given = {"state": state, "worker": worker or None, "priority_min": priority_min,
+             "priority_max": priority_max, "recipe": recipe, "submitted_from": submitted_from,
+             "submitted_to": submitted_to, "sort": sort, "cursor": cursor,
+             "limit": limit}  # fmt: skip
+    query = urllib.parse.urlencode({k: v for k, v in given.items() if v not in (None, "")})
+    return calls.get(f"/project/tasks/{int(project)}?{query}", calls.content_as(TaskPage))
+
+
+def task_view(task: int) -> Call[TaskAttempts]:
+    """``GET /task/view/:id`` (this tracker only): the task's attempts, each with its reason."""
+    return calls.get(f"/task/view/{int(task)}", calls.content_as(TaskAttempts))

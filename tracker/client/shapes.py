@@ -232,3 +232,63 @@ class Role(enum.IntFlag):
     SECRET = 8
     MAINTENANCE = 16
     ALL = 31
+
+
+class TaskRow(msgspec.Struct, kw_only=True):
+    """A task as ``GET /project/tasks/:id`` lists it (this tracker only). ``state``: queued,
+    awaiting_verification, assigned, failed or closed; ``reason``: its last failed attempt's;
+    ``assignee``: for a closed task, the worker that closed it."""
+
+    id: int
+    state: str
+    priority: int = 0
+    recipe: str = ""
+    assignee: int = 0
+    retries: int = 0
+    max_retries: int = 0
+    verification_count: int = 0
+    votes: int = 0
+    submitted: float = 0.0
+    reason: str = ""
+
+
+class TaskPage(msgspec.Struct, kw_only=True):
+    """A page of tasks; ``next``, the cursor of the following page (None: no more)."""
+
+    tasks: list[TaskRow]
+    next: str | None = None
+
+
+class Attempt(msgspec.Struct, kw_only=True):
+    """One assignment of a task and how it ended (released, expired, taken back, deleted;
+    "" while the worker holds it)."""
+
+    number: int
+    worker: int
+    assigned_at: float
+    position: int = 0
+    ended_at: float = 0.0
+    end: str = ""
+    result: str = ""
+    outcome: str = ""
+    reason: str = ""
+
+
+class TaskSummary(msgspec.Struct, kw_only=True):
+    id: int
+    project: int = 0
+    state: str = ""
+    assignee: int = 0
+    submitted_by: str = ""
+    submitted_at: float = 0.0
+    chained_from: int = 0
+
+
+class TaskAttempts(msgspec.Struct, kw_only=True):
+    """``GET /task/view/:id``: the task's summary from its history, its row (None once it is
+    neither live nor among its project's last closed tasks), and its attempts."""
+
+    task: TaskSummary
+    attempts: list[Attempt]
+    row: TaskRow | None = None
+    more: bool = False
