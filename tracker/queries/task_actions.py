@@ -10,6 +10,8 @@ the state the action needs and refuses to touch more than confirmed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 
 from tracker.commands.task_actions import (
@@ -20,6 +22,7 @@ from tracker.commands.task_actions import (
     TaskAction,
     touchable,
 )
+from tracker.events.base import Event
 from tracker.projections.state import State
 from tracker.queries.tasks import TaskFilter, TaskState, matching
 
@@ -45,3 +48,29 @@ def targets(state: State, command: TaskAction, where: TaskFilter) -> list[int]:
         where = msgspec.structs.replace(where, state=needed)
     ids = list(matching(state, where))
     return touchable(state, msgspec.structs.replace(command, task_ids=ids))
+
+
+def command(action: str, manager_id: int, project: int, task_ids: list[int],
+            priority: int = 0) -> TaskAction:  # fmt: skip
+    """The command of ``action`` (a name of ``ACTIONS``) on ``task_ids``."""
+    kind = ACTIONS[action]
+    fields = {"priority": priority} if kind is ChangePriority else {}
+    return kind(manager_id=manager_id, project=project, task_ids=task_ids, **fields)
+
+
+class Acted(msgspec.Struct):
+    """What an action did, as the API answers it and the UI tells it."""
+
+    touched: int  # tasks the action changed
+    skipped: list[int]  # named tasks it left alone: unknown, or not in the state it needs
+
+
+def acted(command: TaskAction) -> Callable[[State, list[Event]], Acted]:
+    """The reply to ``command``: the tasks its event lists, and the named ones it does not."""
+
+    def reply(state: State, events: list[Event]) -> Acted:
+        touched = set(getattr(events[0], "task_ids", ()))
+        skipped = [i for i in dict.fromkeys(command.task_ids) if i not in touched]
+        return Acted(len(touched), skipped)
+
+    return reply
