@@ -16,11 +16,21 @@ import msgspec
 from aiohttp import web
 
 from tracker.ui import background, guard, security
-from tracker.ui.views import access, accounts, admin, audit, dashboard, logs, projects, workers
+from tracker.ui.views import (
+    access,
+    accounts,
+    admin,
+    audit,
+    dashboard,
+    logs,
+    projects,
+    task_actions,
+    workers,
+)
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-VIEWS = (accounts, projects, dashboard, access, workers, admin, logs, audit)
+VIEWS = (accounts, projects, dashboard, access, workers, admin, logs, audit, task_actions)
 
 
 def setup(app: web.Application) -> None:

@@ -144,6 +144,27 @@ FRENCH = {
     "Access granted": "Accès accordé",
     "Access removed": "Accès retiré",
     "Task submitted": "Tâche soumise",
+    # actions on tasks (tracker/ui/views/task_actions.py)
+    "Retry": "Relancer",
+    "Take back": "Reprendre",
+    "Set priority": "Changer la priorité",
+    "Back": "Retour",
+    "No task to act on.": "Aucune tâche à traiter.",
+    "{n} failed tasks go back to the queue now, their attempts counted from zero.": "{n} tâches échouées retournent dans la file dès maintenant, leurs tentatives comptées de zéro.",  # noqa: E501
+    "{n} queued tasks will be deleted. This cannot be undone.": "{n} tâches en file seront supprimées. C'est irréversible.",  # noqa: E501
+    "{n} queued tasks will wait at priority {priority}.": "{n} tâches en file attendront avec la priorité {priority}.",  # noqa: E501
+    "{n} assigned tasks are taken back from their workers and queued again.": "{n} tâches attribuées sont reprises à leurs workers et remises dans la file.",  # noqa: E501
+    "Tasks retried: {n}": "Tâches relancées : {n}",
+    "Tasks cancelled: {n}": "Tâches annulées : {n}",
+    "Priorities changed: {n}": "Priorités changées : {n}",
+    "Tasks taken back: {n}": "Tâches reprises : {n}",
+    "skipped: {n}": "ignorées : {n}",
+    "Selected tasks": "Tâches cochées",
+    "Every task matching the filter": "Toutes les tâches qui correspondent au filtre",
+    "Continue": "Continuer",
+    "Action": "Action",
+    "Cancelled by a manager": "Annulée par un gestionnaire",
+    "Priority changed by a manager": "Priorité changée par un gestionnaire",
 }
 
 CATALOGUES = {"en": {}, "fr": FRENCH}
