@@ -103,7 +103,7 @@ async def test_every_matching_task_is_counted_on_a_confirmation_page_before_it_a
     html = await page(world.admin, path)
     assert 'data-count="3"' in html and "3 queued tasks will be deleted" in html
     fields = hidden(html)
-    assert fields["confirm"] == "3" and fields["recipe"] == "batch-" and fields["action"] == "cancel"
+    assert (fields["confirm"], fields["recipe"], fields["action"]) == ("3", "batch-", "cancel")
     assert (await world.submit("batch-late")).ok  # one more matches since the count was shown
     act = f"/ui/project/{world.project}/tasks/act"
     response = await send(world.admin, "POST", act, data=fields)
