@@ -1,5 +1,7 @@
 """How long the web UI's pages take with a big tracker: 1,000,000 queued tasks in one project,
-10,000 workers with access requests, a few thousand assigned tasks.
+10,000 workers with access requests, a few thousand assigned tasks, 200 failed tasks with
+their reasons; and the task browser (the page and ``GET /project/tasks``) filtered by state,
+by a recipe substring (common, rare, absent: a page examines at most 250,000 tasks), sorted.
 
 The state is built in-process with ordinary commands (HTTP would take long), then every page
 is fetched through the real app (``create_app``) over a local socket, several times; the
@@ -26,7 +28,7 @@ from tracker.app import create_app
 from tracker.commands.access import GrantAccess, RequestAccess
 from tracker.commands.managers import RegisterManager
 from tracker.commands.projects import CreateProject, ProjectSettings
-from tracker.commands.tasks import AssignTask, BulkSubmit, SubmitTask
+from tracker.commands.tasks import AssignTask, BulkSubmit, ReleaseTask, SubmitTask
 from tracker.commands.workers import CreateWorker
 from tracker.http import auth
 from tracker.http.keys import TRACKER
@@ -34,7 +36,16 @@ from tracker.http.keys import TRACKER
 PAGES = ["/ui/", "/ui/projects", "/ui/project/1", "/ui/project/1/live?after=0",
          "/ui/project/1/perms", "/ui/project/1/perms?start=5000", "/ui/workers",
          "/ui/workers?start=9950&info=5", "/ui/managers", "/ui/logs?level=info",
-         "/ui/events", "/ui/task/1", "/ui/audit"]  # fmt: skip
+         "/ui/events", "/ui/task/1", "/ui/audit",
+         # the task browser: pages and the API
+         "/ui/project/1/tasks", "/ui/project/1/tasks?state=failed",
+         "/ui/project/1/tasks?state=assigned", "/ui/project/1/tasks?state=queued&sort=-id",
+         "/ui/project/1/tasks?sort=priority", "/ui/project/1/tasks?recipe=item/12345",
+         "/ui/project/1/tasks?recipe=item/999999%22", "/ui/project/1/tasks?recipe=absent",
+         "/ui/project/1/tasks?state=failed&recipe=item/",
+         "/project/tasks/1?state=failed", "/project/tasks/1?recipe=item/999999%22&limit=500",
+         "/project/tasks/1?limit=500", "/task/view/1001"]  # fmt: skip
+FAILED = 200  # tasks failed, each with a reason
 
 
 async def build(tracker: object, tasks: int, workers: int, session: str) -> None:
@@ -51,9 +62,13 @@ async def build(tracker: object, tasks: int, workers: int, session: str) -> None
             await execute(GrantAccess(manager_id=1, worker_id=n + 1, project=1))
     batch = 10_000
     for start in range(0, tasks, batch):
-        bulk = [SubmitTask(worker_id=1, project=1, recipe=f"r{i}")
+        bulk = [SubmitTask(worker_id=1, project=1, recipe=f'{{"url": "https://example.com/item/{i}"}}')
                 for i in range(start, min(tasks, start + batch))]  # fmt: skip
         await execute(BulkSubmit(worker_id=1, tasks=bulk))
+    for n in range(FAILED):  # max_retries 0: one failure and the task is FAILED
+        [task] = await execute(AssignTask(worker_id=1, project=1, default_assign_time=3600))
+        reason = f"exit status 1: ValueError: page {n} is not valid JSON"
+        await execute(ReleaseTask(worker_id=1, task_id=task.task_id, result=1, reason=reason))
     for n in range(0, min(workers, 4000), 2):
         await execute(AssignTask(worker_id=n + 1, project=1, default_assign_time=3600))
 
@@ -86,7 +101,7 @@ async def main() -> None:
                     status = response.status
                 if status != 200:
                     raise SystemExit(f"{path} answered {status}")
-                print(f"{path:36} {status}  median {statistics.median(times) * 1000:7.1f} ms"
+                print(f"{path:50} {status}  median {statistics.median(times) * 1000:7.1f} ms"
                       f"  max {max(times) * 1000:7.1f} ms")  # fmt: skip
 
 

@@ -142,3 +142,24 @@ async def test_bad_forms_are_refused_with_a_message_and_never_a_5xx(world: World
         response = await send(world.admin, "GET", path)
         assert 400 <= response.status < 500, (path, response.status)
     assert world.position() == before
+
+
+async def test_the_task_list_offers_the_actions_to_a_maintainer_and_acts_on_the_selection(
+    world: World,
+) -> None:
+    failed, assigned, queued = await shop(world)
+    listing = f"/ui/project/{world.project}/tasks?state=failed"
+    html = await page(world.admin, listing)
+    assert 'id="task-actions"' in html and 'id="task-actions-all"' in html
+    assert '<input type="hidden" name="state" value="failed">' in html  # "all matching" keeps it
+    reader = await world.register("reader")
+    await world.set_role(world.project, reader, READ)
+    html = await page(reader, listing)
+    assert 'id="task-actions"' not in html and 'id="task-actions-all"' not in html
+    token = token_of(await page(world.admin, listing))
+    selected = [("task", str(failed)), ("task", str(assigned)), ("task", str(queued)),
+                ("action", "take_back"), ("back", listing), ("csrf", token)]  # fmt: skip
+    response = await send(world.admin, "POST", f"/ui/project/{world.project}/tasks/act",
+                          data=selected)  # fmt: skip
+    assert response.headers["Location"] == listing
+    assert flash(response) == {"kind": "ok", "text": "Tasks taken back: 1 · skipped: 2"}

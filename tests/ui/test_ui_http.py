@@ -168,7 +168,8 @@ async def test_a_token_of_one_session_does_not_work_for_another(world: World) ->
 
 
 async def test_pages_for_managers_send_a_visitor_to_the_login_page(bare_world: World) -> None:
-    for path in ("/ui/account", "/ui/new_project", "/ui/logs", "/ui/console", "/ui/events"):
+    for path in ("/ui/account", "/ui/new_project", "/ui/logs", "/ui/console", "/ui/events",
+                 "/ui/project/1/tasks"):  # fmt: skip
         response = await send(bare_world.anonymous, "GET", path)
         assert response.status == 303 and response.headers["Location"] == "/ui/login", path
 
@@ -187,6 +188,11 @@ BAD_GETS = [
     "/ui/project/1/confirm/explode",
     "/ui/task/0",
     "/ui/task/12345",
+    "/ui/project/1/tasks?state=nope&limit=0",
+    "/ui/project/1/tasks?cursor=%ff%fe&sort=priority",
+    "/ui/project/1/tasks?submitted_from=2026-13-45T99:00&priority_max=1e9",
+    "/ui/project/abc/tasks",
+    "/ui/project/99/tasks",
     "/ui/task?id=abc",
     "/ui/events?project=abc",
     "/ui/events/feed?after=-1",
@@ -380,3 +386,17 @@ async def test_a_task_taken_kept_and_released_in_batches_reads_as_its_own_story(
     assert [int(t) for t in re.findall(r'href="/ui/task/(\d+)"', line)] == [taken[2], taken[0]]
     events = await page(world.admin, f"/ui/events?task={taken[2]}")
     assert "TasksAssigned" in events and "TasksReleased" in events
+
+
+async def test_the_task_list_is_for_those_who_may_read_the_history(world: World) -> None:
+    assert (await world.submit("<b>recipe</b>")).ok
+    carol = await world.register("carol")
+    path = f"/ui/project/{world.project}/tasks"
+
+    listed = await page(world.admin, path)
+    assert 'href="/ui/task/1"' in listed and "&lt;b&gt;recipe&lt;/b&gt;" in listed
+    refused = await page(carol, path, status=403)
+    assert "Read role" in refused
+    kept = await page(world.admin, f"{path}?state=done&recipe=kept")
+    assert 'id="filter-error"' in kept and "state must be one of" in kept
+    assert 'value="kept"' in kept

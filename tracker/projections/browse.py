@@ -16,9 +16,18 @@ the minute before the step.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Protocol
 
 _REBUILD_AT = 1024  # stale entries tolerated whatever the number of live tasks
+
+
+class _Task(Protocol):
+    @property
+    def priority(self) -> int: ...
+
+
+Live = Mapping[int, _Task]  # the live tasks by id (``TaskBoard.tasks``)
 
 
 class TaskIndex:
@@ -32,36 +41,38 @@ class TaskIndex:
         self.mark_ids: list[int] = []  # first id submitted in each minute of ``mark_minutes``
         self.mark_minutes: list[int] = []
 
-    def add(self, task_id: int, priority: int, at: float) -> None:
-        """A submitted task (ids arrive in increasing order)."""
+    def add(self, task_id: int, priority: int) -> None:
+        """A submitted task (ids arrive in increasing order; ``mark`` its time)."""
         self.ids.append(task_id)
         lane = self.by_priority.get(priority)
         if lane is None:
             lane = self.by_priority[priority] = []
         lane.append(task_id)
+
+    def mark(self, task_id: int, at: float) -> None:
+        """Tasks from ``task_id`` on were submitted at ``at`` (once per submission)."""
         minute = int(at) // 60
         if not self.mark_minutes or minute > self.mark_minutes[-1]:
             self.mark_ids.append(task_id)
             self.mark_minutes.append(minute)
 
-    def left(self, live: int, priority_of: Callable[[int], int | None]) -> None:
-        """A task left the project (``live``: tasks still in it)."""
+    def left(self, live_count: int, live: Live) -> None:
+        """A task left the project (``live_count``: tasks still in it)."""
         self.stale += 1
-        if self.stale > _REBUILD_AT and self.stale > live:
-            self.rebuild(priority_of)
+        if self.stale > _REBUILD_AT and self.stale > live_count:
+            self.rebuild(live)
 
-    def moved(self, task_id: int, priority: int, live: int,
-              priority_of: Callable[[int], int | None]) -> None:  # fmt: skip
+    def moved(self, task_id: int, priority: int, live_count: int, live: Live) -> None:
         """A live task's priority changed to ``priority``."""
         bisect.insort(self.by_priority.setdefault(priority, []), task_id)
         self.moves += 1
-        self.left(live, priority_of)
+        self.left(live_count, live)
 
-    def rebuild(self, priority_of: Callable[[int], int | None]) -> None:
-        """Drop stale entries; ``priority_of(id)``: a live task's priority, else None."""
-        self.ids = [i for i in self.ids if priority_of(i) is not None]
+    def rebuild(self, live: Live) -> None:
+        """Drop stale entries: ids no longer live, lane entries of another priority."""
+        self.ids = [i for i in self.ids if i in live]
         for priority, lane in list(self.by_priority.items()):
-            kept = [i for i in lane if priority_of(i) == priority]
+            kept = [i for i in lane if i in live and live[i].priority == priority]
             if kept:
                 self.by_priority[priority] = kept
             else:

@@ -85,11 +85,6 @@ class TaskBoard:
     def get(self, task_id: int) -> Task | None:
         return self.tasks.get(task_id)
 
-    def priority_of(self, task_id: int) -> int | None:
-        """A live task's priority, None if the task is not live."""
-        task = self.tasks.get(task_id)
-        return None if task is None else task.priority
-
     def of(self, project_id: int) -> ProjectTasks:
         tasks = self.projects.get(project_id)
         if tasks is None:
@@ -198,14 +193,14 @@ def _forget(board: TaskBoard, task: Task, tasks: ProjectTasks | None = None) -> 
     if task.votes:
         tasks.votes -= len(task.votes)
         tasks.voted_tasks -= 1
-    tasks.index.left(tasks.live, board.priority_of)
+    tasks.index.left(tasks.live, board.tasks)
 
 
 def moved_priority(board: TaskBoard, task: Task) -> None:
     """Re-index a live task whose priority a reducer just changed (the task browser's index;
     the queue is the reducer's own business)."""
     tasks = board.of(task.project_id)
-    tasks.index.moved(task.id, task.priority, tasks.live, board.priority_of)
+    tasks.index.moved(task.id, task.priority, tasks.live, board.tasks)
 
 
 def submitted(board: TaskBoard, e: ev.TaskSubmitted) -> None:
@@ -216,7 +211,8 @@ def submitted(board: TaskBoard, e: ev.TaskSubmitted) -> None:
     board.tasks[e.task_id] = task
     tasks = board.of(e.project_id)
     tasks.queue.push(e.priority, e.task_id)
-    tasks.index.add(e.task_id, e.priority, e.at)
+    tasks.index.add(e.task_id, e.priority)
+    tasks.index.mark(e.task_id, e.at)
     if e.hash:
         tasks.hashes[e.hash] = e.task_id
     if e.task_id >= board.next_id:
@@ -226,7 +222,7 @@ def submitted(board: TaskBoard, e: ev.TaskSubmitted) -> None:
 def bulk_submitted(board: TaskBoard, e: ev.TasksSubmitted) -> None:
     tasks, project_id = board.of(e.project_id), e.project_id
     push, hashes, by_id, at = tasks.queue.push, tasks.hashes, board.tasks, e.at
-    add = tasks.index.add
+    index = tasks.index.add
     task_id = e.first_task_id
     for new in e.tasks:
         by_id[task_id] = Task(
@@ -234,10 +230,11 @@ def bulk_submitted(board: TaskBoard, e: ev.TasksSubmitted) -> None:
             new.verification_count, new.recipe, new.hash, submitted=at,
         )  # fmt: skip
         push(new.priority, task_id)
-        add(task_id, new.priority, at)
+        index(task_id, new.priority)
         if new.hash:
             hashes[new.hash] = task_id
         task_id += 1
+    tasks.index.mark(e.first_task_id, at)
     if task_id > board.next_id:
         board.next_id = task_id
 

@@ -1,17 +1,17 @@
 """The task browser: a project's tasks filtered, sorted and paged by an opaque cursor.
 
-What is listed: the project's live tasks (queued, awaiting verification, assigned, failed),
-and of its closed tasks the last ``CLOSED_KEPT`` (1,000) the read model keeps; older closed
-tasks are in the log and their history, not here.
+What is listed: the project's live tasks (queued, awaiting verification, assigned, failed);
+with ``state=closed``, the last ``CLOSED_KEPT`` (1,000) closed tasks the read model keeps.
+Older closed tasks are in the log and their history, not here.
 
 How it stays fast at a million tasks. The read model keeps, per project, the ids of its tasks
-of each priority in id order (``ProjectTasks.by_priority``), so a page sorted by id or by
-priority is a walk from the cursor that stops when the page is full: it costs the rows it
-skips, not the project's size. A filter on a state that holds few tasks (failed, assigned)
-reads that state's set instead of walking. A filter that matches rarely (a recipe substring
-found in one task of a million) would still walk far, so a page examines at most
-``SCAN_BUDGET`` tasks: it may come back short (even empty) with a ``next`` cursor that goes on
-from where it stopped. The cursor holds the sort key of the last task examined, so tasks
+in id order, whole and per priority (``ProjectTasks.index``, ``tracker.projections.browse``),
+so a page sorted by id or by priority is a walk from the cursor that stops when the page is
+full: it costs the rows it skips, not the project's size. A filter on a state that holds few
+tasks (failed, assigned) reads that state's set instead of walking. A filter that matches
+rarely (a recipe substring found in one task of a million) would still walk far, so a page
+examines at most ``SCAN_BUDGET`` tasks: it may come back short (even empty) with a ``next``
+cursor that goes on from where it stopped. The cursor holds the sort key of the last task examined, so tasks
 submitted between two pages never shift or repeat the rows (keyset paging).
 """
 
@@ -132,12 +132,12 @@ def page(state: State, where: TaskFilter, sort: Sort = Sort.ID, cursor: str | No
     tests, key, closed = checks(where), sort_key(sort), where.state is TaskState.CLOSED
     found: list[TaskRow] = []
     examined = 0
-    for chunk, last in chunks(state, where, sort, after):
+    for chunk, last, read in chunks(state, where, sort, after):
         for task in kept(chunk, tests):
             found.append(row(task, closed))
             if len(found) == limit:
                 return Page(tasks=found, next=encode_cursor(sort, key(task)))
-        examined += len(chunk)
+        examined += read
         if examined >= budget:
             return Page(tasks=found, next=encode_cursor(sort, last))
     return Page(tasks=found, next=None)
@@ -147,14 +147,14 @@ def matching(state: State, where: TaskFilter) -> Iterator[int]:
     """Every task id matching ``where``, in id order (no budget: for commands on all of
     them)."""
     tests = checks(where)
-    for chunk, _ in chunks(state, where, Sort.ID, None):
+    for chunk, _, _ in chunks(state, where, Sort.ID, None):
         for task in kept(chunk, tests):
             yield task.id
 
 
 # -- chunks: the tasks after the cursor in sort order, a superset of the matches ------------
 
-Chunk = tuple[list[Task], Key]  # live tasks, and the sort key of the last entry read
+Chunk = tuple[list[Task], Key, int]  # live tasks, the sort key of the last entry, entries read
 
 
 def chunks(state: State, where: TaskFilter, sort: Sort, after: Key | None
@@ -185,7 +185,7 @@ def _sorted(found: list[Task], sort: Sort, after: Key | None) -> Iterator[Chunk]
     if after is not None:
         found = [task for task in found if key(task) > after]
     if found:
-        yield found, key(found[-1])
+        yield found, key(found[-1]), len(found)
 
 
 def _small_set(tasks: ProjectTasks, where: TaskFilter) -> Iterable[int] | None:
@@ -207,7 +207,7 @@ def _up(board: dict[int, Task], ids: list[int], low: int, high: int) -> Iterator
     get = board.get
     for at in range(start, end, CHUNK):
         part = ids[at : min(at + CHUNK, end)]
-        yield list(filter(None, map(get, part))), (part[-1],)
+        yield list(filter(None, map(get, part))), (part[-1],), len(part)
 
 
 def _down(board: dict[int, Task], ids: list[int], low: int, high: int) -> Iterator[Chunk]:
@@ -216,7 +216,7 @@ def _down(board: dict[int, Task], ids: list[int], low: int, high: int) -> Iterat
     get = board.get
     for at in range(end, start, -CHUNK):
         part = ids[max(at - CHUNK, start) : at][::-1]
-        yield list(filter(None, map(get, part))), (-part[-1],)
+        yield list(filter(None, map(get, part))), (-part[-1],), len(part)
 
 
 def _by_priority(board: dict[int, Task], index: TaskIndex, where: TaskFilter,
@@ -238,7 +238,7 @@ def _by_priority(board: dict[int, Task], index: TaskIndex, where: TaskFilter,
             live = list(filter(None, map(get, part)))
             if index.moves:  # a lane may hold entries of tasks that moved to another priority
                 live = [task for task in live if task.priority == priority]
-            yield live, (-priority, part[-1])
+            yield live, (-priority, part[-1]), len(part)
 
 
 # -- filters, sort keys, cursors -------------------------------------------------------------

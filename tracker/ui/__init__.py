@@ -25,12 +25,13 @@ from tracker.ui.views import (
     logs,
     projects,
     task_actions,
+    tasks,
     workers,
 )
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-VIEWS = (accounts, projects, dashboard, access, workers, admin, logs, audit, task_actions)
+VIEWS = (accounts, projects, dashboard, tasks, task_actions, access, workers, admin, logs, audit)
 
 
 def setup(app: web.Application) -> None:

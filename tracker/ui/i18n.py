@@ -167,7 +167,52 @@ FRENCH = {
     "Priority changed by a manager": "Priorité changée par un gestionnaire",
 }
 
-CATALOGUES = {"en": {}, "fr": FRENCH}
+# The task browser and the attempts of a task (kept apart: the lists grow in separate work).
+FRENCH_TASKS = {
+    "Tasks": "Tâches",
+    "State": "État",
+    "Every live task": "Toutes les tâches en cours",
+    "Recipe contains": "La recette contient",
+    "Priority from": "Priorité de",
+    "to": "à",
+    "Submitted from": "Soumises du",
+    "Sort": "Tri",
+    "Clear": "Effacer",
+    "Select": "Sélectionner",
+    "Priority": "Priorité",
+    "Recipe": "Recette",
+    "Attempts": "Tentatives",
+    "Retries": "Échecs",
+    "Submitted": "Soumise le",
+    "Last failure reason": "Raison du dernier échec",
+    "First page": "Première page",
+    "Oldest first": "Les plus anciennes d'abord",
+    "Newest first": "Les plus récentes d'abord",
+    "Highest priority first": "Priorité la plus haute d'abord",
+    "No task matches these filters.": "Aucune tâche ne correspond à ces filtres.",
+    "No match in this stretch of the project yet: continue searching.":
+        "Aucune correspondance dans cette partie du projet : poursuivre la recherche.",
+    "A page searches at most 250,000 tasks; more may match further on.":
+        "Une page parcourt au plus 250 000 tâches ; d'autres peuvent correspondre plus loin.",
+    "Closed tasks: the project's last 1,000 are listed; every task's history stays in the log "
+    "(Task history).": "Tâches terminées : les 1 000 dernières du projet sont listées ; "
+    "l'historique de chaque tâche reste dans le journal (Historique de tâche).",
+    "Ended": "Terminée le",
+    "How": "Issue",
+    "Reason": "Raison",
+    "in progress": "en cours",
+    "released": "rendue",
+    "expired": "expirée",
+    "taken back": "reprise",
+    "deleted": "supprimée",
+    "closed": "terminée",
+    "voted": "vote enregistré",
+    "retry": "à réessayer",
+    "failed": "en échec",
+    "skipped": "passée",
+}  # fmt: skip
+
+CATALOGUES = {"en": {}, "fr": {**FRENCH, **FRENCH_TASKS}}
 
 
 def language(request: web.Request) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tracker.audit import feed, history, records
+from tracker.audit import attempts, feed, history, records
 from tracker.audit.verify import Report, verify
 from tracker.errors import NotFound, Unauthorized
 from tracker.events.base import Event
@@ -91,6 +91,7 @@ async def task_page(request: web.Request) -> web.Response:
     next_after = found.entries[-1].record["position"] if found.more and found.entries else 0
     values = {"found": found, "events": events, "task_id": task_id, "after": after,
               "next_after": next_after,
+              "attempts": [] if after else attempts.attempts(found.entries, task_id),
               "task_actions": task_actions.buttons(request, task_id)}  # fmt: skip
     return render.page(request, "task.html", values)
 
