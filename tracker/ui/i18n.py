@@ -163,6 +163,10 @@ FRENCH = {
     "Every task matching the filter": "Toutes les tâches qui correspondent au filtre",
     "Continue": "Continuer",
     "Action": "Action",
+    "Retry failed tasks": "Relancer des tâches échouées",
+    "Cancel queued tasks": "Annuler des tâches en file",
+    "Change the priority of queued tasks": "Changer la priorité de tâches en file",
+    "Take back assigned tasks": "Reprendre des tâches attribuées",
     "Cancelled by a manager": "Annulée par un gestionnaire",
     "Priority changed by a manager": "Priorité changée par un gestionnaire",
 }

@@ -24,15 +24,15 @@ from tracker.ui.guard import safe_back
 
 routes = web.RouteTableDef()
 
-# action -> (button, what a confirmation says it does to {n} tasks, snackbar after it)
+# action -> (confirmation title, what it says the action does to {n} tasks, snackbar after it)
 LABELS: dict[str, tuple[str, str, str]] = {
-    "retry": ("Retry", "{n} failed tasks go back to the queue now, their attempts counted "
+    "retry": ("Retry failed tasks", "{n} failed tasks go back to the queue now, their attempts counted "
               "from zero.", "Tasks retried: {n}"),
-    "cancel": ("Cancel", "{n} queued tasks will be deleted. This cannot be undone.",
+    "cancel": ("Cancel queued tasks", "{n} queued tasks will be deleted. This cannot be undone.",
                "Tasks cancelled: {n}"),
-    "priority": ("Set priority", "{n} queued tasks will wait at priority {priority}.",
+    "priority": ("Change the priority of queued tasks", "{n} queued tasks will wait at priority {priority}.",
                  "Priorities changed: {n}"),
-    "take_back": ("Take back", "{n} assigned tasks are taken back from their workers and "
+    "take_back": ("Take back assigned tasks", "{n} assigned tasks are taken back from their workers and "
                   "queued again.", "Tasks taken back: {n}"),
 }  # fmt: skip
 assert set(LABELS) == set(ACTIONS)
