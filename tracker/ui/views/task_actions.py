@@ -26,14 +26,18 @@ routes = web.RouteTableDef()
 
 # action -> (confirmation title, what it says the action does to {n} tasks, snackbar after it)
 LABELS: dict[str, tuple[str, str, str]] = {
-    "retry": ("Retry failed tasks", "{n} failed tasks go back to the queue now, their attempts counted "
-              "from zero.", "Tasks retried: {n}"),
-    "cancel": ("Cancel queued tasks", "{n} queued tasks will be deleted. This cannot be undone.",
+    "retry": ("Retry failed tasks",
+              "{n} failed tasks go back to the queue now, their attempts counted from zero.",
+              "Tasks retried: {n}"),
+    "cancel": ("Cancel queued tasks",
+               "{n} queued tasks will be deleted. This cannot be undone.",
                "Tasks cancelled: {n}"),
-    "priority": ("Change the priority of queued tasks", "{n} queued tasks will wait at priority {priority}.",
+    "priority": ("Change the priority of queued tasks",
+                 "{n} queued tasks will wait at priority {priority}.",
                  "Priorities changed: {n}"),
-    "take_back": ("Take back assigned tasks", "{n} assigned tasks are taken back from their workers and "
-                  "queued again.", "Tasks taken back: {n}"),
+    "take_back": ("Take back assigned tasks",
+                  "{n} assigned tasks are taken back from their workers and queued again.",
+                  "Tasks taken back: {n}"),
 }  # fmt: skip
 assert set(LABELS) == set(ACTIONS)
 _FORM = ("csrf", "back", "action", "priority", "confirm", "task")  # the rest is the filter
