@@ -12,6 +12,8 @@ be allowed to list the project's tasks, and that is checked before the filter is
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import msgspec
 from aiohttp import web
 
@@ -47,24 +49,15 @@ async def _act(request: web.Request, action: str) -> web.Response:
     return envelope.ok(await context.tracker(request).execute(asked, acted(asked)))
 
 
-@routes.post("/project/tasks/{id}/retry")
-async def retry(request: web.Request) -> web.Response:
-    return await _act(request, "retry")
+def _handler(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        return await _act(request, action)
+
+    return handler
 
 
-@routes.post("/project/tasks/{id}/cancel")
-async def cancel(request: web.Request) -> web.Response:
-    return await _act(request, "cancel")
-
-
-@routes.post("/project/tasks/{id}/priority")
-async def priority(request: web.Request) -> web.Response:
-    return await _act(request, "priority")
-
-
-@routes.post("/project/tasks/{id}/take_back")
-async def take_back(request: web.Request) -> web.Response:
-    return await _act(request, "take_back")
+for _action in ACTIONS:  # POST /project/tasks/{id}/retry, /cancel, /priority, /take_back
+    routes.post(f"/project/tasks/{{id}}/{_action}")(_handler(_action))
 
 
 @routes.get("/project/tasks/{id}/count")
