@@ -163,3 +163,16 @@ async def test_the_task_list_offers_the_actions_to_a_maintainer_and_acts_on_the_
                           data=selected)  # fmt: skip
     assert response.headers["Location"] == listing
     assert flash(response) == {"kind": "ok", "text": "Tasks taken back: 1 · skipped: 2"}
+
+
+def test_every_string_the_actions_show_has_its_french() -> None:
+    from tracker.ui import HERE, i18n
+    from tracker.ui.views import task_actions
+
+    english = [text for labels in task_actions.LABELS.values() for text in labels]
+    english += [task_actions.UNKNOWN_ACTION, "skipped: {n}", "Cancelled by a manager",
+                "Priority changed by a manager"]  # fmt: skip
+    for name in ("_task_actions.html", "_task_buttons.html", "confirm_tasks.html"):
+        english += re.findall(r'_\("([^"]+)"\)', (HERE / "templates" / name).read_text())
+    missing = sorted({text for text in english if text not in i18n.FRENCH} - {"label"})
+    assert not missing, missing

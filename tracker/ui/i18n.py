@@ -168,6 +168,7 @@ FRENCH = {
     "Change the priority of queued tasks": "Changer la priorité de tâches en file",
     "Take back assigned tasks": "Reprendre des tâches attribuées",
     "Cancelled by a manager": "Annulée par un gestionnaire",
+    "Unknown action: choose one of retry, cancel, priority, take_back": "Action inconnue : choisir parmi retry, cancel, priority, take_back",  # noqa: E501
     "Priority changed by a manager": "Priorité changée par un gestionnaire",
 }
 

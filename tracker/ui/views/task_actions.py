@@ -112,8 +112,11 @@ def told(request: web.Request, action: str, done: Acted) -> str:
     return text
 
 
+UNKNOWN_ACTION = f"Unknown action: choose one of {', '.join(ACTIONS)}"
+
+
 def _action(fields: Mapping[str, Any]) -> str:
     action = str(fields.get("action", ""))
     if action not in ACTIONS:
-        raise InvalidRequest(f"Unknown action: choose one of {', '.join(ACTIONS)}")
+        raise InvalidRequest(UNKNOWN_ACTION)
     return action
