@@ -62,6 +62,7 @@ def test_a_manager_acts_on_tasks_and_reads_each_action_in_their_history(
     history_line(page, 8, "Priority changed by a manager", me)
 
     page.goto("/ui/task/9")  # cancel a queued task
+    shot(page, "task-page-actions")
     page.locator("#task-cancel").click()
     expect(snack(page)).to_have_text("Tasks cancelled: 1")
     history_line(page, 9, "Cancelled by a manager", me)
