@@ -171,6 +171,9 @@ async def test_no_route_answers_500_to_any_caller(world: World) -> None:
                 if response.status < 300:
                     accepted.add((method, template))
     assert checked == len(table) * 3 * ROUNDS
-    # past validation too: most routes carried out some of the generated calls
-    assert len(accepted) >= len(table) * 3 // 4, sorted(set(table) - accepted)
+    # past validation too: most routes carried out some of the generated calls (but the UI's
+    # forms: each needs its session's CSRF token, which no generated call has)
+    forms = {(method, path) for method, path in table if method == "POST" and path[:3] == "/ui"}
+    reachable = set(table) - forms
+    assert len(accepted & reachable) >= len(reachable) * 3 // 4, sorted(reachable - accepted)
     assert (await world.anonymous.get("/")).ok  # and the server is still serving
