@@ -13,9 +13,13 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_time_travel import statuses_along_the_log
+from tests.e2e.test_two_nodes import node_settings, nodes, on
 from tests.world import NO_TASK, Answer, Caller, World
+from tracker import bootstrap
 from tracker.checkpoints.directory import DIRECTORY
 from tracker.projections import digest
+
+__all__ = ["nodes"]  # the two nodes' fixture
 
 MAINTENANCE, ALL_BUT_MAINTENANCE = 16, 15
 
@@ -285,3 +289,39 @@ async def test_after_a_restart_the_state_is_the_same_from_a_checkpoint_or_a_full
 
 def queue_of(world: World) -> list[int]:
     return list(world.tracker.state.tasks.projects[world.project].queue)
+
+
+# -- two nodes on one PostgreSQL log ----------------------------------------------------------
+
+
+async def test_on_two_nodes_a_count_on_one_and_the_action_on_the_other_agree(
+    nodes: list[World], tmp_path: Path, pg_dsn: str
+) -> None:
+    """Counted on node a, confirmed on node b, while a worker takes one of the tasks through
+    node a: each node decides in the writer's turn against the whole log, and both nodes'
+    read models equal a fresh replay."""
+    a, b = nodes
+    admin = await a.register("admin")
+    project = await b.create_project("alpha", by=on(b, admin))
+    worker = await a.new_worker("w1")
+    await b.grant(on(b, worker), project, by=on(b, admin))
+    for n in range(4):
+        assert (await a.submit(f"batch-{n}", by=worker, project=project)).ok
+    path = f"/project/tasks/{project}/count?action=cancel&recipe=batch"
+    assert (await admin.get(path, status=200)).content == {"count": 4}
+    taken = await on(b, worker).get(f"/task/get/{project}")
+    assert taken.ok, taken
+    answer = await on(b, admin).post(f"/project/tasks/{project}/cancel?recipe=batch",
+                                      {"confirm": 4}, status=200)  # fmt: skip
+    assert answer.content == {"touched": 3, "skipped": []}
+    held = taken.content["task"]["id"]
+    back = await admin.post(f"/project/tasks/{project}/take_back", {"task_ids": [held]})
+    assert back.content == {"touched": 1, "skipped": []}, back
+    for node in nodes:
+        await node.tracker.caught_up()
+    fresh = await bootstrap.open_tracker(node_settings(tmp_path, "fresh", pg_dsn))
+    try:
+        expected = digest.compute(fresh.state)
+        assert expected == digest.compute(a.tracker.state) == digest.compute(b.tracker.state)
+    finally:
+        await fresh.store.close()
