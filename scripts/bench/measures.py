@@ -177,7 +177,8 @@ def batch(cfg: Config) -> Result:
     with _server(cfg) as srv:
         api = Api(srv.port)
         fx = setup(api, cfg.batch_connections)
-        tasks = max(200_000, int(80_000 * cfg.duration))
+        # enough for 150k closes/s: a batch run that drains the queue counts no_task errors
+        tasks = max(200_000, int(150_000 * cfg.duration))
         log(f"preloading {tasks} tasks")
         rate = preload(api, fx, tasks)
         workers = _write_workers(srv, fx)

@@ -196,7 +196,9 @@ async def test_readers_are_those_who_may_read_the_history(world: World) -> None:
         ("cursor=aWQ6MQ&sort=priority", "Invalid cursor"),  # a cursor of the id sort
         ("stat=failed", "stat is not a parameter (expected one of state, worker"),
         ("state=failed&state=queued", "a parameter is repeated"),
-        ("recipe=" + "x" * 1001, "recipe is longer than 1000 characters"),
+        ("recipe=" + "x" * 501, "recipe is longer than 500 characters"),
+        ("cursor=" + "a" * 65, "Invalid cursor"),
+        ("submitted_to=" + "1" * 41, "submitted_to is longer than 40 characters"),
     ],
 )
 async def test_bad_filters_are_refused_with_what_is_wrong(world: World, query: str,

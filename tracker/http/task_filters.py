@@ -22,7 +22,10 @@ E = TypeVar("E", TaskState, Sort)
 
 PARAMETERS = ("state", "worker", "priority_min", "priority_max", "recipe", "submitted_from",
               "submitted_to", "sort", "cursor", "limit")  # fmt: skip
-MAX_RECIPE = 1000  # characters of a recipe substring
+# Bounds that keep any query within aiohttp's 8,190-byte request line, even with every
+# character percent-encoded from four UTF-8 bytes (12 bytes each).
+MAX_RECIPE = 500  # characters of a recipe substring
+MAX_TIME = 40  # characters of a time
 DEFAULT_LIMIT = 50
 
 
@@ -89,6 +92,8 @@ def _time(given: dict[str, str], name: str) -> float | None:
     text = given.get(name)
     if text is None:
         return None
+    if len(text) > MAX_TIME:
+        raise _bad(name, f"is longer than {MAX_TIME} characters")
     try:
         seconds = float(text)
     except ValueError:

@@ -11,8 +11,9 @@ full: it costs the rows it skips, not the project's size. A filter on a state th
 tasks (failed, assigned) reads that state's set instead of walking. A filter that matches
 rarely (a recipe substring found in one task of a million) would still walk far, so a page
 examines at most ``SCAN_BUDGET`` tasks: it may come back short (even empty) with a ``next``
-cursor that goes on from where it stopped. The cursor holds the sort key of the last task examined, so tasks
-submitted between two pages never shift or repeat the rows (keyset paging).
+cursor that goes on from where it stopped. The cursor holds the sort key of the last task
+examined, so tasks submitted between two pages never shift or repeat the rows (keyset
+paging).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ SCAN_BUDGET = 250_000  # tasks one page may examine (about 15-40 ms on a 2-core 
 CHUNK = 4096  # tasks read from the index at a time
 SMALL_SET = 20_000  # a state set this small is read whole rather than walked in the index
 MAX_LIMIT = 500
+MAX_CURSOR = 64  # characters; the cursors pages give are shorter
 
 
 class TaskState(enum.StrEnum):
@@ -304,6 +306,8 @@ def encode_cursor(sort: Sort, key: Key | None) -> str | None:
 
 
 def decode_cursor(cursor: str, sort: Sort) -> Key:
+    if len(cursor) > MAX_CURSOR:
+        raise InvalidCursor()
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         name, _, numbers = text.partition(":")

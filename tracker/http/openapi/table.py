@@ -30,8 +30,8 @@ from tracker.http.routes import (
 )
 from tracker.http.routes import logs as log_routes
 from tracker.http.routes import workers as worker_routes
-from tracker.http.task_filters import MAX_RECIPE
-from tracker.queries.tasks import MAX_LIMIT, Page, Sort, TaskState
+from tracker.http.task_filters import MAX_RECIPE, MAX_TIME
+from tracker.queries.tasks import MAX_CURSOR, MAX_LIMIT, Page, Sort, TaskState
 from tracker.webhook import Push
 
 _MANAGE = (MANAGER,)
@@ -60,12 +60,14 @@ _TASK_QUERY = (
     Query("priority_max", _int(-(2**63), 2**63 - 1)),
     Query("recipe", {"type": "string", "maxLength": MAX_RECIPE},
           description="a substring of the recipe (case-sensitive)"),
-    Query("submitted_from", {"type": "string"},
+    Query("submitted_from", {"type": "string", "maxLength": MAX_TIME},
           description="Unix seconds or ISO 8601 (UTC without an offset), inclusive"),
-    Query("submitted_to", {"type": "string"}, description="as submitted_from, inclusive"),
+    Query("submitted_to", {"type": "string", "maxLength": MAX_TIME},
+          description="as submitted_from, inclusive"),
     Query("sort", {"type": "string", "enum": [s.value for s in Sort]},
           description="id (oldest first, the default), -id (newest first), priority"),
-    Query("cursor", {"type": "string"}, description="the previous page's `next`"),
+    Query("cursor", {"type": "string", "maxLength": MAX_CURSOR},
+          description="the previous page's `next`"),
     Query("limit", _int(1, MAX_LIMIT), description="rows per page (50)"),
 )  # fmt: skip
 # An action's filter: the list's, without paging; a recipe that fits a request line (8190
