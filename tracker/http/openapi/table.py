@@ -70,12 +70,7 @@ _TASK_QUERY = (
           description="the previous page's `next`"),
     Query("limit", _int(1, MAX_LIMIT), description="rows per page (50)"),
 )  # fmt: skip
-# An action's filter: the list's, without paging; a recipe that fits a request line (8190
-# bytes, where a character may take 12 once percent-encoded) with the other parameters.
-_RECIPE_IN_URL = Query("recipe", {"type": "string", "maxLength": 500},
-                       description="a substring of the recipe (case-sensitive)")  # fmt: skip
-_TASK_FILTER = tuple(_RECIPE_IN_URL if q.name == "recipe" else q for q in _TASK_QUERY
-                     if q.name not in ("sort", "cursor", "limit"))  # fmt: skip
+_TASK_FILTER = tuple(q for q in _TASK_QUERY if q.name not in ("sort", "cursor", "limit"))
 _ACTION = Query("action", {"type": "string", "enum": ["retry", "cancel", "priority", "take_back"]},
                 required=True)  # fmt: skip
 _AFTER = Query("after", _int(0, 2**63 - 1), description="position after which to start")
