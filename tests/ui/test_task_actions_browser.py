@@ -74,7 +74,14 @@ def test_a_manager_acts_on_tasks_and_reads_each_action_in_their_history(
     expect(snack(page)).to_have_text("Tasks taken back: 1")
     history_line(page, 3, "Taken back from its worker by a manager", me)
 
-    page.goto(f"/ui/project/{project}/tasks?state=queued&recipe=batch")  # every matching task
+    cancel_every_match(page, project)
+    history_line(page, 4, "Cancelled by a manager", me)
+
+
+def cancel_every_match(page: Any, project: int) -> None:
+    """From the list filtered to the five queued batch tasks, cancel every match after the
+    page that counts them."""
+    page.goto(f"/ui/project/{project}/tasks?state=queued&recipe=batch")
     expect(page.locator("#task-table tbody tr")).to_have_count(5)
     page.select_option("#all-action", "cancel")
     page.locator("#all-go").click()
@@ -86,7 +93,6 @@ def test_a_manager_acts_on_tasks_and_reads_each_action_in_their_history(
     expect(snack(page)).to_have_text("Tasks cancelled: 5")
     expect(page).to_have_url(re.compile(rf"/ui/project/{project}/tasks\?"))
     expect(page.locator("#task-table tbody tr.empty-row")).to_have_count(1)
-    history_line(page, 4, "Cancelled by a manager", me)
 
 
 def test_a_manager_without_the_role_sees_no_button_and_a_forged_form_is_refused(
@@ -111,16 +117,24 @@ def test_a_manager_without_the_role_sees_no_button_and_a_forged_form_is_refused(
     page.goto("/ui/task/1")
     expect(page.locator("#task-actions-one")).to_have_count(0)
 
+    forge_retry(page, project, task=1)
+    expect(snack(page)).to_have_text("Unauthorized")
+    expect(page.locator("#task-state")).to_contain_text("failed")
+    expect(page.locator("#timeline li").last).not_to_contain_text("by a manager")
+
+
+def forge_retry(page: Any, project: int, task: int) -> None:
+    """The form a maintainer's task page has, forged in this page with the session's token."""
     page.goto("/ui/new_project")  # any form of the session gives its token
     token = page.locator("input[name=csrf]").first.get_attribute("value")
-    page.goto("/ui/task/1")
-    page.evaluate(  # the form a maintainer would have had, forged in bob's page
-        """([project, token]) => {
+    page.goto(f"/ui/task/{task}")
+    page.evaluate(
+        """([project, token, task]) => {
             const form = document.createElement("form");
             form.method = "post";
             form.action = `/ui/project/${project}/tasks/act`;
-            for (const [name, value] of [["csrf", token], ["task", "1"], ["action", "retry"],
-                                         ["back", "/ui/task/1"]]) {
+            for (const [name, value] of [["csrf", token], ["task", String(task)],
+                                         ["action", "retry"], ["back", `/ui/task/${task}`]]) {
                 const input = document.createElement("input");
                 input.type = "hidden"; input.name = name; input.value = value;
                 form.appendChild(input);
@@ -128,8 +142,5 @@ def test_a_manager_without_the_role_sees_no_button_and_a_forged_form_is_refused(
             document.body.appendChild(form);
             form.submit();
         }""",
-        [project, token],
+        [project, token, task],
     )
-    expect(snack(page)).to_have_text("Unauthorized")
-    expect(page.locator("#task-state")).to_contain_text("failed")
-    expect(page.locator("#timeline li").last).not_to_contain_text("by a manager")
