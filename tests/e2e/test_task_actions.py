@@ -240,6 +240,7 @@ async def test_bad_input_is_a_400_that_says_what_is_wrong_and_appends_nothing(
     assert (await act(admin, "cancel", ids, project="x")).message == "Invalid project id"
     for query, message in (("delete", "action must be one of retry, cancel, priority, take_back"),
                            ("priority&priority=x", "priority: strconv.ParseInt"),
+                           ("priority&priority=40000", "Invalid priority: it must be between"),
                            ("retry&cursor=abc", "cursor is for listing")):  # fmt: skip
         answer = await count(admin, query)
         assert answer.status == 400 and message in answer.message, answer

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 from aiohttp import web
 
+from tracker.commands.task_actions import PRIORITY_MAX, PRIORITY_MIN, InvalidPriority
 from tracker.errors import InvalidRequest
 from tracker.http import context, envelope, parsing
 from tracker.http.parsing import Int64
@@ -76,6 +77,9 @@ async def count(request: web.Request) -> web.Response:
 
 def _priority(text: str) -> int:
     try:
-        return parsing.parse_int64(text.strip() or "0")
+        priority = parsing.parse_int64(text.strip() or "0")
     except ValueError as exc:
         raise InvalidRequest(f"Could not parse request: priority: {exc}") from None
+    if not PRIORITY_MIN <= priority <= PRIORITY_MAX:
+        raise InvalidPriority()
+    return priority
