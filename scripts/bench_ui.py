@@ -33,7 +33,8 @@ from tracker.commands.workers import CreateWorker
 from tracker.http import auth
 from tracker.http.keys import TRACKER
 
-PAGES = ["/ui/", "/ui/projects", "/ui/project/1", "/ui/project/1/live?after=0",
+PAGES = ["/ui/", "/ui/projects", "/ui/project/1", "/ui/project/1?range=all",
+         "/ui/project/1/live?after=0",
          "/ui/project/1/perms", "/ui/project/1/perms?start=5000", "/ui/workers",
          "/ui/workers?start=9950&info=5", "/ui/managers", "/ui/logs?level=info",
          "/ui/events", "/ui/task/1", "/ui/audit",

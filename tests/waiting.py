@@ -14,7 +14,8 @@ slower, never wrong. A sleep stays in a test only where time passing is the scen
 
 ``suspended_in(function)`` is a condition for tests of the app served in their own event loop
 (tests/world.py): whether some task of the loop, such as a request's handler, is waiting
-inside that coroutine function (a long poll that has started waiting, say).
+inside that coroutine function (a long poll that has started waiting, say);
+``suspended_count(function)`` says how many are.
 """
 
 from __future__ import annotations
@@ -72,11 +73,18 @@ def wait_until(condition: Callable[[], T | None], *, within: float = WITHIN, eve
 
 def suspended_in(function: Callable[..., Coroutine[Any, Any, Any]]) -> bool:
     """Whether a task of the running loop is suspended inside a call of ``function``."""
+    return suspended_count(function) > 0
+
+
+def suspended_count(function: Callable[..., Coroutine[Any, Any, Any]]) -> int:
+    """How many tasks of the running loop are suspended inside a call of ``function``."""
     code = function.__code__
+    found = 0
     for task in asyncio.all_tasks():
         awaited: Any = task.get_coro()
         while awaited is not None:  # down the chain of coroutines each one awaits
             if getattr(awaited, "cr_code", None) is code:
-                return True
+                found += 1
+                break
             awaited = getattr(awaited, "cr_await", None)
-    return False
+    return found

@@ -64,7 +64,13 @@ def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:
     app.on_response_prepare.append(middleware.server_header)
     app.cleanup_ctx.append(_tracker_context(clock))
     app.cleanup_ctx.append(_audit_context)  # after the tracker, closed before it
+    app.on_shutdown.append(_end_long_polls)  # before the server waits for open requests
     return app
+
+
+async def _end_long_polls(app: web.Application) -> None:
+    if AUDIT in app:
+        app[AUDIT].stopping = True
 
 
 def _tracker_context(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:

@@ -68,7 +68,7 @@ def test_a_manager_lists_failed_tasks_filters_them_and_reads_each_attempts_reaso
     expect(page.locator("#tasks-next")).to_have_count(0)
 
     page.goto(f"/ui/project/{project}/tasks?priority_min=high&recipe=kept")
-    expect(page.locator("#filter-error")).to_contain_text("priority_min must be an integer")
+    expect(page.locator("#filter-error")).to_contain_text("Priority from must be an integer")
     expect(page.locator("#f-recipe")).to_have_value("kept")
 
     page.goto(f"/ui/project/{project}/tasks?state=failed")

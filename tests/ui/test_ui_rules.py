@@ -5,31 +5,21 @@ from __future__ import annotations
 import pytest
 
 from tracker.http.routes.meta import prefers_html
-from tracker.projections.monitoring import Snapshot
 from tracker.ui import i18n, stats
 from tracker.ui.guard import safe_back
 from tracker.ui.views.projects import git_repo_of
 
 
-def snap(closed: int, at: int, new: int = 0) -> Snapshot:
-    return Snapshot(new, 0, closed, 0, 0, at)
-
-
-def test_tasks_per_second_is_the_closed_gain_over_the_window_in_any_order() -> None:
-    window = [snap(100, 360), snap(40, 120), snap(10, 0)]  # newest first, as the API gives
-    assert stats.tasks_per_second(window) == pytest.approx(90 / 360)
-    assert stats.tasks_per_second([snap(5, 10)]) == 0.0
-    assert stats.tasks_per_second([snap(5, 10), snap(5, 10)]) == 0.0
-    assert stats.tasks_per_second([snap(9, 0), snap(3, 60)]) == 0.0  # a hard reset: no negative
-
-
-def test_eta_is_new_tasks_over_the_rate_and_unknown_when_nothing_closes() -> None:
-    assert stats.eta_seconds(3600, 2.0) == 1800
-    assert stats.eta_seconds(10, 0.0) is None
-    assert stats.eta_seconds(0, 0.0) == 0.0
+def test_durations_shares_and_windows_read_as_people_say_them() -> None:
     assert stats.duration(1800) == "00h30m00s"
     assert stats.duration(86_400 + 3661) == "1d 01h01m01s"  # the original showed 2d here
     assert stats.duration(None) == "—"
+    assert (stats.window(45), stats.window(300), stats.window(390)) == (
+        "45 s",
+        "5 min",
+        "6 min 30 s",
+    )
+    assert (stats.percent(0.125), stats.percent(None)) == ("12.5 %", "—")
 
 
 @pytest.mark.parametrize(

@@ -8,14 +8,14 @@ may read, in log order. Only durable events are served (they are read through a 
 connection, up to the group committer's durable position).
 
 Long polling: with ``timeout`` (seconds, at most 60) and nothing new, the request waits until
-a readable event is durable or the time is up (then an empty page). One request looks at
+a readable event is durable or the time is up (then an empty page); a stopping app ends the
+wait at once (an empty page). One request looks at
 most ``max(10,000, 20 x limit)`` positions per scan; a caller who may read little of a busy
 log may get an empty page with ``next`` moved on, and simply asks again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +27,6 @@ from tracker.events.reading import rows
 
 MAX_TIMEOUT = 60
 SCAN = 10_000
-_POLL = 0.02  # seconds between looks at the durable position while waiting
 
 
 @dataclass
@@ -61,13 +60,12 @@ async def page(reader: Any, after: int, limit: int, head: int, visible: set[int]
 
 async def wait_for_page(services: Any, after: int, limit: int, wait: float,
                         visible: set[int] | None, keep: Keep | None = None) -> Page:  # fmt: skip
-    """A page with at least one event, or an empty one once ``wait`` seconds have passed."""
+    """A page with at least one event, or an empty one once ``wait`` seconds have passed
+    or the app is stopping."""
     deadline = time.monotonic() + wait
     while True:
         found = await page(services.reader, after, limit, services.durable, visible, keep)
-        if found.events or time.monotonic() >= deadline:
+        if found.events or time.monotonic() >= deadline or services.stopping:
             return found
         after = found.next
-        # Polls an in-memory counter (the durable position); costs nothing while waiting.
-        while services.durable <= after and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(_POLL)
+        await services.durable_after(after, deadline)

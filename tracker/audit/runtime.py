@@ -7,8 +7,11 @@ the time machine; plus the scheduler jobs that keep the index and the checkpoint
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from tracker.startup.log import open_reader
 log = logging.getLogger(__name__)
 
 INDEX_JOB, CHECKPOINT_JOB = "history-index", "checkpoint"
+_POLL = 0.02  # seconds between looks at the durable position while a long poll waits
 
 
 class AuditServices:
@@ -42,6 +46,7 @@ class AuditServices:
         )  # fmt: skip
         self.gate = ReadGate(settings.audit)
         self.time_machine = TimeMachine(reader, self.checkpoints, self.gate)
+        self.stopping = False  # set when the app starts stopping: long polls end at once
 
     @classmethod
     async def start(cls, tracker: Tracker, settings: Settings) -> AuditServices:
@@ -52,6 +57,17 @@ class AuditServices:
     @property
     def durable(self) -> int:
         return self.tracker.writer.durable_position
+
+    async def durable_after(self, after: int, until: float) -> None:
+        """Wait until an event after ``after`` is durable, the monotonic time ``until``
+        passes or the app starts stopping (so an open long poll never delays a stop)."""
+        # Polls an in-memory counter (the durable position); costs nothing while waiting.
+        while self.durable <= after and time.monotonic() < until and not self.stopping:  # noqa: ASYNC110
+            await asyncio.sleep(_POLL)
+
+    async def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` (pacing, not a condition), or less if the app starts stopping."""
+        await self.durable_after(sys.maxsize, time.monotonic() + seconds)
 
     async def index_up_to_date(self) -> int:
         return await self.index.catch_up(self.durable)

@@ -20,6 +20,11 @@ verification votes, assigned ones included; ``failed`` = FAILED tasks; ``closed`
 project's cumulative closed counter; ``access`` = worker access records, pending included;
 ``votes`` = verification votes on live tasks. Each event updates them in O(1); the reducers
 read only the event and this model (tasks with votes are tracked here for that purpose).
+
+Two more cumulative counters ride along with them, for the dashboard's recent figures
+(``tracker.queries.figures``) and never on the wire: ``releases`` = every release of a task
+(closed, voted, retried, failed or skipped) and ``failures`` = the releases whose worker
+reported a failure (retried or failed for good).
 """
 
 from __future__ import annotations
@@ -31,12 +36,13 @@ import msgspec
 from tracker.events import projects as pev
 from tracker.events import tasks as tev
 
-NEW, FAILED, CLOSED, ACCESS, VOTES = range(5)
+NEW, FAILED, CLOSED, ACCESS, VOTES, RELEASES, FAILURES = range(7)
 DEFAULT_INTERVAL = 120
 DEFAULT_HISTORY = 400 * 3600
 _PRUNE_BATCH = 32  # drop old change points in batches: amortized O(1) per change
 # Outcomes bound once: an enum member looked up on its class costs a few hundred ns (3.11).
 _CLOSED, _VOTED, _FAILED = tev.Outcome.CLOSED, tev.Outcome.VOTED, tev.Outcome.FAILED
+_RETRY = tev.Outcome.RETRY
 
 
 class Snapshot(msgspec.Struct, gc=False):
@@ -51,11 +57,12 @@ class Snapshot(msgspec.Struct, gc=False):
 
 
 class History:
-    __slots__ = ("open", "counts", "voted", "keys", "values")
+    __slots__ = ("born", "open", "counts", "voted", "keys", "values")
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, born: int = 0) -> None:
+        self.born = born  # when the project was created (Unix seconds): all counts 0 before
         self.open = start  # the current counts hold for every boundary from here on
-        self.counts = [0, 0, 0, 0, 0]
+        self.counts = [0, 0, 0, 0, 0, 0, 0]
         self.voted: dict[int, int] = {}  # live task id -> its verification votes
         self.keys: list[int] = []  # change points: values[i] held from keys[i] to keys[i+1]
         self.values: list[tuple[int, ...]] = []
@@ -81,12 +88,35 @@ class Monitoring:
         return (int(at) // self.interval + 1) * self.interval
 
     def counts(self, project_id: int) -> list[int] | None:
+        """The project's current counts, the five of a snapshot (None: no such project)."""
         history = self.projects.get(project_id)
-        return None if history is None else history.counts
+        return None if history is None else history.counts[:RELEASES]
+
+    def born(self, project_id: int) -> int | None:
+        """When the project was created (Unix seconds); None for no such project."""
+        history = self.projects.get(project_id)
+        return None if history is None else history.born
+
+    def totals(self, project_id: int) -> tuple[int, ...] | None:
+        """Every count of the project now, the two off the wire included (None: no project)."""
+        history = self.projects.get(project_id)
+        return None if history is None else tuple(history.counts)
+
+    def latest(self, project_id: int, now: float) -> Snapshot:
+        """The project's current counts as a snapshot taken ``now`` (zeros: no such project)."""
+        c = self.counts(project_id) or [0, 0, 0, 0, 0]
+        return Snapshot(c[0], c[1], c[2], c[3], c[4], int(now))
 
     def snapshots(self, project_id: int, newest: int, oldest: int,
                   limit: int | None = None) -> list[Snapshot]:  # fmt: skip
         """Snapshots at the boundaries b with oldest <= b <= newest, newest first."""
+        return [Snapshot(c[0], c[1], c[2], c[3], c[4], b)
+                for b, c in self.points(project_id, newest, oldest, limit)]  # fmt: skip
+
+    def points(self, project_id: int, newest: int, oldest: int, limit: int | None = None,
+               every: int = 1) -> list[tuple[int, tuple[int, ...]]]:  # fmt: skip
+        """(boundary, every count) at every ``every``-th boundary b from the newest one at or
+        before ``newest`` down to ``oldest``, newest first."""
         history = self.projects.get(project_id)
         if history is None:
             return []
@@ -95,17 +125,30 @@ class Monitoring:
         bottom = max(-(-oldest // step) * step, history.floor)
         keys, values, current = history.keys, history.values, tuple(history.counts)
         i = bisect.bisect_right(keys, b) - 1
-        found: list[Snapshot] = []
+        found: list[tuple[int, tuple[int, ...]]] = []
         while b >= bottom and (limit is None or len(found) < limit):
             if b >= history.open:
-                counts = current
+                found.append((b, current))
             else:
                 while keys[i] > b:
                     i -= 1
-                counts = values[i]
-            found.append(Snapshot(counts[0], counts[1], counts[2], counts[3], counts[4], b))
-            b -= step
+                found.append((b, values[i]))
+            b -= step * every
         return found
+
+    def at(self, project_id: int, moment: float) -> tuple[int, tuple[int, ...]] | None:
+        """(boundary, every count) at the newest boundary at or before ``moment``, or at the
+        oldest one still kept if that is later; (creation time, zeros) before the project's
+        creation; None for no such project."""
+        history = self.projects.get(project_id)
+        if history is None:
+            return None
+        if moment < history.born:
+            return history.born, (0,) * len(history.counts)
+        b = max(int(moment) // self.interval * self.interval, history.floor)
+        if b >= history.open:
+            return b, tuple(history.counts)
+        return b, history.values[bisect.bisect_right(history.keys, b) - 1]
 
     def touch(self, project_id: int, at: float) -> History | None:
         """The project's history, ready for a change decided at ``at``."""
@@ -132,7 +175,7 @@ class Monitoring:
 
 
 def project_created(model: Monitoring, e: pev.ProjectCreated) -> None:
-    model.projects[e.project_id] = History(model.boundary_after(e.at))
+    model.projects[e.project_id] = History(model.boundary_after(e.at), int(e.at))
 
 
 def access_requested(model: Monitoring, e: pev.AccessRequested) -> None:
@@ -160,27 +203,26 @@ def tasks_submitted(model: Monitoring, e: tev.TasksSubmitted) -> None:
 
 
 def task_released(model: Monitoring, e: tev.TaskReleased) -> None:
-    outcome = e.outcome
-    if outcome is not _CLOSED and outcome is not _VOTED and outcome is not _FAILED:
-        return  # RETRY or SKIPPED: still NEW, no new vote, nothing counted changes
     history = model.touch(e.project_id, e.at)
     if history is not None:
-        _count_release(history, e.task_id, outcome)
+        _count_release(history, e.task_id, e.outcome)
 
 
 def tasks_released(model: Monitoring, e: tev.TasksReleased) -> None:
-    counted = [r for r in e.tasks if r.outcome is _CLOSED or r.outcome is _VOTED
-               or r.outcome is _FAILED]  # fmt: skip
-    history = model.touch(e.project_id, e.at) if counted else None
+    history = model.touch(e.project_id, e.at) if e.tasks else None
     if history is not None:
-        for release in counted:
+        for release in e.tasks:
             _count_release(history, release.task_id, release.outcome)
 
 
 def _count_release(history: History, task_id: int, outcome: tev.Outcome) -> None:
-    """A release that closed a task, voted on it or failed it for good."""
+    """Any release: counted; one that closed a task, voted on it or failed it for good also
+    moves the task between the counts (a retried or skipped one stays NEW)."""
     counts, voted = history.counts, history.voted
-    if outcome is _CLOSED:
+    counts[RELEASES] += 1
+    if outcome is _RETRY:
+        counts[FAILURES] += 1
+    elif outcome is _CLOSED:
         counts[CLOSED] += 1
         if task_id in voted:
             counts[VOTES] -= voted.pop(task_id)
@@ -191,8 +233,9 @@ def _count_release(history: History, task_id: int, outcome: tev.Outcome) -> None
             counts[NEW] -= 1
         voted[task_id] = voted.get(task_id, 0) + 1
         counts[VOTES] += 1
-    else:  # FAILED
+    elif outcome is _FAILED:
         counts[FAILED] += 1
+        counts[FAILURES] += 1
         if task_id not in voted:
             counts[NEW] -= 1
 

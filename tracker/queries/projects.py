@@ -55,6 +55,17 @@ def assignee_groups(state: State, project_id: int) -> list[AssignedTasks]:
     the ``unassigned`` group (queued and FAILED tasks): the 16 largest, largest first.
 
     Costs O(tasks assigned in the project right now), never a scan of queued tasks."""
+    return _groups(state, project_id)[:MAX_ASSIGNEE_GROUPS]
+
+
+def assignee_legend(state: State, project_id: int, top: int) -> tuple[list[AssignedTasks], int]:
+    """The ``top`` largest groups of ``assignee_groups``, and how many tasks all the others
+    hold together (whatever the number of workers, the legend has ``top`` + 1 lines)."""
+    groups = _groups(state, project_id)
+    return groups[:top], sum(group.task_count for group in groups[top:])
+
+
+def _groups(state: State, project_id: int) -> list[AssignedTasks]:
     tasks = state.tasks.projects.get(project_id)
     if tasks is None:
         return []
@@ -65,7 +76,7 @@ def assignee_groups(state: State, project_id: int) -> list[AssignedTasks]:
     if unassigned:
         groups.append((unassigned, UNASSIGNED, 0))
     groups.sort(key=lambda group: (-group[0], group[1], group[2]))
-    return [AssignedTasks(label, n) for n, label, _ in groups[:MAX_ASSIGNEE_GROUPS]]
+    return [AssignedTasks(label, n) for n, label, _ in groups]
 
 
 def accesses(state: State, project_id: int) -> list[WorkerAccessView]:

@@ -8,8 +8,17 @@ list, the secrets) and pages that show only the actions their reader may take.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tracker.commands import authz
-from tracker.commands.authz import ROLE_ALL, ROLE_SECRET
+from tracker.commands.authz import (
+    ROLE_ALL,
+    ROLE_EDIT,
+    ROLE_MAINTENANCE,
+    ROLE_MANAGE_ACCESS,
+    ROLE_READ,
+    ROLE_SECRET,
+)
 from tracker.commands.base import existing_project
 from tracker.errors import Unauthenticated, Unauthorized
 from tracker.projections.managers import Manager
@@ -25,6 +34,29 @@ def roles_on(state: State, caller: Caller, project_id: int) -> int:
     if caller.manager.tracker_admin:
         return ROLE_ALL
     return state.managers.role(caller.manager.id, project_id)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What the caller may do on one project, as its deciders will judge it: the pages show
+    only these actions (a forged request for another is still refused by its decider)."""
+
+    read: bool  # task history and time travel
+    edit: bool  # edit the project, pause and resume it
+    manage_access: bool  # accept and remove workers, set managers' roles
+    secrets: bool
+    maintenance: bool  # reset failed tasks, reclaim assignments, hard reset
+    admin: bool  # tracker admin: pause workers, the console, managers
+
+
+def allowed(state: State, caller: Caller, project_id: int) -> Allowed:
+    bits = roles_on(state, caller, project_id)
+    return Allowed(
+        read=bool(bits & ROLE_READ), edit=bool(bits & ROLE_EDIT),
+        manage_access=bool(bits & ROLE_MANAGE_ACCESS), secrets=bool(bits & ROLE_SECRET),
+        maintenance=bool(bits & ROLE_MAINTENANCE),
+        admin=caller.manager is not None and caller.manager.tracker_admin,
+    )  # fmt: skip
 
 
 def may(state: State, caller: Caller, project_id: int, role: int) -> bool:

@@ -15,7 +15,7 @@ import jinja2
 import msgspec
 from aiohttp import web
 
-from tracker.ui import background, guard, security
+from tracker.ui import background, guard, security, stats
 from tracker.ui.views import (
     access,
     accounts,
@@ -44,6 +44,8 @@ def setup(app: web.Application) -> None:
     env.globals["asset"] = _assets()
     env.filters["utc"] = guard.utc
     env.filters["tojson_view"] = _pretty
+    env.globals["window"] = stats.window
+    env.globals["percent"] = stats.percent
     app[security.CSRF_KEY] = security.new_key()
     app[audit.VERIFICATION] = audit.Verification()
     app[background.BACKGROUND] = background.Background()

@@ -35,7 +35,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
-    back = "/ui/"
+    back, form = "/ui/", None
     try:
         if request.method == "POST":
             form = await request.post()
@@ -51,8 +51,8 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
             )
         raise
     except TrackerError as exc:
-        if request.method == "POST" and not isinstance(exc, security.CsrfRefused):
-            raise render.redirect(back, exc.message, "error") from None
+        if form is not None and not isinstance(exc, security.CsrfRefused):
+            raise render.refused(back, exc.message, request.path, form) from None
         return render.page(request, "error.html", {"message": exc.message}, status=status_of(exc))
     except Exception:
         log.exception(

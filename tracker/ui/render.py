@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp_jinja2
@@ -15,9 +15,13 @@ from tracker.commands.base import UNLIMITED
 from tracker.errors import InvalidRequest
 from tracker.http import context
 from tracker.projections.managers import Manager
+from tracker.queries import roles
 from tracker.ui import i18n, security
 
 FLASH_COOKIE = "tt_flash"
+REFILL_COOKIE = "tt_refill"  # a refused form's values, for its page to show again (ui.js)
+REFILL_MAX = 3000  # bytes of form values kept (a cookie holds about 4 KiB)
+_NEVER_KEPT = ("csrf", "back", "password", "repeat", "secret")  # names holding these
 
 
 def page(
@@ -27,7 +31,9 @@ def page(
     lang = i18n.language(request)
     manager = context.manager(request)
     flash = _read_flash(request)
+    refill = request.cookies.get(REFILL_COOKIE, "")
     common = {
+        "may": _allowed(request),
         "me": manager,
         "lang": lang,
         "languages": i18n.LANGUAGES,
@@ -35,12 +41,15 @@ def page(
         "csrf": security.csrf_token(request),
         "flash": flash,
         "path": request.path_qs,
+        "refill": _decoded(refill),
     }
     response = aiohttp_jinja2.render_template(
         template, request, {**common, **values}, status=status
     )
     if flash is not None:
         response.del_cookie(FLASH_COOKIE, path="/ui/")
+    if refill:
+        response.del_cookie(REFILL_COOKIE, path="/ui/")
     security.ensure_browser_cookie(request, response)
     return response
 
@@ -49,6 +58,7 @@ def fragment(request: web.Request, template: str, values: dict[str, Any]) -> web
     """A piece of a page for a live update (no layout, no flash)."""
     lang = i18n.language(request)
     common = {
+        "may": _allowed(request),
         "me": context.manager(request),
         "lang": lang,
         "_": i18n.translator(lang),
@@ -57,30 +67,55 @@ def fragment(request: web.Request, template: str, values: dict[str, Any]) -> web
     return aiohttp_jinja2.render_template(template, request, {**common, **values})
 
 
+def _allowed(request: web.Request) -> Callable[[int], roles.Allowed]:
+    """``may(project_id)`` in templates: what the caller may do on that project."""
+    state, caller = context.tracker(request).state, context.caller(request)
+    return lambda project_id: roles.allowed(state, caller, project_id)
+
+
 def redirect(location: str, message: str = "", kind: str = "ok") -> web.HTTPSeeOther:
     """A 303 to ``location`` carrying the snackbar message for the next page."""
     response = web.HTTPSeeOther(location)
     if message:
-        data = json.dumps({"kind": kind, "text": message[:500]}).encode()
-        response.set_cookie(
-            FLASH_COOKIE,
-            base64.urlsafe_b64encode(data).decode(),
-            path="/ui/",
-            max_age=60,
-            httponly=True,
-            samesite="Strict",
-        )
+        _note(response, FLASH_COOKIE, {"kind": kind, "text": message[:500]})
     return response
 
 
-def _read_flash(request: web.Request) -> dict[str, str] | None:
-    raw = request.cookies.get(FLASH_COOKIE)
-    if not raw:
-        return None
+def refused(location: str, message: str, action: str,
+            form: Mapping[str, Any]) -> web.HTTPSeeOther:  # fmt: skip
+    """A refused form: back to ``location`` with the refusal, and the values typed into the
+    form that posts to ``action`` (never passwords, secrets or the CSRF token), which the
+    page puts back into that form."""
+    response = redirect(location, message, "error")
+    fields: dict[str, list[str]] = {}
+    for name, value in form.items():
+        if isinstance(value, str) and not any(word in name for word in _NEVER_KEPT):
+            fields.setdefault(name, []).append(value)
+    data = {"action": action, "fields": fields}
+    if len(json.dumps(data)) <= REFILL_MAX:  # else the page shows the refusal only
+        _note(response, REFILL_COOKIE, data)
+    return response
+
+
+def _note(response: web.StreamResponse, cookie: str, data: dict[str, Any]) -> None:
+    """A note for the next page, in a short-lived cookie only the UI's pages read."""
+    encoded = base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+    response.set_cookie(cookie, encoded, path="/ui/", max_age=60, httponly=True,
+                        samesite="Strict")  # fmt: skip
+
+
+def _decoded(raw: str) -> Any:
     try:
-        found = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        return json.loads(base64.urlsafe_b64decode(raw.encode())) if raw else None
+    except ValueError:
+        return None
+
+
+def _read_flash(request: web.Request) -> dict[str, str] | None:
+    found = _decoded(request.cookies.get(FLASH_COOKIE, ""))
+    try:
         return {"kind": str(found["kind"]), "text": str(found["text"])}
-    except (ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         return None
 
 

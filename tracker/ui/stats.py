@@ -1,36 +1,12 @@
-"""The dashboard's figures, computed from monitoring snapshots (pure functions).
-
-The original UI divided an average of per-step changes by the gap between the two newest
-snapshots and printed the ETA with a format that was a day off; here the rate is the change
-in closed tasks across the window divided by the window's length, and the ETA is None when
-nothing is closing."""
+"""How the dashboard writes its figures (pure functions): durations, shares and the timeline's
+chart data. The figures themselves come from ``tracker.queries.figures``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import time
 
-from tracker.projections.monitoring import Snapshot
-
-
-def tasks_per_second(snapshots: Sequence[Snapshot]) -> float:
-    """Closed tasks per second over the snapshots (any order); 0 with fewer than two."""
-    if len(snapshots) < 2:
-        return 0.0
-    ordered = sorted(snapshots, key=lambda s: s.time_stamp)
-    first, last = ordered[0], ordered[-1]
-    seconds = last.time_stamp - first.time_stamp
-    if seconds <= 0:
-        return 0.0
-    return max(0.0, (last.closed_task_count - first.closed_task_count) / seconds)
-
-
-def eta_seconds(new_tasks: int, rate: float) -> float | None:
-    """Seconds until ``new_tasks`` are done at ``rate``; None if none are closing."""
-    if new_tasks <= 0:
-        return 0.0
-    if rate <= 0:
-        return None
-    return new_tasks / rate
+from tracker.queries.figures import Timeline
 
 
 def duration(seconds: float | None) -> str:
@@ -43,3 +19,29 @@ def duration(seconds: float | None) -> str:
     minutes, secs = divmod(rest, 60)
     text = f"{hours:02d}h{minutes:02d}m{secs:02d}s"
     return f"{days}d {text}" if days else text
+
+
+def window(seconds: float) -> str:
+    """A recent window's length as people say it: ``45 s``, ``5 min``, ``6 min 30 s``."""
+    whole = int(round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+
+
+def percent(share: float | None) -> str:
+    """``12.5 %``; an em dash when there is nothing to share."""
+    return "—" if share is None else f"{share * 100:.1f} %"
+
+
+def timeline_json(line: Timeline) -> str:
+    """The timeline chart's data: UTC labels (with the date once it spans over a day)."""
+    spread = line.times[-1] - line.times[0] if line.times else 0
+    clock = "%m-%d %H:%M" if spread > 86_400 else "%H:%M:%S" if spread < 600 else "%H:%M"
+    shares = [None if s is None else round(s * 100, 1) for s in line.failure_share]
+    return json.dumps({
+        "labels": [time.strftime(clock, time.gmtime(t)) for t in line.times],
+        "new": line.new, "failed": line.failed, "closed": line.closed,
+        "awaiting": line.awaiting, "failure": shares,
+    })  # fmt: skip

@@ -18,19 +18,26 @@
     if (!values) { return null; }
     var quiet = { animation: false, responsive: true, maintainAspectRatio: false };
     if (kind === "timeline") {
-      var keys = ["new", "failed", "closed", "awaiting"];
-      return { type: "line", options: quiet, data: { labels: values.labels,
-        datasets: keys.map(function (key, i) {
-          return { label: names[i] || key, data: values[key], borderColor: COLORS[i],
-            backgroundColor: COLORS[i], pointRadius: 0, tension: 0.2 };
+      var keys = ["new", "failed", "closed", "awaiting", "failure"];
+      var scales = { y: { beginAtZero: true }, share: { position: "right", min: 0, max: 100,
+        grid: { drawOnChartArea: false }, ticks: { callback: function (v) { return v + " %"; } } } };
+      return { type: "line", options: Object.assign({ scales: scales }, quiet),
+        data: { labels: values.labels, datasets: keys.map(function (key, i) {
+          var line = { label: names[i] || key, data: values[key] || [], borderColor: COLORS[i],
+            backgroundColor: COLORS[i], pointRadius: values.labels.length > 40 ? 0 : 3, tension: 0.2 };
+          if (key === "failure") {  // the share of releases that failed, on its own axis
+            Object.assign(line, { yAxisID: "share", borderDash: [6, 3], spanGaps: true });
+          }
+          return line;
         }) } };
     }
     if (kind === "status") {
       return { type: "doughnut", options: quiet, data: { labels: names,
         datasets: [{ data: values, backgroundColor: COLORS.slice(0, 4) }] } };
     }
-    if (kind === "assignees") {
-      return { type: "doughnut", options: quiet, data: { labels: values.labels,
+    if (kind === "assignees") {  // the page lists the groups below the chart: no legend here
+      return { type: "doughnut", options: Object.assign({ plugins: { legend: { display: false } } }, quiet),
+        data: { labels: values.labels,
         datasets: [{ data: values.counts, backgroundColor: COLORS }] } };
     }
     if (kind === "workers") {
@@ -42,8 +49,16 @@
     return null;
   }
 
+  function theme() {  // the page's colours (light or dark) for the charts' text and grid
+    var style = getComputedStyle(document.documentElement);
+    Chart.defaults.color = style.getPropertyValue("--muted").trim() || Chart.defaults.color;
+    Chart.defaults.borderColor = style.getPropertyValue("--line").trim() || Chart.defaults.borderColor;
+    Chart.defaults.elements.arc.borderColor = style.getPropertyValue("--card").trim() || "#fff";
+  }
+
   function draw(root) {
     if (typeof Chart === "undefined") { return; }
+    theme();
     var found = (root || document).querySelectorAll("canvas[data-chart]");
     Array.prototype.forEach.call(found, function (el) {
       var made = config(el);
@@ -62,7 +77,46 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { draw(document); mirror(); });
-  document.body && document.body.addEventListener("htmx:afterSettle", function (e) { draw(document); });
-  document.addEventListener("htmx:afterSettle", function () { draw(document); });
+  function trim() {  // a live list keeps its newest rows only (the Events page's window)
+    Array.prototype.forEach.call(document.querySelectorAll("tbody[data-keep]"), function (body) {
+      var keep = parseInt(body.getAttribute("data-keep"), 10);
+      var rows = body.querySelectorAll("tr.event");
+      for (var i = keep; i < rows.length; i++) { rows[i].remove(); }
+    });
+  }
+
+  function refused(kept) {  // the form a refused post came from: same action, same hidden fields
+    var forms = document.querySelectorAll("form[method=post]");
+    return Array.prototype.filter.call(forms, function (form) {
+      if (form.getAttribute("action") !== kept.action) { return false; }
+      return Array.prototype.every.call(form.querySelectorAll("input[type=hidden]"), function (h) {
+        var sent = kept.fields[h.name];
+        return !sent || sent.indexOf(h.value) >= 0;
+      });
+    })[0];
+  }
+
+  function refill() {  // a refused form shows again what was typed into it
+    var main = document.getElementById("main");
+    var kept = main && parse(main, "data-refill");
+    var form = kept && kept.fields && refused(kept);
+    if (!form) { return; }
+    Array.prototype.forEach.call(form.elements, function (el) {
+      var skip = ["hidden", "password", "submit", "button", "file"];
+      if (!el.name || el.disabled || skip.indexOf(el.type) >= 0) { return; }
+      var values = kept.fields[el.name] || [];
+      if (el.type === "checkbox" || el.type === "radio") {
+        el.checked = values.indexOf(el.value) >= 0;
+      } else if (values.length) {
+        el.value = values[0];
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { draw(document); mirror(); refill(); });
+  if (window.matchMedia) {  // the system switches between light and dark: redraw in its colours
+    var dark = window.matchMedia("(prefers-color-scheme: dark)");
+    if (dark.addEventListener) { dark.addEventListener("change", function () { draw(document); }); }
+  }
+  document.addEventListener("htmx:afterSettle", function () { draw(document); trim(); });
 })();

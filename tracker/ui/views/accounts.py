@@ -10,6 +10,7 @@ import asyncio
 from aiohttp import web
 
 from tracker.commands.managers import USERNAME_BYTES, RegisterManager, StartSession
+from tracker.errors import InvalidRequest
 from tracker.http import context
 from tracker.http import login as sessions
 from tracker.http.keys import SETTINGS
@@ -49,7 +50,7 @@ async def login(request: web.Request) -> web.Response:
         or not await asyncio.to_thread(sessions.verify_password, cost, stored, password)
         or not manager
     ):
-        raise render.redirect("/ui/login", sessions.InvalidLogin.message, "error")
+        raise sessions.InvalidLogin()  # back to the form, the username kept in it
     response = render.redirect("/ui/account", "Logged in")
     session, expires = sessions.start_session(request, response)
     await tracker.execute(
@@ -63,7 +64,7 @@ async def register(request: web.Request) -> web.Response:
     form = await request.post()
     username, password = render.form_text(form, "username"), render.form_text(form, "password")
     if password != render.form_text(form, "repeat"):
-        raise render.redirect("/ui/login#register", "The passwords differ", "error")
+        raise InvalidRequest("The passwords differ")
     low, high = USERNAME_BYTES
     plow, phigh = sessions.PASSWORD_BYTES
     if not low <= len(username.encode()) <= high or not plow <= len(password.encode()) <= phigh:
@@ -71,7 +72,7 @@ async def register(request: web.Request) -> web.Response:
             f"Invalid register request: a username of {low} to {high} bytes and a "
             f"password of {plow} to {phigh} bytes"
         )
-        raise render.redirect("/ui/login#register", message, "error")
+        raise InvalidRequest(message)
     hasher = sessions.password_hasher(request.app[SETTINGS].passwords)
     password_hash = await asyncio.to_thread(hasher.hash, password)
     response = render.redirect("/ui/account", "Account created")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from tracker.commands import tasks as cmd
+from tracker.errors import NotFound
 from tracker.http import context
 from tracker.queries import roles
 from tracker.ui import render
@@ -42,6 +43,6 @@ async def submit(request: web.Request) -> web.Response:
         unique_string=render.form_text(form, "unique_string"),
     )
     if context.tracker(request).state.workers.get(command.worker_id) is None:
-        raise render.redirect("/ui/console", "Worker not found", "error")
+        raise NotFound("Worker not found")
     await context.tracker(request).execute(command)
     raise render.redirect("/ui/console", "Task submitted")

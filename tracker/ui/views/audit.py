@@ -48,6 +48,9 @@ HISTORY_PAGE = 500  # events of a task history shown per page
 FEED_PAGE = 50
 FEED_WAIT = 8  # seconds, as LIVE_WAIT in dashboard.py
 RECENT = 2000  # positions the Events page looks back over when it opens
+KEEP = 200  # rows the open Events page keeps: older ones leave as new ones come (ui.js)
+TASK_LINKS = 5  # task links shown per event; a batch says how many more it holds
+_NOT_FACTS = {"project_id", "worker_id", "task_id", "task_ids", "tasks", "at", "actor", "v"}
 
 
 @dataclass
@@ -169,7 +172,7 @@ async def _feed(request: web.Request, after: int, wait: float) -> tuple[list, in
         remaining = max(0.0, deadline - time.monotonic())
         page = await feed.wait_for_page(services, after, FEED_PAGE, remaining, visible, wanted)
         after = page.next
-        if page.events or remaining <= 0:
+        if page.events or remaining <= 0 or services.stopping:
             return page.events, after
 
 
@@ -190,10 +193,9 @@ async def _recent(request: web.Request) -> tuple[list, int]:
 async def events(request: web.Request) -> web.Response:
     render.require_login(request)
     found, after = await _recent(request)
-    rows = [(r, json.dumps(r.get("event", {}))) for r in reversed(found[-FEED_PAGE:])]
-    return render.page(
-        request, "events.html", {"rows": rows, "after": after, "filters": _filters(request)}
-    )
+    values = {"rows": [described(r) for r in reversed(found[-FEED_PAGE:])], "after": after,
+              "filters": _filters(request), "keep": KEEP}  # fmt: skip
+    return render.page(request, "events.html", values)
 
 
 @routes.get("/ui/events/feed")
@@ -201,12 +203,45 @@ async def events_feed(request: web.Request) -> web.Response:
     render.require_login(request)
     after = render.query_int(request, "after")
     found, after = await _feed(request, after, FEED_WAIT)
-    rows = [(r, json.dumps(r.get("event", {}))) for r in reversed(found)]
-    return render.fragment(
-        request,
-        "fragments/events.html",
-        {"rows": rows, "after": after, "filters": _filters(request)},
+    values = {"rows": [described(r) for r in reversed(found)], "after": after,
+              "filters": _filters(request)}  # fmt: skip
+    return render.fragment(request, "fragments/events.html", values)
+
+
+@dataclass(frozen=True)
+class Described:
+    """One row of the Events page: the record, and what it concerns as links and facts."""
+
+    record: dict[str, Any]
+    project: int | None
+    worker: int | None
+    tasks: list[int]
+    more_tasks: int
+    facts: list[tuple[str, str]]
+
+
+def described(record: dict[str, Any]) -> Described:
+    """The project, worker and tasks an event names (links on the page), and its other plain
+    fields (``outcome: closed``); secrets are already redacted in the record."""
+    data = record.get("event", {})
+    tasks = [data["task_id"]] if isinstance(data.get("task_id"), int) else []
+    tasks += [t for t in data.get("task_ids", ()) if isinstance(t, int)]
+    tasks += [t["task_id"] for t in data.get("tasks", ()) if isinstance(t, dict) and "task_id" in t]
+    plain = (str, int, float, bool)
+    facts = [(name, str(value)) for name, value in data.items()
+             if name not in _NOT_FACTS and isinstance(value, plain) and value != ""]  # fmt: skip
+    return Described(
+        record=record,
+        project=_int_or_none(data.get("project_id")),
+        worker=_int_or_none(data.get("worker_id")),
+        tasks=tasks[:TASK_LINKS],
+        more_tasks=max(0, len(tasks) - TASK_LINKS),
+        facts=facts,
     )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @routes.get("/ui/audit")

@@ -3,7 +3,6 @@ maintenance actions (each destructive one behind a confirmation page)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -20,77 +19,82 @@ from tracker.events.reading import rows
 from tracker.events.tasks import Outcome, TaskReleased, TasksReleased
 from tracker.http import context
 from tracker.http.keys import AUDIT
-from tracker.projections.monitoring import Snapshot
 from tracker.projections.projects import Project
 from tracker.projections.state import State
 from tracker.queries import auditing, projects
-from tracker.ui import render, stats
+from tracker.queries import figures as figures_of
+from tracker.queries.projects import UNASSIGNED
+from tracker.queries.views import AssignedTasks
+from tracker.ui import i18n, render, stats
 from tracker.ui.views.projects import readable_project
 
 routes = web.RouteTableDef()
 
-SNAPSHOTS = 60
 LATEST = 10
+LEGEND = 8  # the task-assignment legend: the 8 largest groups, then "others"
+RANGE_LABELS = {"1h": "last hour", "6h": "6 h", "24h": "24 h", "7d": "7 days", "all": "all kept"}
 RECENT_EVENTS = 5_000  # how far back in the log the dashboard looks for closed tasks
-LIVE_WAIT = 8.0  # seconds a live fragment waits for a new durable event (below the
-# 10 s a stopping server drains open requests for, so open dashboards never delay a stop)
+LIVE_WAIT = 8.0  # seconds a live fragment waits for a new durable event (a stopping app
+# ends the wait at once: AuditServices.durable_after)
 LIVE_PAUSE = 1.0  # at most one refresh a second, however busy the log
 
-# name -> (command, how the API counts what it did, snackbar label, confirmation title)
+# name -> (command, how the page counts what it did, snackbar label, confirmation title); the
+# reclaim counts the assignments taken back, not the API's affected_tasks (every NEW task)
 ACTIONS: dict[str, tuple[type, Any, str, str]] = {
     "reset_failed": (ResetFailedTasks, maintenance.tasks_touched, "Reset failed tasks",
                      "Reset failed tasks"),
     "hard_reset": (HardReset, maintenance.tasks_touched, "Deleted tasks", "Hard reset"),
-    "reclaim": (ReclaimAssignedTasks, maintenance.tasks_requeued, "Reclaimed tasks",
+    "reclaim": (ReclaimAssignedTasks, maintenance.tasks_touched, "Assignments taken back",
                 "Reclaim assigned tasks"),
 }  # fmt: skip
 
 
-def current(state: State, project: Project, now: float) -> Snapshot:
-    history = state.monitoring.projects.get(project.view.id)
-    counts = tuple(history.counts) if history else (0, 0, 0, 0, 0)
-    return Snapshot(counts[0], counts[1], counts[2], counts[3], counts[4], int(now))
-
-
 async def figures(request: web.Request, project: Project) -> dict[str, Any]:
     tracker = context.tracker(request)
-    state, now = tracker.state, tracker.clock()
-    oldest = int(now) - state.monitoring.history_length
-    snapshots = state.monitoring.snapshots(project.view.id, int(now), oldest, SNAPSHOTS)
-    latest = current(state, project, now)
-    rate = stats.tasks_per_second(snapshots)
-    groups = projects.assignee_groups(state, project.view.id)
-    clock = "%H:%M" if state.monitoring.interval >= 60 else "%H:%M:%S"
-    timeline = {
-        "labels": [time.strftime(clock, time.gmtime(s.time_stamp)) for s in reversed(snapshots)],
-        "new": [s.new_task_count for s in reversed(snapshots)],
-        "failed": [s.failed_task_count for s in reversed(snapshots)],
-        "closed": [s.closed_task_count for s in reversed(snapshots)],
-        "awaiting": [s.awaiting_verification_count for s in reversed(snapshots)],
-    }
-    status = [
-        latest.new_task_count,
-        latest.failed_task_count,
-        latest.closed_task_count,
-        latest.awaiting_verification_count,
-    ]
+    state, now, project_id = tracker.state, tracker.clock(), project.view.id
+    latest = state.monitoring.latest(project_id, now)
+    recent = figures_of.recent(state.monitoring, project_id, now)
+    span = chosen_range(request)
+    top, others = projects.assignee_legend(state, project_id, LEGEND)
+    status = [latest.new_task_count, latest.failed_task_count, latest.closed_task_count,
+              latest.awaiting_verification_count]  # fmt: skip
+    eta = figures_of.eta_seconds(latest.new_task_count, recent.closed_per_second)
     return {
         "latest": latest,
-        "rate": rate,
-        "eta": stats.duration(stats.eta_seconds(latest.new_task_count, rate)),
-        "timeline": json.dumps(timeline),
-        "status": json.dumps(status),
-        "assignees": groups,
-        "assignee_chart": json.dumps(
-            {"labels": [g.assignee for g in groups], "counts": [g.task_count for g in groups]}
+        "recent": recent,
+        "eta": stats.duration(eta),
+        "span": span,
+        "spans": RANGE_LABELS,
+        "timeline": stats.timeline_json(
+            figures_of.timeline(state.monitoring, project_id, now, figures_of.RANGES[span])
         ),
+        "status": json.dumps(status),
+        "legend": legend(request, top, others),
         "empty": not any(status),
         "position": tracker.writer.durable_position,
         "tasks": {
-            **projects.latest_tasks(state, project.view.id, LATEST),
-            "closed": await recently_closed(request, project.view.id),
+            **projects.latest_tasks(state, project_id, LATEST),
+            "closed": await recently_closed(request, project_id),
         },
     }
+
+
+def legend(request: web.Request, top: list[AssignedTasks], others: int) -> dict[str, list]:
+    """The task-assignment chart's labels and counts: the largest groups, then "others"."""
+    say = i18n.translator(i18n.language(request))
+    labels = [say(g.assignee) if g.assignee == UNASSIGNED else g.assignee or say("(no alias)")
+              for g in top]  # fmt: skip
+    counts = [g.task_count for g in top]
+    if others:
+        labels.append(say("others"))
+        counts.append(others)
+    return {"labels": labels, "counts": counts}
+
+
+def chosen_range(request: web.Request) -> str:
+    """The timeline's range the page asks for (``?range=6h``), else the default one."""
+    asked = request.query.get("range", "")
+    return asked if asked in figures_of.RANGES else figures_of.DEFAULT_RANGE
 
 
 _RELEASES = ("TaskReleased", "TasksReleased")
@@ -157,10 +161,9 @@ async def live(request: web.Request) -> web.Response:
     readable_project(request)  # refused before waiting
     after = render.query_int(request, "after")
     services = request.app[AUDIT]
-    deadline = time.monotonic() + LIVE_WAIT
-    while services.durable <= after and time.monotonic() < deadline:  # noqa: ASYNC110
-        await asyncio.sleep(0.1)  # an in-memory counter: costs nothing while waiting
-    await asyncio.sleep(LIVE_PAUSE if after else 0)
+    await services.durable_after(after, time.monotonic() + LIVE_WAIT)
+    if after:
+        await services.pause(LIVE_PAUSE)
     project = readable_project(request)  # again: it may have changed (or gone) meanwhile
     return render.fragment(
         request, "fragments/figures.html", {"project": project, **(await figures(request, project))}

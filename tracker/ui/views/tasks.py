@@ -40,7 +40,7 @@ async def task_list(request: web.Request) -> web.Response:
         asked = task_filters.listing(project_id, request.query)
         found = tasks.page(state, asked.where, asked.sort, asked.cursor, asked.limit)
     except InvalidRequest as refused:
-        values["error"] = refused.message  # shown above the form, as time travel's are
+        values["error"] = labelled(refused.message)  # above the form, as time travel's are
         return render.page(request, "tasks.html", values)
     values["page"], values["first"] = found, _query(request, cursor="")
     if found.next:
@@ -49,6 +49,21 @@ async def task_list(request: web.Request) -> web.Response:
 
 
 FORM = list(task_filters.PARAMETERS)
+# The form's label of each parameter, for refusals the page shows (the API's name the field)
+LABELS = {"state": "State", "worker": "Worker", "priority_min": "Priority from",
+          "priority_max": "Priority to", "recipe": "Recipe contains",
+          "submitted_from": "Submitted from", "submitted_to": "Submitted to", "sort": "Sort",
+          "cursor": "Page", "limit": "Rows per page"}  # fmt: skip
+assert set(LABELS) == set(task_filters.PARAMETERS)
+
+
+def labelled(message: str) -> str:
+    """A refusal of the query with the field's label in place of the parameter's name."""
+    prefix = "Could not parse request: "
+    name, _, rest = message.removeprefix(prefix).partition(" ")
+    if not message.startswith(prefix) or name not in LABELS:
+        return message
+    return f"{prefix}{LABELS[name]} {rest}"
 
 
 def _query(request: web.Request, **changes: str) -> str:
