@@ -112,7 +112,7 @@ def told(request: web.Request, action: str, done: Acted) -> str:
     return text
 
 
-UNKNOWN_ACTION = f"Unknown action: choose one of {', '.join(ACTIONS)}"
+UNKNOWN_ACTION = "Unknown action"
 
 
 def _action(fields: Mapping[str, Any]) -> str:
