@@ -2,7 +2,8 @@
 task's page, and "every task matching the filter" behind a confirmation page that says how
 many tasks it touches. They send the API's commands (``tracker.queries.task_actions``) with
 the manager as actor; the buttons are shown only to a manager with the Maintenance role on
-the project, and a forged form from anyone else is refused by the command's decider."""
+the project (``may(project).maintenance`` in the templates), and a forged form from anyone
+else is refused by the command's decider."""
 
 from __future__ import annotations
 
@@ -12,11 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from tracker.commands.authz import ROLE_MAINTENANCE
 from tracker.errors import InvalidRequest
 from tracker.http import context
 from tracker.http.task_actions import on_filter, task_filter
-from tracker.queries import roles
 from tracker.queries.task_actions import ACTIONS, Acted, acted, command, targets
 from tracker.queries.tasks import TaskState, state_of
 from tracker.ui import i18n, render
@@ -44,16 +43,11 @@ _FORM = ("csrf", "back", "action", "priority", "confirm", "task")  # the rest is
 PRIORITY = (-(2**15), 2**15 - 1)
 
 
-def may_act(request: web.Request, project_id: int) -> bool:
-    """Whether the page shows the actions: the caller holds the Maintenance role."""
-    state = context.tracker(request).state
-    return roles.may(state, context.caller(request), project_id, ROLE_MAINTENANCE)
-
-
 def buttons(request: web.Request, task_id: int) -> dict[str, Any] | None:
-    """What a task's page offers: its project and live state, if the caller may act on it."""
+    """What a task's page offers, by its live state (None once it is closed or deleted); the
+    page shows it to a manager with the Maintenance role (``may``)."""
     task = context.tracker(request).state.tasks.get(task_id)
-    if task is None or not may_act(request, task.project_id):
+    if task is None:
         return None
     live = state_of(task)
     queued = live in (TaskState.QUEUED, TaskState.AWAITING_VERIFICATION)

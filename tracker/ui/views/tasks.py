@@ -14,7 +14,6 @@ from tracker.errors import InvalidRequest
 from tracker.http import context, task_filters
 from tracker.queries import tasks
 from tracker.ui import render
-from tracker.ui.views import task_actions
 
 routes = web.RouteTableDef()
 
@@ -34,7 +33,6 @@ async def task_list(request: web.Request) -> web.Response:
     values: dict[str, Any] = {
         "project": project, "form": {name: request.query.get(name, "") for name in FORM},
         "states": STATES, "sorts": SORTS, "page": None, "error": "", "more": "", "first": "",
-        "can_act": task_actions.may_act(request, project_id),
     }  # fmt: skip
     try:
         asked = task_filters.listing(project_id, request.query)
