@@ -156,6 +156,8 @@ async def test_the_task_list_offers_the_actions_to_a_maintainer_and_acts_on_the_
     await world.set_role(world.project, reader, READ)
     html = await page(reader, listing)
     assert 'id="task-actions"' not in html and 'id="task-actions-all"' not in html
+    html = await page(reader, f"/ui/project/{world.project}/tasks/confirm?action=retry")
+    assert "You need the Maintenance role" in html and 'name="confirm"' not in html
     token = token_of(await page(world.admin, listing))
     selected = [("task", str(failed)), ("task", str(assigned)), ("task", str(queued)),
                 ("action", "take_back"), ("back", listing), ("csrf", token)]  # fmt: skip
