@@ -30,6 +30,7 @@ from tracker.http.routes import (
     meta,
     project_admin,
     projects,
+    task_actions,
     task_browser,
     tasks,
     webhook,
@@ -43,9 +44,9 @@ from tracker.scheduler import Scheduler
 from tracker.service import Clock
 from tracker.ui import setup as setup_ui
 
-ROUTES = (meta, health, workers, tasks, projects, task_browser, access, accounts, managers,
-          project_admin, maintenance, webhook, monitoring_routes, log_routes, metrics, audit_routes,
-          openapi)  # fmt: skip
+ROUTES = (meta, health, workers, tasks, projects, task_browser, task_actions, access, accounts,
+          managers, project_admin, maintenance, webhook, monitoring_routes, log_routes, metrics,
+          audit_routes, openapi)  # fmt: skip
 
 
 def create_app(settings: Settings, clock: Clock = time.time) -> web.Application:

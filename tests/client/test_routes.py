@@ -23,6 +23,7 @@ from tracker.client import (
     Result,
     Role,
     Task,
+    TaskFilter,
     Unauthorized,
     WorkerIdentity,
 )
@@ -48,6 +49,10 @@ ORIGINAL_ROUTES = {
 #: The tracker's extensions, announced in ``GET /`` (the original answers 404 to them).
 EXTENSIONS = {"GET /task/bulk_get/:id", "POST /task/bulk_release", "POST /task/touch",
               "GET /project/tasks/:id", "GET /task/view/:id"}  # fmt: skip
+#: The tracker's actions on chosen tasks (tests/client/test_task_actions.py).
+TASK_ACTIONS = {"POST /project/tasks/:id/retry", "POST /project/tasks/:id/cancel",
+                "POST /project/tasks/:id/priority", "POST /project/tasks/:id/take_back",
+                "GET /project/tasks/:id/count"}  # fmt: skip
 
 SAMPLE_ARGS: dict[str, tuple] = {
     "update_project": (msgspec.convert({"id": 7, "name": "x"}, type=__import__(
@@ -58,6 +63,9 @@ SAMPLE_ARGS: dict[str, tuple] = {
     "log": ("info", "scope", "message"),
     "bulk_release": ([Release(7, Result.OK)],),
     "tasks": (7,),
+    "retry_tasks": (7, [8]), "cancel_tasks": (7, [8]), "set_priority": (7, [8], 1),
+    "take_back": (7, [8]), "count_matching": (7, "retry", TaskFilter(recipe="x")),
+    "act_on_matching": (7, "cancel", TaskFilter(), 3),
 }  # fmt: skip
 
 
@@ -85,7 +93,7 @@ def test_the_client_has_a_method_for_every_route_of_the_original_and_the_extensi
         if isinstance(endpoint, Endpoint):
             call = endpoint.build(*_sample(name, endpoint))
             covered.add(_template(call.method, call.path))
-    assert covered == ORIGINAL_ROUTES | EXTENSIONS
+    assert covered == ORIGINAL_ROUTES | EXTENSIONS | TASK_ACTIONS
 
 
 def test_worker_routes_through_the_sync_client(world: World) -> None:

@@ -53,6 +53,12 @@ QUERIES = {  # more ways to see a page
         "?cursor=x",
         "?submitted_to=later",
     ],
+    "/ui/project/{id}/tasks/confirm": [
+        "?action=cancel&state=queued",
+        "?action=priority&priority=3",
+        "?action=retry&recipe=none",
+        "?action=take_back&priority_min=high",
+    ],
 }
 LEFT_OUT = ("/ui/static/", "/ui/lang/")  # files, and the language switch (a redirect)
 

@@ -1,5 +1,6 @@
 """The queue behaves exactly like a naive ordered list under random pushes and removals,
-including removals from the middle of a lane (stale entries) and re-queueing of those tasks."""
+including removals from the middle of a lane (stale entries) and re-queueing of those tasks,
+in the same lane or, as a change of priority does, in another."""
 
 import random
 
@@ -24,8 +25,9 @@ class NaiveQueue:
         return [task_id for _, _, task_id in sorted(self.entries)]
 
 
+@pytest.mark.parametrize("moving", [False, True], ids=["same-lane", "new-priority"])
 @pytest.mark.parametrize("seed", range(20))
-def test_random_operations_match_the_naive_queue(seed: int) -> None:
+def test_random_operations_match_the_naive_queue(seed: int, moving: bool) -> None:
     rng = random.Random(seed)
     queue, naive = Queue(), NaiveQueue()
     priority_of: dict[int, int] = {}
@@ -42,7 +44,8 @@ def test_random_operations_match_the_naive_queue(seed: int) -> None:
             task_id = rng.randrange(1, 60)
             if task_id in queued:
                 continue
-            priority_of.setdefault(task_id, rng.randrange(-2, 3))
+            if moving or task_id not in priority_of:
+                priority_of[task_id] = rng.randrange(-2, 3)
             queue.push(priority_of[task_id], task_id)
             naive.push(priority_of[task_id], task_id)
             queued.add(task_id)

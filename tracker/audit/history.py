@@ -23,10 +23,12 @@ from tracker.events.tasks import (
     FailedTasksReset,
     Outcome,
     ProjectTasksDeleted,
+    QueuedTasksCancelled,
     TaskAssigned,
     TaskReleased,
     TasksAssigned,
     TasksReleased,
+    TasksReprioritized,
     TasksSubmitted,
     TaskSubmitted,
 )
@@ -75,6 +77,10 @@ def follow(summary: Summary, event: Event, position: int) -> None:
             summary.state, summary.assignee = "queued", 0
         case ProjectTasksDeleted():
             summary.state, summary.assignee = "deleted", 0
+        case QueuedTasksCancelled():
+            summary.state, summary.assignee = "cancelled", 0
+        case TasksReprioritized():
+            summary.state, summary.assignee = "queued", 0
 
 
 def compact(found: dict[str, Any], task_id: int) -> dict[str, Any]:

@@ -58,14 +58,15 @@ from tracker.client.shapes import (
     WorkerStats,
 )
 from tracker.client.sync import Client
+from tracker.client.task_actions import Acted, TaskFilter
 
 __all__ = [
-    "Account", "Assignees", "AsyncClient", "Attempt", "Backoff", "BadRequest", "Client",
+    "Account", "Acted", "Assignees", "AsyncClient", "Attempt", "Backoff", "BadRequest", "Client",
     "ClientError", "Conflict", "ConnectFailed", "ConnectionLost", "Forbidden", "Info",
     "InternalServerError", "Level", "LogEntry", "LogPage", "Manager", "ManagerRole", "NewTask",
     "NoTaskAvailable", "NotFound", "Project", "ProjectSettings", "ProtocolError", "RateLimited",
     "Refused", "Release", "Released", "RequestTooLarge", "Result", "Role", "ServerError",
-    "Snapshot", "Task", "TaskAttempts", "TaskPage", "TaskRow", "Touched", "TransportError",
-    "Unauthorized", "UsageError", "Worker", "WorkerAccess", "WorkerAuthFailed",
+    "Snapshot", "Task", "TaskAttempts", "TaskFilter", "TaskPage", "TaskRow", "Touched",
+    "TransportError", "Unauthorized", "UsageError", "Worker", "WorkerAccess", "WorkerAuthFailed",
     "WorkerIdentity", "WorkerPaused", "WorkerStats",
 ]  # fmt: skip

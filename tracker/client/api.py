@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tracker.client import manager_routes as m
+from tracker.client import task_actions as t
 from tracker.client import worker_routes as w
 from tracker.client.endpoints import Endpoint
 
@@ -54,6 +55,12 @@ class Routes:
     reset_failed_tasks = Endpoint(m.reset_failed_tasks)
     hard_reset = Endpoint(m.hard_reset)
     reclaim_assigned_tasks = Endpoint(m.reclaim_assigned_tasks)
+    retry_tasks = Endpoint(t.retry_tasks)
+    cancel_tasks = Endpoint(t.cancel_tasks)
+    set_priority = Endpoint(t.set_priority)
+    take_back = Endpoint(t.take_back)
+    count_matching = Endpoint(t.count_matching)
+    act_on_matching = Endpoint(t.act_on_matching)
     logs = Endpoint(m.logs)
     tasks = Endpoint(m.tasks)
     task_view = Endpoint(m.task_view)

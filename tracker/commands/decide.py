@@ -13,6 +13,7 @@ from tracker.commands import (
     managers,
     project_admin,
     projects,
+    task_actions,
     tasks,
     workers,
 )
@@ -24,7 +25,7 @@ from tracker.projections.state import State
 Decider = Callable[[State, Any, float], list[Event]]
 
 _MODULES = (workers, projects, access, tasks, batches, managers, admin, project_admin,
-            maintenance, log_commands)  # fmt: skip
+            maintenance, task_actions, log_commands)  # fmt: skip
 
 # Each module types its deciders by their own command; the table erases that to ``Any``.
 DECIDERS: dict[type[Command], Decider] = {

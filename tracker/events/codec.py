@@ -37,6 +37,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     tasks.AssignedTasksReclaimed,
     tasks.FailedTasksReset,
     tasks.ProjectTasksDeleted,
+    tasks.QueuedTasksCancelled,
+    tasks.TasksReprioritized,
     managers.ManagerRegistered,
     managers.TrackerAdminSet,
     managers.SessionStarted,

@@ -172,3 +172,20 @@ class ProjectTasksDeleted(_ListedTasks, frozen=True, tag=True):
 
     project_id: int
     task_ids: list[int]
+
+
+class QueuedTasksCancelled(_ListedTasks, frozen=True, tag=True):
+    """A manager cancelled queued tasks: each listed task, waiting in the queue, was deleted
+    (never counted as closed; its ``hash_u64`` may be submitted again)."""
+
+    project_id: int
+    task_ids: list[int]
+
+
+class TasksReprioritized(_ListedTasks, frozen=True, tag=True):
+    """A manager gave queued tasks a new priority: each listed task waits at ``priority`` from
+    now on, behind the tasks already queued at that priority."""
+
+    project_id: int
+    task_ids: list[int]
+    priority: int

@@ -13,6 +13,7 @@ from __future__ import annotations
 from tracker.commands.access import NoAccessRecord
 from tracker.commands.admin import UnknownWorker
 from tracker.commands.authz import NoSession
+from tracker.commands.task_actions import MoreThanConfirmed, NothingToDo
 from tracker.commands.tasks import NoTaskAvailable, NotAssigned
 from tracker.errors import (
     Busy,
@@ -38,6 +39,8 @@ STATUS: dict[type[TrackerError], int] = {
     BodyTooLarge: 413,
     Conflict: 409,
     NotAssigned: 409,  # a keep-alive of a task the worker no longer holds
+    NothingToDo: 409,  # an action on tasks none of which is in the state it needs (any more)
+    MoreThanConfirmed: 409,  # an action on a filter that now matches more than confirmed
     RateLimited: 429,
     StorageUnavailable: 503,
     Busy: 503,  # with Retry-After

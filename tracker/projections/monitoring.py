@@ -256,6 +256,19 @@ def tasks_deleted(model: Monitoring, e: tev.ProjectTasksDeleted) -> None:
     history.voted.clear()
 
 
+def queued_cancelled(model: Monitoring, e: tev.QueuedTasksCancelled) -> None:
+    """Queued tasks deleted: each leaves ``new``, or ``votes`` with its votes."""
+    history = model.touch(e.project_id, e.at) if e.task_ids else None
+    if history is None:
+        return
+    counts, voted = history.counts, history.voted
+    for task_id in e.task_ids:
+        if task_id in voted:
+            counts[VOTES] -= voted.pop(task_id)
+        else:
+            counts[NEW] -= 1
+
+
 HANDLERS = {
     pev.ProjectCreated: project_created,
     pev.AccessRequested: access_requested,
@@ -266,4 +279,5 @@ HANDLERS = {
     tev.TasksReleased: tasks_released,
     tev.FailedTasksReset: failed_reset,
     tev.ProjectTasksDeleted: tasks_deleted,
+    tev.QueuedTasksCancelled: queued_cancelled,
 }

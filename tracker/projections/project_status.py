@@ -142,6 +142,14 @@ def _deleted(status: ProjectStatus, e: ev.ProjectTasksDeleted) -> None:
     status.failed.clear()
 
 
+def _cancelled(status: ProjectStatus, e: ev.QueuedTasksCancelled) -> None:
+    status.queued -= len(e.task_ids)
+
+
+def _reprioritized(status: ProjectStatus, e: ev.TasksReprioritized) -> None:
+    """Queued tasks stay queued."""
+
+
 HANDLERS: dict[type, Callable[[ProjectStatus, Any], None]] = {
     ev.TaskSubmitted: _submitted,
     ev.TasksSubmitted: _bulk_submitted,
@@ -154,4 +162,6 @@ HANDLERS: dict[type, Callable[[ProjectStatus, Any], None]] = {
     ev.AssignedTasksReclaimed: _reclaimed,
     ev.FailedTasksReset: _failed_reset,
     ev.ProjectTasksDeleted: _deleted,
+    ev.QueuedTasksCancelled: _cancelled,
+    ev.TasksReprioritized: _reprioritized,
 }

@@ -7,7 +7,8 @@ since priority is 16-bit) and does not depend on how many tasks are queued.
 A task taken from the middle of a lane (the head was skipped, e.g. because the worker voted
 on it) is not searched for: its entry is marked stale and dropped when it reaches the head.
 A task can be queued again while its stale entry still waits; stale entries are always older,
-so the first occurrences of an id in a lane are the stale ones.
+so the first occurrences of an id in a lane are the stale ones. Stale entries are counted per
+lane, since a task given another priority waits in another lane than its stale entry.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class Queue:
         self._lanes: dict[int, deque[int]] = {}
         self._order: list[int] = []  # negated priorities, ascending: best lane first
         self._live: dict[int, int] = {}  # priority -> live entries in its lane
-        self._stale: dict[int, int] = {}  # task id -> stale entries of it, in any lane
+        # priority -> {task id -> stale entries of it in that lane}; no empty inner dict
+        self._stale: dict[int, dict[int, int]] = {}
         self.size = 0
 
     def push(self, priority: int, task_id: int) -> None:
@@ -46,7 +48,7 @@ class Queue:
             lane = self._lanes[-negated]
             if eligible is None and not self._stale:
                 return lane[0]  # the head of a lane is never stale
-            for task_id in self._live_entries(lane):
+            for task_id in self._live_entries(-negated, lane):
                 if eligible is None or eligible(task_id):
                     return task_id
         return None
@@ -61,8 +63,12 @@ class Queue:
             entries = filter(eligible, entries)
         return list(itertools.islice(entries, n))
 
-    def _live_entries(self, lane: deque[int]) -> Iterator[int]:
-        stale, skipped = self._stale, dict[int, int]()
+    def _live_entries(self, priority: int, lane: deque[int]) -> Iterator[int]:
+        stale = self._stale.get(priority)
+        if stale is None:
+            yield from lane
+            return
+        skipped = dict[int, int]()
         for task_id in lane:
             count = stale.get(task_id)
             if count and skipped.get(task_id, 0) < count:
@@ -75,13 +81,14 @@ class Queue:
         if lane[0] == task_id:
             lane.popleft()
         else:
-            self._stale[task_id] = self._stale.get(task_id, 0) + 1
+            stale = self._stale.setdefault(priority, {})
+            stale[task_id] = stale.get(task_id, 0) + 1
         self.size -= 1
         self._live[priority] -= 1
         if not self._live[priority]:
             self._drop_lane(priority)
         else:
-            self._drop_stale_head(lane)
+            self._drop_stale_head(priority, lane)
             if len(lane) > 2 * self._live[priority] + _SLACK:
                 self._compact(priority, lane)
 
@@ -92,29 +99,32 @@ class Queue:
         stale entry behind it for good, and each assignment would scan them. Amortized O(1)
         per removal; it depends only on the operations, so replay rebuilds the same lanes.
         """
-        stale, kept = self._stale, deque[int]()
+        stale, kept = self._stale.get(priority, {}), deque[int]()
         for task_id in lane:  # a task's first entries in its lane are its stale ones
             if task_id in stale:
-                self._unmark(task_id)
+                self._unmark(priority, task_id)
             else:
                 kept.append(task_id)
         self._lanes[priority] = kept
 
-    def _drop_stale_head(self, lane: deque[int]) -> None:
-        stale = self._stale
-        while lane and lane[0] in stale:
-            self._unmark(lane.popleft())
+    def _drop_stale_head(self, priority: int, lane: deque[int]) -> None:
+        stale = self._stale.get(priority)
+        while stale and lane and lane[0] in stale:
+            self._unmark(priority, lane.popleft())
 
-    def _unmark(self, task_id: int) -> None:
-        count = self._stale[task_id] - 1
+    def _unmark(self, priority: int, task_id: int) -> None:
+        stale = self._stale[priority]
+        count = stale[task_id] - 1
         if count:
-            self._stale[task_id] = count
-        else:
-            del self._stale[task_id]
+            stale[task_id] = count
+            return
+        del stale[task_id]
+        if not stale:
+            del self._stale[priority]
 
     def _drop_lane(self, priority: int) -> None:
-        for task_id in self._lanes.pop(priority):
-            self._unmark(task_id)  # every entry left in an empty lane is stale
+        del self._lanes[priority]
+        self._stale.pop(priority, None)  # every entry left in an empty lane is stale
         del self._live[priority]
         self._order.remove(-priority)
 
@@ -127,4 +137,4 @@ class Queue:
 
     def __iter__(self) -> Iterator[int]:
         for negated in self._order:
-            yield from self._live_entries(self._lanes[-negated])
+            yield from self._live_entries(-negated, self._lanes[-negated])

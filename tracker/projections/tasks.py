@@ -365,6 +365,24 @@ def deleted(board: TaskBoard, e: ev.ProjectTasksDeleted) -> None:
     _prune_deadlines(board)
 
 
+def cancelled(board: TaskBoard, e: ev.QueuedTasksCancelled) -> None:
+    tasks = board.of(e.project_id)
+    for task_id in e.task_ids:
+        task = board.tasks[task_id]
+        _dequeue(tasks, task)
+        _forget(board, task, tasks)
+
+
+def reprioritized(board: TaskBoard, e: ev.TasksReprioritized) -> None:
+    tasks = board.of(e.project_id)
+    for task_id in e.task_ids:
+        task = board.tasks[task_id]
+        _dequeue(tasks, task)
+        task.priority = e.priority
+        _enqueue(tasks, task)
+        moved_priority(board, task)
+
+
 HANDLERS = {
     ev.TaskSubmitted: submitted,
     ev.TasksSubmitted: bulk_submitted,
@@ -377,4 +395,6 @@ HANDLERS = {
     ev.AssignedTasksReclaimed: reclaimed,
     ev.FailedTasksReset: failed_reset,
     ev.ProjectTasksDeleted: deleted,
+    ev.QueuedTasksCancelled: cancelled,
+    ev.TasksReprioritized: reprioritized,
 }

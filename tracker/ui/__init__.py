@@ -24,13 +24,14 @@ from tracker.ui.views import (
     dashboard,
     logs,
     projects,
+    task_actions,
     tasks,
     workers,
 )
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-VIEWS = (accounts, projects, dashboard, tasks, access, workers, admin, logs, audit)
+VIEWS = (accounts, projects, dashboard, tasks, task_actions, access, workers, admin, logs, audit)
 
 
 def setup(app: web.Application) -> None:

@@ -366,7 +366,37 @@ FRENCH_TASK_PATTERNS = {
     "Invalid cursor: take it from the previous page's `next`, with the same sort": "Curseur invalide : reprenez celui de la page précédente, avec le même tri",  # noqa: E501
 }
 
-CATALOGUES = {"en": {}, "fr": {**FRENCH, **FRENCH_TASKS}}
+# Actions on tasks (tracker/ui/views/task_actions.py); texts with ``{n}`` are formatted after
+# they are translated.
+FRENCH_TASK_ACTIONS = {
+    "Retry": "Relancer",
+    "Take back": "Reprendre",
+    "Set priority": "Changer la priorité",
+    "Back": "Retour",
+    "No task to act on.": "Aucune tâche à traiter.",
+    "{n} failed tasks go back to the queue now, their attempts counted from zero.": "{n} tâches échouées retournent dans la file dès maintenant, leurs tentatives comptées de zéro.",  # noqa: E501
+    "{n} queued tasks will be deleted. This cannot be undone.": "{n} tâches en file seront supprimées. C'est irréversible.",  # noqa: E501
+    "{n} queued tasks will wait at priority {priority}.": "{n} tâches en file attendront avec la priorité {priority}.",  # noqa: E501
+    "{n} assigned tasks are taken back from their workers and queued again.": "{n} tâches attribuées sont reprises à leurs travailleurs et remises dans la file.",  # noqa: E501
+    "Tasks retried: {n}": "Tâches relancées : {n}",
+    "Tasks cancelled: {n}": "Tâches annulées : {n}",
+    "Priorities changed: {n}": "Priorités changées : {n}",
+    "Tasks taken back: {n}": "Tâches reprises : {n}",
+    "skipped: {n}": "ignorées : {n}",
+    "Selected tasks": "Tâches cochées",
+    "Every task matching the filter": "Toutes les tâches qui correspondent au filtre",
+    "Continue": "Continuer",
+    "Action": "Action",
+    "Retry failed tasks": "Relancer des tâches échouées",
+    "Cancel queued tasks": "Annuler des tâches en file",
+    "Change the priority of queued tasks": "Changer la priorité de tâches en file",
+    "Take back assigned tasks": "Reprendre des tâches attribuées",
+    "Cancelled by a manager": "Annulée par un gestionnaire",
+    "Unknown action": "Action inconnue",
+    "Priority changed by a manager": "Priorité changée par un gestionnaire",
+}
+
+CATALOGUES = {"en": {}, "fr": {**FRENCH, **FRENCH_TASKS, **FRENCH_TASK_ACTIONS}}
 PATTERNS = {"en": {}, "fr": {**FRENCH_PATTERNS, **FRENCH_TASK_PATTERNS}}
 
 

@@ -25,6 +25,7 @@ from tracker.http.routes import (
     meta,
     project_admin,
     projects,
+    task_actions,
     tasks,
 )
 from tracker.http.routes import logs as log_routes
@@ -69,6 +70,9 @@ _TASK_QUERY = (
           description="the previous page's `next`"),
     Query("limit", _int(1, MAX_LIMIT), description="rows per page (50)"),
 )  # fmt: skip
+_TASK_FILTER = tuple(q for q in _TASK_QUERY if q.name not in ("sort", "cursor", "limit"))
+_ACTION = Query("action", {"type": "string", "enum": ["retry", "cancel", "priority", "take_back"]},
+                required=True)  # fmt: skip
 _AFTER = Query("after", _int(0, 2**63 - 1), description="position after which to start")
 
 
@@ -76,6 +80,26 @@ def _log(level: str) -> Op:
     return Op("POST", f"/log/{level}", "logs", f"Write a worker log line at level {level}",
               _WORK, log_routes.LineBody, ok_status=204, errors=WRITES,
               description="Every failure, the worker check included, is a 400.")  # fmt: skip
+
+
+_TASK_ACTIONS = (
+    ("retry", "Queue failed tasks again now, their attempts counted from zero"),
+    ("cancel", "Delete queued tasks"),
+    ("priority", "Give queued tasks another priority"),
+    ("take_back", "Take assigned tasks back from their workers and queue them again"),
+)
+
+
+def _task_action(name: str, summary: str) -> Op:
+    return Op("POST", f"/project/tasks/{{id}}/{name}", "project", summary, _MANAGE,
+              task_actions.ActionBody, task_actions.Acted, errors=(*WRITES, 401, 403, 404),
+              query=_TASK_FILTER,
+              description="A tracker extension. The tasks are `task_ids`, or every task the "
+              "query's filter (the task list's parameters) matches, with `confirm` the count "
+              "shown by `/project/tasks/{id}/count`; 409 when none is in the state the action "
+              "needs, or when more than `confirm` match. A filter needs the right to list the "
+              "project's tasks.",
+              )  # fmt: skip
 
 
 OPERATIONS: tuple[Op, ...] = (
@@ -148,6 +172,13 @@ OPERATIONS: tuple[Op, ...] = (
     Op("POST", "/project/reclaim_assigned_tasks/{id}", "project",
        "Take back every assigned task", _MANAGE, content=shapes.Affected,
        errors=(*WRITES, 403, 404)),
+    *(_task_action(name, summary) for name, summary in _TASK_ACTIONS),
+    Op("GET", "/project/tasks/{id}/count", "project",
+       "How many tasks an action on every task matching a filter would touch", _AUDIT,
+       content=task_actions.Count, errors=(400, 401, 403, 404),
+       query=(_ACTION, Query("priority", _int(-(2**15), 2**15 - 1),
+                             description="for `priority`: tasks already at it do not count"),
+              *_TASK_FILTER)),
     # access
     Op("POST", "/project/request_access", "access", "Ask for access to a project", _WORK,
        access.RequestBody, errors=(*WRITES, 401, 403, 404), refusal_200=True),

@@ -25,10 +25,12 @@ from tracker.events.tasks import (
     FailedTasksReset,
     Outcome,
     ProjectTasksDeleted,
+    QueuedTasksCancelled,
     TaskAssigned,
     TaskReleased,
     TasksAssigned,
     TasksReleased,
+    TasksReprioritized,
     TasksSubmitted,
     TaskSubmitted,
 )
@@ -37,6 +39,7 @@ from tracker.http.keys import AUDIT
 from tracker.queries import auditing
 from tracker.ui import render
 from tracker.ui.background import BACKGROUND
+from tracker.ui.views import task_actions
 
 routes = web.RouteTableDef()
 
@@ -91,7 +94,8 @@ async def task_page(request: web.Request) -> web.Response:
     next_after = found.entries[-1].record["position"] if found.more and found.entries else 0
     values = {"found": found, "events": events, "task_id": task_id, "after": after,
               "next_after": next_after,
-              "attempts": [] if after else attempts.attempts(found.entries, task_id)}  # fmt: skip
+              "attempts": [] if after else attempts.attempts(found.entries, task_id),
+              "task_actions": task_actions.buttons(request, task_id)}  # fmt: skip
     return render.page(request, "task.html", values)
 
 
@@ -126,6 +130,10 @@ def story(event: Event | None, kind: str, task_id: int = 0) -> str:
             return "Failed task reset to new by a manager"
         case ProjectTasksDeleted():
             return "Deleted by a hard reset of the project"
+        case QueuedTasksCancelled():
+            return "Cancelled by a manager"
+        case TasksReprioritized():
+            return "Priority changed by a manager"
     return kind
 
 
