@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -12,9 +13,9 @@ import pytest
 from tests.client import history
 from tests.client.conftest import World, world_in
 from tests.processes import ROOT, Servers, command, environment
-from tests.waiting import wait_until
+from tests.waiting import eventually, suspended_in, wait_until
 from tracker.client import NewTask, identity
-from tracker.client.command import verification
+from tracker.client.command import Command, verification
 from tracker.client.reasons import MAX_REASON_BYTES
 from tracker.client.worker import Worker
 
@@ -105,6 +106,29 @@ def test_sigterm_mid_run_releases_held_tasks_skip_and_loses_nothing(
     events = world.server.events()
     closes = history.releases(events, "closed")
     assert set(closes) == history.submitted(events) and set(closes.values()) == {1}
+
+
+async def test_a_command_stopped_while_its_process_starts_ends_with_its_process(
+    world: World, tmp_path: Path
+) -> None:
+    """SIGTERM cancels the running handlers; one may be inside asyncio's
+    ``create_subprocess_exec``, waiting for the new process's pipes. Cancelled there, it must
+    still end (and its process with it), or ``tracker work`` never exits."""
+    world.worker.bulk_submit([NewTask(project=world.project, recipe="r")])
+    task = world.worker.get_task(world.project)
+    assert task is not None
+    pids = tmp_path / "pids"
+    running = asyncio.ensure_future(
+        Command(["sh", "-c", f"echo $$ >> {pids}; cat > /dev/null; sleep 30"])(task)
+    )
+    starting = type(asyncio.get_running_loop())._make_subprocess_transport  # type: ignore[attr-defined]
+    await eventually(lambda: suspended_in(starting), every=0, what="the process starting")
+    running.cancel()
+    await asyncio.wait({running}, timeout=30)  # not wait_for: it would wait for a hung end
+    assert running.cancelled()
+    for pid in map(int, pids.read_text().split()) if pids.exists() else ():
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # stopped, not left to run its 30 s
 
 
 def _closed(world: World) -> int:

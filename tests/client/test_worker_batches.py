@@ -17,7 +17,9 @@ import pytest
 from tests.client import history
 from tests.client.conftest import World, fill, worker_loop, world_in
 from tests.processes import Servers
-from tracker.client import Client, Task, WorkerIdentity
+from tests.waiting import eventually
+from tracker.client import AsyncClient, Backoff, Client, Result, Task, WorkerIdentity
+from tracker.client.exchange import Batches, Done
 
 WITHOUT_EXTENSIONS = {"TRACKER_TASKS_MAX_BATCH_SIZE": "0", "TRACKER_TASKS_MAX_KEEP_ALIVE": "0"}
 
@@ -137,3 +139,23 @@ async def test_without_keep_alive_a_long_task_is_taken_back_as_by_the_original(
     assert runs == [1, 1] and (summary.ok, summary.closed) == (2, 1)  # given again, closed then
     types = _types(world.server.events())
     assert types["AssignmentExpired"] >= 1 and types["AssignmentExtended"] == 0
+
+
+async def test_a_task_given_as_the_previous_release_ends_is_still_sent(world: World) -> None:
+    """The worker loop gives a finished task to the exchange at any moment; under load one
+    lands in the loop turn where the sender of the releases before it returns, before asyncio
+    runs that sender's done callbacks. It must be sent all the same, not left queued: a task
+    never released stays assigned until its deadline, and a worker ``until_empty`` ends
+    without it."""
+    fill(world, 2)
+    async with AsyncClient(world.server.url, world.identity) as client:
+        exchange = Batches(client, world.project, Backoff(), limit=10)
+        first, second = await exchange.take(2)
+        exchange.give(Done(first, Result.OK))
+        # looked at every loop turn: resumed in the turn the first release is answered in
+        await eventually(lambda: exchange.released, every=0, what="the first release answered")
+        exchange.give(Done(second, Result.OK))
+        await asyncio.wait_for(exchange.settle(), 30)
+    assert (exchange.released, exchange.summary.closed) == (2, 2)
+    held = {a.assignee: a.task_count for a in world.admin.assignees(world.project)}
+    assert held == {}  # both closed: nothing left, assigned or not

@@ -154,6 +154,24 @@ async def test_each_task_of_a_release_is_answered_for_held_or_not(world: World) 
     assert state.projects.get(world.project).closed_task_count == 2  # type: ignore[union-attr]
 
 
+async def test_tasks_a_worker_released_skip_in_a_batch_are_given_to_it_again(
+    world: World,
+) -> None:
+    """A stopping worker's batch (``tracker work`` on SIGTERM): some tasks OK, those still
+    running SKIP. The same worker gets the skipped ones again, after the tasks never taken
+    (each goes back to the end of its queue), and then the project has nothing left."""
+    await submit_many(world, 12)
+    assert ids(await world.take(8)) == list(range(1, 9))
+    skipped = (2, 5, 6, 8)
+    answer = await world.release_all(*((t, SKIP if t in skipped else OK) for t in range(1, 9)))
+    assert [outcome for _, _, outcome in per_task(answer)].count("skipped") == 4
+    assert ids(await world.take(MAX_BATCH)) == [9, 10, 11, 12, *skipped]
+    answer = await world.release_all(*((t, OK) for t in (9, 10, 11, 12, *skipped)))
+    assert {outcome for _, _, outcome in per_task(answer)} == {"closed"}
+    assert await world.take(MAX_BATCH) == NO_TASK
+    assert world.tracker.state.projects.get(world.project).closed_task_count == 12  # type: ignore[union-attr]
+
+
 async def test_a_fail_with_no_attempt_left_is_updated_as_in_task_release(world: World) -> None:
     await submit_many(world, 1, max_retries=1)
     ids(await world.take(1))

@@ -83,17 +83,7 @@ class Command:
         self.argv, self.kill_after = argv, kill_after
 
     async def __call__(self, task: Task) -> int:
-        try:
-            process = await asyncio.create_subprocess_exec(
-                *self.argv,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                env=os.environ | _environment(task),
-                start_new_session=True,  # signals to the worker's group do not reach it
-            )
-        except OSError as exc:  # gone or changed since the start, or not a program it can exec
-            raise UsageError(f"cannot run the command: {self.argv[0]}: {exc.strerror}") from None
+        process = await self._started(task)
         try:
             assert process.stdout is not None
             _, output, stderr = await asyncio.gather(
@@ -107,6 +97,32 @@ class Command:
             assert process.returncode is not None
             raise CommandFailed(f"{self.argv[0]}: {exit_status(process.returncode)}", stderr)
         return verification(output)
+
+    async def _started(self, task: Task) -> asyncio.subprocess.Process:
+        """The command's process. Cancelled while the process starts (the worker stopping),
+        it lets the start finish, stops the process, then raises: cancelled midway, asyncio's
+        ``create_subprocess_exec`` kills the new process and then waits for it for good
+        (CPython 3.11, python/cpython#103847), and the worker would never end."""
+        starting = asyncio.ensure_future(self._start(task))
+        try:
+            return await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            with contextlib.suppress(UsageError):  # it could not start: nothing to stop
+                await self._stop(await starting)
+            raise
+
+    async def _start(self, task: Task) -> asyncio.subprocess.Process:
+        try:
+            return await asyncio.create_subprocess_exec(
+                *self.argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=os.environ | _environment(task),
+                start_new_session=True,  # signals to the worker's group do not reach it
+            )
+        except OSError as exc:  # gone or changed since the start, or not a program it can exec
+            raise UsageError(f"cannot run the command: {self.argv[0]}: {exc.strerror}") from None
 
     async def _stop(self, process: asyncio.subprocess.Process) -> None:
         with contextlib.suppress(ProcessLookupError):

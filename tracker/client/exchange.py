@@ -82,10 +82,11 @@ class Exchange:
         while self._sending:
             await asyncio.wait(set(self._sending))
 
-    def _send(self, sending: Awaitable[None]) -> None:
+    def _send(self, sending: Awaitable[None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(sending)
         self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        task.add_done_callback(self._sending.discard)  # run a loop turn after it returns
+        return task
 
     async def _retried(self, call: Callable[[], Awaitable[object]], what: str) -> object | None:
         """``call()``; a proxy's 5xx or a garbled answer is retried with the backoff (the
@@ -131,14 +132,17 @@ class Batches(Exchange):
     def __init__(self, client: AsyncClient, project: int, backoff: Backoff, limit: int) -> None:
         super().__init__(client, project, backoff, limit=limit)
         self._queued: list[Done] = []
+        self._sender: asyncio.Task[None] | None = None  # sends until nothing is queued
 
     async def take(self, n: int) -> list[Task]:
         return await self.client.bulk_get(self.project, min(n, self.limit))
 
     def give(self, done: Done) -> None:
         self._queued.append(done)
-        if not self._sending:
-            self._send(self._release_queued())
+        # ``done()``, not ``_sending``: a sender that has returned sends nothing more, though
+        # it stays in ``_sending`` until its done callback runs, a loop turn later
+        if self._sender is None or self._sender.done():
+            self._sender = self._send(self._release_queued())
 
     async def _release_queued(self) -> None:
         while self._queued:
