@@ -3,6 +3,7 @@
 and the propagation delay between two nodes.
 
     python scripts/bench_cluster.py [--runs 3] [--duration 8] [--dsn URL] [--json PATH]
+                                    [--server-cmd CMD]  # another build, for before/after
 
 For each set-up and run: fresh servers (``tracker serve``; on PostgreSQL a fresh schema of the
 ``--dsn`` database, dropped afterwards), then wrk with scripts/bench/lua (the same scripts as
@@ -26,6 +27,7 @@ import argparse
 import contextlib
 import json
 import secrets
+import shlex
 import shutil
 import statistics
 import sys
@@ -66,7 +68,7 @@ def postgres_cpu() -> float:
 
 
 @contextlib.contextmanager
-def nodes(kind: str, count: int, dsn: str) -> Iterator[list[Server]]:
+def nodes(kind: str, count: int, dsn: str, command: list[str]) -> Iterator[list[Server]]:
     tmp = Path(tempfile.mkdtemp(prefix="tracker-bench-cluster-"))
     schema = f"bench_{secrets.token_hex(4)}"
     env = {"TRACKER_AUDIT_TOKEN": TOKEN, "TRACKER_CHECKPOINT_ENABLED": "false"}
@@ -76,7 +78,7 @@ def nodes(kind: str, count: int, dsn: str) -> Iterator[list[Server]]:
     try:
         for n in range(count):
             (tmp / f"data-{n}").mkdir()
-            server = Server(default_command(), tmp / f"data-{n}", None, env)
+            server = Server(command, tmp / f"data-{n}", None, env)
             server.log_path = tmp / f"node-{n}.log"
             server.start()
             started.append(server)
@@ -214,9 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=200, help="propagation samples")
     parser.add_argument("--only", action="append", default=[], choices=[*SETUPS, "propagation"])
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--server-cmd", help="how to start `tracker` (default: this venv's)")
     args = parser.parse_args(argv)
     wrk.ensure_wrk()
     chosen = args.only or [*SETUPS, "propagation"]
+    command = shlex.split(args.server_cmd) if args.server_cmd else default_command()
     report: dict[str, Any] = {}
     for name in [n for n in SETUPS if n in chosen]:
         kind, count = SETUPS[name]
@@ -224,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             runs = []
             for run in range(args.runs):
                 log(f"{name} {measure} run {run + 1}/{args.runs}")
-                with nodes(kind, count, args.dsn) as servers:
+                with nodes(kind, count, args.dsn, command) as servers:
                     if measure == "submit":
                         runs.append(measure_submit(servers, args.duration))
                     else:
@@ -235,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             } | {"runs": [r["per_s"] for r in runs]}
     if "propagation" in chosen:
         log("propagation between two nodes")
-        with nodes("postgres", 2, args.dsn) as servers:
+        with nodes("postgres", 2, args.dsn, command) as servers:
             report["propagation"] = measure_propagation(servers, args.samples)
     print(json.dumps(report, indent=2))
     if args.json:

@@ -212,7 +212,7 @@ class TurnCommitter:
         turn: Turn | None = None
         outcomes: list[Any] | None = None
         try:
-            async with self._store.turn() as turn:
+            async with self._store.turn(self._state.position) as turn:
                 outcomes = await self._decide_in(turn, queued)
         except LogInconsistent:
             self._refuse(queued)
@@ -238,7 +238,7 @@ class TurnCommitter:
         """Catch up, decide every queued command, append their events (they commit when the
         turn ends): each command's answer, or why it was refused."""
         state, outcomes, events = self._state, [], []
-        self._fold(await turn.rows_after(state.position))
+        self._fold(turn.rows)
         if state.position != turn.head:
             raise LogInconsistent(f"read models at {state.position}, the log at {turn.head}")
         self._durable = state.position  # other nodes' rows: committed

@@ -74,6 +74,8 @@ class PostgresEventStore:
         self.table_oid = table_oid
         self.channel = sql.channel(table_oid)
         self._append_key = (sql.APPEND_LOCK, sql.int4(table_oid))
+        self._begin_turn = sql.BEGIN_TURN.format(*self._append_key)
+        self._kept: Any = None  # the last turn's connection, for the next one
         self.leader_key = (sql.LEADER_LOCK, sql.int4(table_oid))
 
     @classmethod
@@ -119,16 +121,40 @@ class PostgresEventStore:
         return cls(pool, oid, dsn)
 
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[Turn]:
+    async def turn(self, after: int | None = None) -> AsyncIterator[Turn]:
         """The log locked for one transaction: read what others appended, then append.
 
-        The transaction commits when the block ends without an exception (it is rolled back
-        otherwise), which releases the lock; only then are the appended rows durable.
+        The transaction commits when the block ends without an exception, which releases the
+        lock; only then are the appended rows durable. On an exception the connection is
+        closed, which ends the transaction on the server (its rows are never committed).
+        A turn's connection stays out of the pool for the next turn (a pool's acquire and
+        release cost about as much CPU as a round trip).
+
+        Two round trips before the caller appends: ``BEGIN`` and the lock in one (a simple
+        query of two statements), then the tip. Given ``after`` (the position the caller has
+        folded up to), that read also brings the rows after it (:attr:`Turn.rows`): the row
+        at ``after`` and every later one. The read is a statement of its own, after the lock's:
+        its snapshot sees every commit of the writers before this turn.
         """
-        async with self._pool.acquire(timeout=self._wait) as conn, conn.transaction():
-            await conn.execute(sql.TAKE_LOCK, *self._append_key)
-            tip = await conn.fetchrow(sql.TIP)
-            yield Turn(conn, self.channel, tip[0] if tip else 0, bytes(tip[1]) if tip else GENESIS)
+        conn, self._kept = self._kept, None
+        if conn is not None and conn.is_closed():  # the server went away meanwhile
+            await self._pool.release(conn)
+            conn = None
+        if conn is None:
+            conn = await self._pool.acquire(timeout=self._wait)
+        try:
+            await conn.execute(self._begin_turn)
+            head, head_hash, rows = await _tip(conn, after)
+            yield Turn(conn, self.channel, head, head_hash, rows)
+            await conn.execute("COMMIT")
+        except BaseException:
+            conn.terminate()  # rolls back, ends the lock; the pool opens a new connection
+            await self._pool.release(conn)
+            raise
+        if self._kept is None:  # kept for the next turn (a turn at a time, in a node)
+            self._kept = conn
+        else:
+            await self._pool.release(conn)
 
     async def append(self, events: Sequence[Event], expected_position: int) -> int:
         try:
@@ -185,6 +211,9 @@ class PostgresEventStore:
             yield Snapshot(conn, tip[0] if tip else 0, bytes(tip[1]) if tip else GENESIS)
 
     async def close(self) -> None:
+        if self._kept is not None:
+            await self._pool.release(self._kept)
+            self._kept = None
         await self._pool.close()
 
 
@@ -208,14 +237,28 @@ class Snapshot:
             position = found[-1][0]
 
 
+async def _tip(conn: Any, after: int | None) -> tuple[int, bytes, list[StoredRow]]:
+    """The log's head, its hash, and the rows after ``after`` up to it (none if None)."""
+    if after is not None:
+        found = [StoredRow(p, t, d, h) for p, t, d, h in await conn.fetch(sql.READ_FROM, after)]
+        if after == 0 and not found:
+            return 0, GENESIS, []
+        if found and found[0].position == max(after, 1):  # read from ``after`` (or the start)
+            return found[-1].position, found[-1].hash, found[1:] if after else found
+    tip = await conn.fetchrow(sql.TIP)  # the log ends before ``after``: the caller finds out
+    return (tip[0], bytes(tip[1]), []) if tip else (0, GENESIS, [])
+
+
 class Turn:
     """One writer's turn at the log (see :meth:`PostgresEventStore.turn`)."""
 
-    def __init__(self, conn: Any, channel: str, head: int, head_hash: bytes) -> None:
+    def __init__(self, conn: Any, channel: str, head: int, head_hash: bytes,
+                 rows: list[StoredRow] | None = None) -> None:  # fmt: skip
         self._conn = conn
         self._channel = channel
         self.head = head
         self.head_hash = head_hash
+        self.rows = rows or []  # read with the lock: the log after the turn's ``after``
 
     async def rows_after(self, after: int) -> list[StoredRow]:
         """The rows after ``after`` up to the head (the lock holds others off meanwhile)."""

@@ -55,7 +55,8 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
 )
 
 TABLE_OID = "SELECT to_regclass('events')::oid::bigint"
-TAKE_LOCK = "SELECT pg_advisory_xact_lock($1::int, $2::int)"
+#: A turn's first round trip: a simple query (no parameters: the keys are our own integers).
+BEGIN_TURN = "BEGIN; SELECT pg_advisory_xact_lock({0}, {1})"
 TIP = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
 HEAD = "SELECT coalesce(max(position), 0) FROM events"
 #: Insert the rows and announce the new head (delivered at commit) in one round trip.
@@ -64,6 +65,8 @@ INSERT_AND_NOTIFY = (
     "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::bytea[])) "
     "SELECT pg_notify($5, $6)"
 )
+#: A turn's read: the row the caller is at (its anchor), and every later one.
+READ_FROM = "SELECT position, type, data, hash FROM events WHERE position >= $1 ORDER BY position"
 READ = (
     "SELECT position, type, data, hash FROM events WHERE position > $1 ORDER BY position LIMIT $2"
 )
