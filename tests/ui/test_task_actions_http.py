@@ -12,7 +12,7 @@ from html import unescape
 
 from aiohttp import ClientResponse
 
-from tests.ui.test_ui_http import page, send, token_of
+from tests.ui.http import page, send, token_of
 from tests.world import Caller, World
 
 MAINTENANCE, READ = 16, 1
